@@ -1,0 +1,42 @@
+# Two commands a newcomer needs:  `make demo`  and  `make test`.
+# Both build .venv from Python 3.12 when it is missing.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+OUT ?= results/spectral-deconvolution
+
+# Python 3.12 to build the environment from: PYTHON312=... overrides; otherwise the first
+# interpreter on PATH or under pyenv that really is 3.12 (a pyenv shim that is not
+# activated answers "command not found", so each candidate is run, not just looked up).
+PYTHON312 ?= $(shell for p in python3.12 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12 \
+	/usr/local/bin/python3.12 /usr/bin/python3.12; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 \
+	&& { echo "$$p"; break; }; done)
+
+.PHONY: demo test test-slow lint format clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: install it or pass PYTHON312=/path/to/python3.12" >&2; exit 1; }
+	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/bayesmeas run spectral-deconvolution --output $(OUT)
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -m slow
+
+format: $(STAMP)
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+clean:
+	rm -rf $(VENV) results .pytest_cache .ruff_cache *.egg-info

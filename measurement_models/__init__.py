@@ -1,0 +1,28 @@
+"""Physics measurement models as PyMC model factories.
+
+Each measurement is one small module (``linear``, ``spectral``, ...) with a parameter
+table, a forward model in PyTensor, priors and likelihood that can be added to any
+``pm.Model``, ``build_model`` and ``simulate``. Measured data are ``xarray.Dataset``
+objects checked by :func:`validate_dataset`. This package does not depend on
+``samplers``: a model is a plain ``pm.Model`` that any PyMC sampler can run.
+"""
+
+from . import linear, spectral
+from .data import load_text, make_dataset, validate_dataset
+from .parameters import Parameter, ParameterTable, Prior
+from .registry import JOBS, MODELS, get_job, get_model
+
+__all__ = [
+    "JOBS",
+    "MODELS",
+    "Parameter",
+    "ParameterTable",
+    "Prior",
+    "get_job",
+    "get_model",
+    "linear",
+    "load_text",
+    "make_dataset",
+    "spectral",
+    "validate_dataset",
+]

@@ -1,0 +1,175 @@
+"""Parameter tables: the one place a model declares its parameters.
+
+A model module lists its parameters once, as :class:`Parameter` rows of a
+:class:`ParameterTable` (name, unit, default prior, dims, role, description), in the
+manner of sasmodels' parameter tables. The table then
+
+* adds the priors to the current ``pm.Model`` (:meth:`ParameterTable.add_priors`),
+  with named dims so that ArviZ output is labelled;
+* accepts user overrides of any prior (a :class:`Prior` or a callable);
+* renders itself as documentation (:meth:`ParameterTable.to_markdown`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+__all__ = ["Parameter", "ParameterTable", "Prior", "PriorSpec"]
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A prior named by its PyMC distribution and keyword arguments.
+
+    Examples
+    --------
+    >>> Prior("Gamma", alpha=5.0, beta=5.0)
+    Prior('Gamma', alpha=5.0, beta=5.0)
+    """
+
+    distribution: str
+    kwargs: Mapping[str, float]
+
+    def __init__(self, distribution: str, **kwargs: float) -> None:
+        if not hasattr(pm, distribution):
+            raise ValueError(f"unknown PyMC distribution {distribution!r}")
+        object.__setattr__(self, "distribution", distribution)
+        object.__setattr__(self, "kwargs", dict(kwargs))
+
+    def create(self, name: str, dims: tuple[str, ...] = ()) -> pt.TensorVariable:
+        """Add this prior to the current model as variable ``name`` with ``dims``.
+
+        Parameters are passed as float64 arrays: PyTensor would turn a Python float that
+        is exact in float32 (such as 5.0) into a float32 constant, and evaluate for
+        example ``gammaln(5)`` in single precision.
+        """
+        kwargs = {key: np.asarray(value, dtype=np.float64) for key, value in self.kwargs.items()}
+        return getattr(pm, self.distribution)(name, **kwargs, dims=dims or None)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{key}={value!r}" for key, value in self.kwargs.items())
+        return f"Prior({self.distribution!r}, {args})"
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{key}={value:g}" for key, value in self.kwargs.items())
+        return f"{self.distribution}({args})"
+
+
+#: What a user may pass to override a prior: a :class:`Prior`, or a callable
+#: ``f(name, dims) -> TensorVariable`` that creates the variable in the current model.
+PriorSpec = Prior | Callable[[str, tuple[str, ...]], pt.TensorVariable]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One row of a parameter table.
+
+    Attributes
+    ----------
+    name : str
+        Variable name in the PyMC model.
+    unit : str
+        Physical unit ("" for dimensionless).
+    prior : Prior
+        Default prior, from the paper the model comes from.
+    description : str
+        What the parameter means physically.
+    dims : tuple of str
+        Named dims, e.g. ``("peak",)`` for one value per peak.
+    role : str
+        ``"physical"`` (a quantity of the sample), ``"instrument"`` or ``"noise"``.
+    """
+
+    name: str
+    unit: str
+    prior: Prior
+    description: str
+    dims: tuple[str, ...] = ()
+    role: str = "physical"
+
+
+@dataclass(frozen=True)
+class ParameterTable:
+    """An ordered collection of :class:`Parameter` rows."""
+
+    parameters: tuple[Parameter, ...]
+    _by_name: dict[str, Parameter] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name = {p.name: p for p in self.parameters}
+        if len(by_name) != len(self.parameters):
+            raise ValueError("parameter names must be unique")
+        object.__setattr__(self, "_by_name", by_name)
+
+    def __getitem__(self, name: str) -> Parameter:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"no parameter {name!r}; known: {self.names}") from None
+
+    def __iter__(self):
+        return iter(self.parameters)
+
+    @property
+    def names(self) -> list[str]:
+        """Parameter names in table order."""
+        return [p.name for p in self.parameters]
+
+    def add_priors(
+        self,
+        names: Iterable[str] | None = None,
+        priors: Mapping[str, PriorSpec] | None = None,
+        prefix: str = "",
+    ) -> dict[str, pt.TensorVariable]:
+        """Create prior variables in the current ``pm.Model`` context.
+
+        Parameters
+        ----------
+        names : iterable of str, optional
+            Which parameters to add (default: all).
+        priors : mapping, optional
+            Overrides: parameter name to :class:`Prior` or callable ``f(name, dims)``.
+        prefix : str
+            Prepended to every variable name (for several models in one ``pm.Model``).
+
+        Returns
+        -------
+        dict
+            Parameter name to PyMC variable.
+
+        Raises
+        ------
+        ValueError
+            If an override names an unknown parameter.
+        """
+        names = list(self.names if names is None else names)
+        priors = dict(priors or {})
+        unknown = sorted(set(priors) - set(self.names))
+        if unknown:
+            raise ValueError(f"prior given for unknown parameter(s) {unknown}; known: {self.names}")
+        variables = {}
+        for name in names:
+            row = self[name]
+            spec = priors.get(name, row.prior)
+            create = spec.create if isinstance(spec, Prior) else spec
+            variables[name] = create(prefix + name, row.dims)
+        return variables
+
+    def to_markdown(self) -> str:
+        """The table as Markdown, for documentation."""
+        lines = [
+            "| parameter | unit | default prior | dims | role | description |",
+            "|---|---|---|---|---|---|",
+        ]
+        for p in self.parameters:
+            dims = ", ".join(p.dims) or "—"
+            lines.append(
+                f"| `{p.name}` | {p.unit or '—'} | `{p.prior}` | {dims} | {p.role} | "
+                f"{p.description} |"
+            )
+        return "\n".join(lines)

@@ -1,0 +1,135 @@
+"""The catalogue of measurement models and of the analyses (jobs) run on them.
+
+Every model module is registered here once; the generic test in
+``tests/measurement_models/test_registry.py`` runs over every entry, and the
+``bayesmeas`` command lists and runs what is declared here.
+
+A registered module provides ``PARAMETERS``, ``build_model(data, **kwargs)``,
+``simulate(...)``, ``example_data(rng) -> (Dataset, truth)``, ``plot_fit(ax, data,
+posterior, **kwargs)`` and the name of its measured data variable, ``VARIABLE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import xarray as xr
+
+from . import linear, spectral
+
+__all__ = ["JOBS", "MODELS", "MeasurementModel", "ModelSelectionJob", "get_job", "get_model"]
+
+
+@dataclass(frozen=True)
+class MeasurementModel:
+    """A registered measurement model.
+
+    Attributes
+    ----------
+    name : str
+        Registry name.
+    module : module
+        The model module.
+    title : str
+        One line for listings.
+    reference : str
+        The paper the model comes from.
+    example_kwargs : mapping
+        ``build_model`` keywords that fit ``module.example_data()``.
+    """
+
+    name: str
+    module: ModuleType
+    title: str
+    reference: str
+    example_kwargs: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelSelectionJob:
+    """Select among candidate models of one measurement by Bayesian free energy.
+
+    Attributes
+    ----------
+    name : str
+        Name on the command line (``bayesmeas run NAME``).
+    model : str
+        Registry name of the measurement model.
+    summary : str
+        One line for listings.
+    data : callable
+        Returns the built-in measurement.
+    candidate_dim : str
+        Name of the candidate axis in result tables (e.g. ``"K"``).
+    candidates : mapping
+        Candidate label to ``build_model`` keywords.
+    """
+
+    name: str
+    model: str
+    summary: str
+    data: Callable[[], xr.Dataset]
+    candidate_dim: str
+    candidates: Mapping[int, Mapping[str, object]]
+
+
+MODELS: dict[str, MeasurementModel] = {
+    entry.name: entry
+    for entry in (
+        MeasurementModel(
+            "linear",
+            linear,
+            "Straight line y = a x (+ b), Gaussian noise; exact posterior and evidence",
+            "Okada, seed 001 (Bayesian measurement of y = ax + b)",
+            {"n_terms": 2},
+        ),
+        MeasurementModel(
+            "spectral",
+            spectral,
+            "Sum of K Gaussian (or Lorentzian, pseudo-Voigt) peaks, Gaussian noise",
+            "Nagata, Sugita, Okada, Neural Networks 28, 82 (2012)",
+            {"n_peaks": 2},
+        ),
+    )
+}
+
+JOBS: dict[str, ModelSelectionJob] = {
+    job.name: job
+    for job in (
+        ModelSelectionJob(
+            "spectral-deconvolution",
+            "spectral",
+            "Number of peaks K = 1..5 of the Nagata 2012 spectrum by free energy (main job)",
+            spectral.simulate_reference,
+            "K",
+            {k: {"n_peaks": k} for k in range(1, 6)},
+        ),
+        ModelSelectionJob(
+            "linear-regression",
+            "linear",
+            "y = a x (K = 1) against y = a x + b (K = 2) on a simulated line",
+            lambda: linear.example_data(0)[0],
+            "K",
+            {1: {"n_terms": 1}, 2: {"n_terms": 2}},
+        ),
+    )
+}
+
+
+def _lookup(table: Mapping, name: str, kind: str):
+    try:
+        return table[name]
+    except KeyError:
+        raise ValueError(f"unknown {kind} {name!r}; available: {', '.join(table)}") from None
+
+
+def get_model(name: str) -> MeasurementModel:
+    """The registered model ``name``; ``ValueError`` naming the choices if unknown."""
+    return _lookup(MODELS, name, "measurement model")
+
+
+def get_job(name: str) -> ModelSelectionJob:
+    """The registered job ``name``; ``ValueError`` naming the choices if unknown."""
+    return _lookup(JOBS, name, "job")

@@ -1,0 +1,127 @@
+"""The ``bayesmeas`` command: list models, jobs and case studies; run a job; redraw a figure.
+
+The command lives in ``samplers`` because ``measurement_models`` must not import
+``samplers``; everything physical it needs comes from the registry of
+``measurement_models``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from measurement_models.registry import JOBS, MODELS, get_job
+
+__all__ = ["main"]
+
+#: Case studies live in the source checkout, beside the packages.
+CASE_STUDIES = Path(__file__).resolve().parents[1] / "case_studies"
+
+#: ``--quick`` and full SMC settings of ``bayesmeas run``.
+QUICK = {"draws": 1000, "chains": 2}
+FULL = {"draws": 4000, "chains": 4}
+
+
+def _case_studies() -> list[tuple[str, str]]:
+    studies = []
+    for path in sorted(CASE_STUDIES.glob("*.py")):
+        title = next(
+            (
+                line.lstrip("# ").strip()
+                for line in path.read_text().splitlines()
+                if line.startswith("# #")
+            ),
+            "",
+        )
+        studies.append((path.stem, title))
+    return studies
+
+
+def _list(_: argparse.Namespace) -> int:
+    print("Measurement models:")
+    for entry in MODELS.values():
+        print(f"  {entry.name:<24} {entry.title}")
+        print(f"  {'':<24} {entry.reference}")
+    print("\nJobs (bayesmeas run NAME):")
+    for job in JOBS.values():
+        print(f"  {job.name:<24} {job.summary}")
+    print("\nCase studies (case_studies/):")
+    studies = _case_studies()
+    if not studies:
+        print(f"  none found in {CASE_STUDIES} (they live in the source checkout)")
+    for name, title in studies:
+        print(f"  {name:<40} {title}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .jobs import format_table, run_model_selection, write_result
+    from .model_selection import SMCSettings
+
+    job = get_job(args.job)
+    sizes = dict(QUICK if args.quick else FULL)
+    sizes.update({k: v for k in ("draws", "chains") if (v := getattr(args, k)) is not None})
+    settings = SMCSettings(**sizes, cores=args.cores)
+    output = Path(args.output or Path("results") / job.name)
+    print(f"{job.name}: {job.summary}")
+    print(f"output folder: {output.resolve()}")
+    tree = run_model_selection(job, settings, args.seed, progressbar=not args.no_progress)
+    print()
+    print(format_table(tree))
+    nc_path, png_path = write_result(tree, output)
+    print(f"\nwrote {nc_path}\nwrote {png_path}\n(total {tree.attrs['wall_time_s']} s sampling)")
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from .jobs import plot_result
+
+    figure = plot_result(args.result)
+    output = args.output or str(Path(args.result).with_suffix(".png"))
+    figure.savefig(output, dpi=130)
+    print(f"wrote {output}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``bayesmeas``."""
+    parser = argparse.ArgumentParser(
+        prog="bayesmeas", description="Bayesian measurement on PyMC: models, free energies."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("list", help="list measurement models, jobs and case studies").set_defaults(
+        func=_list
+    )
+
+    run = commands.add_parser("run", help="run a job on its built-in data")
+    run.add_argument("job", help=f"one of: {', '.join(JOBS)}")
+    run.add_argument("--quick", action="store_true", help="small sampler settings (< 2 minutes)")
+    run.add_argument("--output", help="output folder (default results/JOB)")
+    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    run.add_argument("--draws", type=int, help="SMC particles per chain")
+    run.add_argument("--chains", type=int, help="independent SMC runs (for the MCSE)")
+    run.add_argument("--cores", type=int, help="processes (default: all cores)")
+    run.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    run.set_defaults(func=_run)
+
+    plot = commands.add_parser("plot", help="redraw the figure of a result file")
+    plot.add_argument("result", help="result.nc written by `bayesmeas run`")
+    plot.add_argument("--output", help="PNG path (default: beside the result)")
+    plot.set_defaults(func=_plot)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``bayesmeas`` console command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as error:
+        print(f"bayesmeas: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

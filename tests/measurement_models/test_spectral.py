@@ -1,0 +1,164 @@
+"""Spectral deconvolution: reference data, forward model, shapes and priors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytest
+import xarray as xr
+
+from measurement_models import spectral
+from tests.conftest import transformed_point
+
+# NumPy's legacy generator, seed 0: the first standard normal draws as printed in
+# countless tutorials (np.random.seed(0); np.random.randn(5)).
+LEGACY_SEED0_RANDN = [1.76405235, 0.40015721, 0.97873798, 2.2408932, 1.86755799]
+
+
+def test_reference_data_bit_for_bit():
+    """The recipe of REFERENCE.md, written out here without the package's forward model."""
+    rng = np.random.RandomState(0)
+    x = np.linspace(0, 3, 301)
+    g = (
+        0.587 * np.exp(-95.689 * (x - 1.210) ** 2 / 2)
+        + 1.522 * np.exp(-146.837 * (x - 1.455) ** 2 / 2)
+        + 1.183 * np.exp(-164.469 * (x - 1.703) ** 2 / 2)
+    )
+    expected = g + rng.randn(301) * 0.1
+    data = spectral.simulate_reference()
+    np.testing.assert_array_equal(data["x"].values, x)
+    np.testing.assert_array_equal(data["intensity"].values, expected)
+    # far from the peaks the data are the seed-0 draws themselves
+    np.testing.assert_allclose(data["intensity"].values[:5] / 0.1, LEGACY_SEED0_RANDN, atol=1e-8)
+    assert np.all(data["sigma"].values == 0.1)
+
+
+def test_reference_leaves_global_random_state_alone():
+    np.random.seed(123)  # noqa: NPY002
+    before = np.random.get_state()[1].copy()  # noqa: NPY002
+    spectral.simulate_reference()
+    np.testing.assert_array_equal(np.random.get_state()[1], before)  # noqa: NPY002
+
+
+def numpy_spectrum(x, a, mu, b):
+    """Independent loop-by-loop evaluation of Σ a_k exp(−b_k (x − μ_k)²/2)."""
+    out = np.zeros_like(x)
+    for ak, muk, bk in zip(a, mu, b, strict=True):
+        out += ak * np.exp(-bk * (x - muk) ** 2 / 2)
+    return out
+
+
+def test_forward_numpy_and_pytensor_agree_with_independent_loop():
+    ref = spectral.NAGATA2012_K10
+    x = ref["x"]
+    expected = numpy_spectrum(x, ref["a"], ref["mu"], ref["b"])
+    np.testing.assert_allclose(spectral.forward(x, ref["a"], ref["mu"], ref["b"]), expected)
+    a, mu, b = (pm.pytensorf.floatX(ref[k]) for k in ("a", "mu", "b"))
+    symbolic = spectral.forward(x, pm.math.constant(a), mu, b).eval()
+    np.testing.assert_allclose(symbolic, expected, rtol=1e-12)
+
+
+def test_forward_broadcasts_over_draws():
+    rng = np.random.default_rng(1)
+    a, mu, b = (
+        rng.uniform(0.5, 1.5, (3, 7, 2)),
+        rng.uniform(1, 2, (3, 7, 2)),
+        np.full((3, 7, 2), 100.0),
+    )
+    x = np.linspace(0, 3, 11)
+    batched = spectral.forward(x, a, mu, b)
+    assert batched.shape == (3, 7, 11)
+    np.testing.assert_allclose(batched[2, 4], numpy_spectrum(x, a[2, 4], mu[2, 4], b[2, 4]))
+
+
+@pytest.mark.parametrize("shape", spectral.SHAPES)
+def test_every_shape_has_height_a_and_half_maximum_at_hwhm(shape):
+    """Physical check: φ(0) = 1 and φ(±h) = 1/2 with h = √(2 ln2 / b), for every shape."""
+    b, a, mu = 150.0, 1.3, 1.1
+    h = np.sqrt(2 * np.log(2) / b)
+    x = np.array([mu - h, mu, mu + h])
+    values = spectral.forward(x, [a], [mu], [b], shape=shape, eta=[0.3])
+    np.testing.assert_allclose(values, [a / 2, a, a / 2], rtol=1e-12)
+
+
+def test_lorentzian_has_cauchy_profile():
+    """Against scipy's Cauchy density with scale = HWHM (an independent implementation)."""
+    from scipy import stats
+
+    b, mu = 80.0, 1.4
+    h = np.sqrt(2 * np.log(2) / b)
+    x = np.linspace(0, 3, 41)
+    expected = stats.cauchy(mu, h).pdf(x) * np.pi * h
+    np.testing.assert_allclose(spectral.forward(x, [1.0], [mu], [b], "lorentzian"), expected)
+
+
+def test_priors_are_the_papers():
+    """a ~ Gamma(5, rate 5), μ ~ N(1.5, var 0.2), b ~ Gamma(5, rate 0.04), against scipy."""
+    from scipy import stats
+
+    data = spectral.simulate_reference()
+    model = spectral.build_model(data, n_peaks=1)
+    values = {"a": [0.8], "mu": [1.3], "b": [120.0]}
+    logps = [pm.logp(model[name], np.asarray(v)).sum().eval() for name, v in values.items()]
+    expected = [
+        stats.gamma(5, scale=1 / 5).logpdf(0.8),
+        stats.norm(1.5, np.sqrt(0.2)).logpdf(1.3),
+        stats.gamma(5, scale=1 / 0.04).logpdf(120.0),
+    ]
+    np.testing.assert_allclose(logps, expected, rtol=1e-10)
+
+
+def test_likelihood_is_gaussian_with_known_sigma():
+    data = spectral.simulate_reference()
+    model = spectral.build_model(data, n_peaks=3)
+    ref = spectral.NAGATA2012
+    point = transformed_point(model, {k: ref[k] for k in ("a", "mu", "b")})
+    from scipy import stats
+
+    resid = data["intensity"].values - numpy_spectrum(ref["x"], ref["a"], ref["mu"], ref["b"])
+    expected = stats.norm(0, 0.1).logpdf(resid).sum()
+    loglike = model.compile_fn(model.datalogp)(point)
+    assert loglike == pytest.approx(expected, rel=1e-12)
+
+
+def test_model_has_labelled_peak_dim():
+    model = spectral.build_model(spectral.simulate_reference(), n_peaks=4, shape="pseudo_voigt")
+    assert list(model.coords["peak"]) == [0, 1, 2, 3]
+    assert {rv.name: model.named_vars_to_dims[rv.name] for rv in model.free_RVs} == {
+        name: ("peak",) for name in ("a", "mu", "b", "eta")
+    }
+
+
+def test_relabel_by_position_sorts_every_peak_variable_together():
+    mu = np.array([[[1.7, 1.2, 1.4], [1.1, 1.9, 1.5]]])
+    a = np.array([[[7.0, 2.0, 4.0], [1.0, 9.0, 5.0]]])
+    posterior = xr.Dataset(
+        {"mu": (("chain", "draw", "peak"), mu), "a": (("chain", "draw", "peak"), a)}
+    )
+    out = spectral.relabel_by_position(posterior)
+    np.testing.assert_array_equal(out["mu"].values, [[[1.2, 1.4, 1.7], [1.1, 1.5, 1.9]]])
+    np.testing.assert_array_equal(out["a"].values, [[[2.0, 4.0, 7.0], [1.0, 5.0, 9.0]]])
+
+
+def test_bad_arguments():
+    data = spectral.simulate_reference()
+    with pytest.raises(ValueError, match="unknown peak shape 'voigt'"):
+        spectral.build_model(data, shape="voigt")
+    with pytest.raises(ValueError, match="n_peaks must be a positive integer"):
+        spectral.build_model(data, n_peaks=0)
+    with pytest.raises(ValueError, match="pseudo-Voigt shape needs eta"):
+        spectral.forward(data["x"].values, [1.0], [1.0], [1.0], "pseudo_voigt")
+    with pytest.raises(ValueError, match="one value per peak"):
+        spectral.simulate(data["x"].values, [1.0, 2.0], [1.0], [1.0], sigma=0.1)
+
+
+def test_simulate_is_seeded_and_keeps_truth():
+    ref = spectral.NAGATA2012
+    one = spectral.simulate(ref["x"], ref["a"], ref["mu"], ref["b"], 0.1, rng=5)
+    two = spectral.simulate(
+        ref["x"], ref["a"], ref["mu"], ref["b"], 0.1, rng=np.random.default_rng(5)
+    )
+    xr.testing.assert_identical(one, two)
+    np.testing.assert_array_equal(one.attrs["truth_mu"], ref["mu"])
+    resid = one["intensity"].values - numpy_spectrum(ref["x"], ref["a"], ref["mu"], ref["b"])
+    assert resid.std() == pytest.approx(0.1, rel=0.15)  # 301 draws: sd of sd ≈ 4 %
