@@ -1,11 +1,11 @@
-"""Plot helpers shared by the model modules (matplotlib is imported lazily)."""
+"""Plot helpers shared by the model modules: they draw on a matplotlib Axes they are given."""
 
 from __future__ import annotations
 
 import numpy as np
 import xarray as xr
 
-__all__ = ["plot_band", "posterior_draws"]
+__all__ = ["plot_band", "plot_data", "posterior_draws"]
 
 
 def posterior_draws(posterior: xr.Dataset, max_draws: int = 400, seed: int = 0) -> xr.Dataset:

@@ -40,6 +40,7 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from .data import make_dataset, validate_dataset
+from .noise import noise_sd
 from .parameters import Parameter, ParameterTable, Prior, PriorSpec
 
 __all__ = [
@@ -236,18 +237,8 @@ def build_model(
     _check_shape(shape)
     with pm.Model(coords={PEAK_DIM: np.arange(int(n_peaks))}) as model:
         params = add_priors(int(n_peaks), priors, shape)
-        add_likelihood(data, params, _noise(data, sigma, priors), shape)
+        add_likelihood(data, params, noise_sd(data, sigma, PARAMETERS, priors), shape)
     return model
-
-
-def _noise(data: xr.Dataset, sigma, priors):
-    if sigma is not None:
-        if not np.isfinite(sigma) or sigma <= 0:
-            raise ValueError(f"sigma must be positive and finite, got {sigma!r}")
-        return np.float64(sigma)  # a Python float exact in float32 would become float32
-    if "sigma" in data.data_vars:
-        return data["sigma"].values
-    return PARAMETERS.add_priors(["sigma"], priors)["sigma"]
 
 
 def simulate(

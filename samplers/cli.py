@@ -20,7 +20,7 @@ CASE_STUDIES = Path(__file__).resolve().parents[1] / "case_studies"
 
 #: ``--quick`` and full SMC settings of ``bayesmeas run``.
 QUICK = {"draws": 1000, "chains": 2}
-FULL = {"draws": 4000, "chains": 4}
+FULL = {"draws": 2000, "chains": 4}
 
 
 def _case_studies() -> list[tuple[str, str]]:

@@ -101,23 +101,18 @@ def write_result(tree: xr.DataTree, output_dir: str | Path) -> tuple[Path, Path]
     nc_path = output_dir / "result.nc"
     png_path = output_dir / "result.png"
     tree.to_netcdf(nc_path, engine="netcdf4")
-    figure = plot_result(tree)
-    figure.savefig(png_path, dpi=130)
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
+    plot_result(tree).savefig(png_path, dpi=130)
     return nc_path, png_path
 
 
 def plot_result(tree: xr.DataTree | str | Path):
     """Figure of a job result: data with the selected model's fit, and F against the candidates.
 
-    ``tree`` may be the path of a file written by :func:`write_result`.
+    ``tree`` may be the path of a file written by :func:`write_result`. The figure is a
+    plain :class:`matplotlib.figure.Figure`, made without pyplot: it needs no display
+    and leaves the user's matplotlib backend alone.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     if not isinstance(tree, xr.DataTree):
         tree = xr.open_datatree(tree, engine="netcdf4")
@@ -129,7 +124,8 @@ def plot_result(tree: xr.DataTree | str | Path):
     kwargs = json.loads(posterior.attrs.get("build_model_kwargs", "{}"))
     module = get_model(tree.attrs["model"]).module
 
-    figure, (ax_fit, ax_f) = plt.subplots(1, 2, figsize=(11, 4.2), width_ratios=(1.6, 1))
+    figure = Figure(figsize=(11, 4.2))
+    ax_fit, ax_f = figure.subplots(1, 2, width_ratios=(1.6, 1))
     module.plot_fit(ax_fit, tree["data"].to_dataset(), posterior, **kwargs)
     ax_fit.set_title(f"{tree.attrs['job']}: fit with {dim} = {selected}")
     free = table["free_energy"].values

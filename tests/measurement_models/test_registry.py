@@ -82,3 +82,13 @@ def test_unknown_names_are_rejected():
         registry.get_model("nope")
     with pytest.raises(ValueError, match="unknown job"):
         registry.get_job("nope")
+
+
+def test_docs_show_every_parameter_table_as_the_code_has_it():
+    from pathlib import Path
+
+    page = (Path(__file__).parents[2] / "docs" / "models.md").read_text()
+    for entry in ENTRIES:
+        assert entry.module.PARAMETERS.to_markdown() in page, (
+            f"docs/models.md is out of step with {entry.name}.PARAMETERS"
+        )
