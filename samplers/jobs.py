@@ -129,21 +129,21 @@ def plot_result(tree: xr.DataTree | str | Path):
     module.plot_fit(ax_fit, tree["data"].to_dataset(), posterior, **kwargs)
     ax_fit.set_title(f"{tree.attrs['job']}: fit with {dim} = {selected}")
     free = table["free_energy"].values
+    above_min = free - free.min()
     ax_f.errorbar(
-        table[dim].values,
-        free - free.min(),
-        yerr=table["free_energy_mcse"].values,
-        fmt="o-",
-        capsize=3,
+        table[dim].values, above_min, yerr=table["free_energy_mcse"].values, fmt="o-", capsize=3
     )
     ax_f.set_yscale("symlog", linthresh=1.0)
+    ax_f.set_ylim(-0.5, 5 * max(1.0, above_min.max()))
     ax_f.set_xlabel(dim)
     ax_f.set_ylabel(f"F - min F  [nats]  (min F = {free.min():.2f})")
     ax_f.set_xticks(table[dim].values)
-    for label, f, p in zip(table[dim].values, free, table["probability"].values, strict=True):
+    for label, height, p in zip(
+        table[dim].values, above_min, table["probability"].values, strict=True
+    ):
         ax_f.annotate(
-            f"P={p:.2f}",
-            (label, f - free.min()),
+            f"P={p:.2g}",
+            (label, height),
             textcoords="offset points",
             xytext=(0, 8),
             ha="center",
