@@ -92,3 +92,11 @@ def test_docs_show_every_parameter_table_as_the_code_has_it():
         assert entry.module.PARAMETERS.to_markdown() in page, (
             f"docs/models.md is out of step with {entry.name}.PARAMETERS"
         )
+
+
+def test_measurement_models_does_not_import_samplers():
+    import subprocess
+    import sys
+
+    code = "import sys, measurement_models; assert 'samplers' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
