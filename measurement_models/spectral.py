@@ -178,7 +178,7 @@ def add_priors(
     priors: Mapping[str, PriorSpec] | None = None,
     shape: str = "gaussian",
 ) -> dict[str, pt.TensorVariable]:
-    """Add the peak priors to the current model (which must know the ``peak`` dim)."""
+    """Add the peak priors to the current model, adding its ``peak`` coordinate if missing."""
     model = pm.modelcontext(None)
     if PEAK_DIM not in model.coords:
         model.add_coord(PEAK_DIM, np.arange(n_peaks))
@@ -340,6 +340,13 @@ def plot_fit(ax, data: xr.Dataset, posterior: xr.Dataset, shape: str = "gaussian
     ):
         ax.plot(x, peak, color="C0", lw=1, label="peaks (posterior mean)" if k == 0 else None)
     if "truth_a" in data.attrs:
-        truth = forward(x, *(np.asarray(data.attrs[f"truth_{p}"]) for p in ("a", "mu", "b")))
-        ax.plot(x, truth, "k--", lw=1, label="truth")
+        a, mu, b = (np.asarray(data.attrs[f"truth_{p}"]) for p in ("a", "mu", "b"))
+        truth_shape = data.attrs.get("shape", "gaussian")
+        ax.plot(
+            x,
+            forward(x, a, mu, b, truth_shape, data.attrs.get("truth_eta")),
+            "k--",
+            lw=1,
+            label="truth",
+        )
     ax.legend(fontsize="small")

@@ -162,3 +162,20 @@ def test_simulate_is_seeded_and_keeps_truth():
     np.testing.assert_array_equal(one.attrs["truth_mu"], ref["mu"])
     resid = one["intensity"].values - numpy_spectrum(ref["x"], ref["a"], ref["mu"], ref["b"])
     assert resid.std() == pytest.approx(0.1, rel=0.15)  # 301 draws: sd of sd ≈ 4 %
+
+
+def test_plot_fit_draws_truth_with_the_simulated_shape():
+    """Truth curve of pseudo-Voigt data must use its own shape, not the Gaussian one."""
+    from matplotlib.figure import Figure
+
+    x = np.linspace(0, 3, 61)
+    data = spectral.simulate(x, [1.0], [1.5], [100.0], 0.05, rng=1, shape="pseudo_voigt", eta=[0.8])
+    draws = {
+        k: (("chain", "draw", "peak"), np.full((1, 4, 1), v))
+        for k, v in {"a": 1.0, "mu": 1.5, "b": 100.0, "eta": 0.8}.items()
+    }
+    ax = Figure().subplots()
+    spectral.plot_fit(ax, data, xr.Dataset(draws), shape="pseudo_voigt")
+    (truth_line,) = [line for line in ax.lines if line.get_label() == "truth"]
+    expected = spectral.forward(x, [1.0], [1.5], [100.0], "pseudo_voigt", [0.8])
+    np.testing.assert_allclose(truth_line.get_ydata(), expected)
