@@ -1,18 +1,32 @@
-"""Free energies and model selection for PyMC models.
+"""Replica exchange inside PyMC, Bayesian free energies, noise estimation, model selection.
 
-Today the free energy comes from PyMC's sequential Monte Carlo (``pm.sample_smc``).
+- :class:`ReplicaExchange`: a PyMC step method (non-reversible parallel tempering);
+  :func:`sample_replica_exchange` runs it and attaches free energies.
+- :func:`free_energy`: F = -log p(D) ± MCSE from replica-exchange or SMC results.
+- :func:`noise_scan`: F as a function of the noise precision from one run.
+- :func:`ladder_diagnostics`: swap rates, round trips, communication barrier.
+
 This package knows nothing about physics; its command-line front end
 (:mod:`samplers.cli`) runs the jobs that :mod:`measurement_models` declares.
 """
 
 from .free_energy import FreeEnergy, free_energy
+from .ladder_diagnostics import ladder_diagnostics
 from .model_selection import SMCSettings, model_probabilities, sample_free_energy, selection_table
+from .noise_scan import noise_scan, plot_noise_scan
+from .replica_exchange import ReplicaExchange
+from .replica_exchange_run import sample_replica_exchange
 
 __all__ = [
     "FreeEnergy",
+    "ReplicaExchange",
     "SMCSettings",
     "free_energy",
+    "ladder_diagnostics",
     "model_probabilities",
+    "noise_scan",
+    "plot_noise_scan",
     "sample_free_energy",
+    "sample_replica_exchange",
     "selection_table",
 ]

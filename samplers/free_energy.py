@@ -1,20 +1,29 @@
 r"""Bayesian free energy :math:`F = -\log p(D)` with a Monte Carlo standard error.
 
-Supported results: ``pm.sample_smc`` (PyMC's sequential Monte Carlo). SMC estimates
-:math:`\log p(D)` per chain as :math:`\sum_s \log \frac{1}{N}\sum_i w_i^{(s)}` over
-its tempering stages; PyMC stores it in ``sample_stats.log_marginal_likelihood`` as a
-ragged array, one row per chain, NaN for every stage but the last (β = 1).
+Two kinds of result are read:
 
-Each chain is an independent estimate, so
+- **replica exchange** (``pm.sample(step=ReplicaExchange(...))`` or
+  :func:`samplers.sample_replica_exchange`): the per-level log-likelihoods stored as
+  sampler stats give :math:`\log Z` per chain by stepping-stone (default),
+  thermodynamic integration or two-sided bridge sampling
+  (:mod:`samplers.thermodynamic`), each with a batch-means standard error;
+- **sequential Monte Carlo** (``pm.sample_smc``): PyMC stores its per-chain estimate
+  :math:`\sum_s \log \frac{1}{N}\sum_i w_i^{(s)}` in
+  ``sample_stats.log_marginal_likelihood``, a ragged array with NaN for every stage
+  but the last (β = 1). SMC gives no within-chain error, so its MCSE is the spread
+  across chains.
+
+Chains are independent, so
 
 .. math::
 
-    F = -\frac{1}{C}\sum_{c=1}^{C} \log \hat p_c(D), \qquad
-    \mathrm{MCSE}(F) = \frac{\mathrm{sd}_c\{\log \hat p_c(D)\}}{\sqrt{C}}.
+    F = \frac{1}{C}\sum_{c=1}^{C} F_c, \qquad
+    \mathrm{MCSE}(F) = \frac{1}{C}\sqrt{\sum_c \mathrm{MCSE}(F_c)^2}
+    \quad\text{(replica exchange)}, \qquad
+    \frac{\mathrm{sd}_c\{F_c\}}{\sqrt{C}}\quad\text{(SMC)}.
 
-The MCSE needs at least two chains; with one it is NaN. SMC's log-evidence is biased
-low (F biased high) when its particles miss posterior mass, which the spread across
-chains reveals only in part: run several chains and compare samplers when in doubt.
+SMC's log-evidence is biased low (F biased high) when its particles miss posterior
+mass, which the spread across chains reveals only in part.
 """
 
 from __future__ import annotations
@@ -24,7 +33,11 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-__all__ = ["FreeEnergy", "free_energy"]
+from .thermodynamic import METHODS, log_evidence
+
+__all__ = ["FreeEnergy", "free_energy", "replica_log_likelihoods"]
+
+LEVEL_DIM = "level"
 
 
 @dataclass(frozen=True)
@@ -36,17 +49,25 @@ class FreeEnergy:
     value : float
         :math:`F = -\\log p(D)`, mean over chains.
     mcse : float
-        Monte Carlo standard error of ``value`` (NaN with one chain).
+        Monte Carlo standard error of ``value`` (NaN for one SMC chain).
     per_chain : ndarray, shape (chains,)
         The estimate of each independent chain.
     method : str
-        How it was estimated (``"smc"``).
+        ``"stepping_stone"``, ``"thermodynamic_integration"``, ``"bridge"`` or ``"smc"``.
+    per_chain_mcse : ndarray, shape (chains,), optional
+        Within-chain standard errors (replica exchange only).
     """
 
     value: float
     mcse: float
     per_chain: np.ndarray
     method: str
+    per_chain_mcse: np.ndarray | None = None
+
+    @property
+    def spread(self) -> float:
+        """Standard deviation of the per-chain estimates (NaN with one chain)."""
+        return float(self.per_chain.std(ddof=1)) if self.per_chain.size > 1 else np.nan
 
     def __str__(self) -> str:
         return (
@@ -54,33 +75,63 @@ class FreeEnergy:
         )
 
 
-def free_energy(idata: xr.DataTree) -> FreeEnergy:
-    """Free energy from a sampling result.
+def _sample_stats(idata: xr.DataTree) -> xr.Dataset:
+    try:
+        return idata["sample_stats"].to_dataset()
+    except KeyError:
+        raise ValueError("the result has no sample_stats group") from None
 
-    Parameters
-    ----------
-    idata : xarray.DataTree
-        Result of ``pm.sample_smc``.
 
-    Returns
-    -------
-    FreeEnergy
+def replica_log_likelihoods(idata: xr.DataTree) -> tuple[xr.DataArray, xr.DataArray]:
+    """Per-level log-likelihoods ``(chain, draw, level)`` and ladders ``(chain, level)``.
+
+    Accepts the raw output of ``pm.sample(step=ReplicaExchange(...))`` (dims named
+    ``*_dim_0`` by PyMC, the ladder recorded per draw) and the tidied output of
+    :func:`samplers.sample_replica_exchange` (``level`` dim, ``beta`` coordinate).
 
     Raises
     ------
     ValueError
-        If the result holds no evidence estimate (not an SMC run), or a chain never
-        reached β = 1.
+        If the result holds no replica log-likelihoods, or the ladder changed during the
+        recorded draws (tuning draws kept in the posterior).
     """
-    try:
-        stats = idata["sample_stats"]
-    except KeyError:
-        raise ValueError("the result has no sample_stats group") from None
-    if "log_marginal_likelihood" not in stats.data_vars:
-        raise ValueError(
-            "the result holds no evidence estimate: free_energy() reads results of "
-            "pm.sample_smc (sample_stats.log_marginal_likelihood)"
+    stats = _sample_stats(idata)
+    if "replica_log_likelihood" not in stats.data_vars:
+        raise ValueError("the result holds no replica log-likelihoods (not a replica-exchange run)")
+    log_lik = stats["replica_log_likelihood"]
+    log_lik = (
+        log_lik.rename({log_lik.dims[-1]: LEVEL_DIM}) if LEVEL_DIM not in log_lik.dims else log_lik
+    )
+    if "beta" in stats.data_vars:
+        beta = stats["beta"].rename({stats["beta"].dims[-1]: LEVEL_DIM})
+        if not bool((beta == beta.isel(draw=0)).all()):
+            raise ValueError(
+                "the ladder changed during the recorded draws (were tuning draws kept?); "
+                "free energies need a fixed ladder"
+            )
+        beta = beta.isel(draw=0, drop=True)
+    elif "beta" in log_lik.coords:
+        beta = log_lik["beta"]
+    else:
+        raise ValueError("the result records no ladder (beta) for its replica log-likelihoods")
+    return log_lik.drop_vars("beta", errors="ignore"), beta.reset_coords(drop=True)
+
+
+def _replica_exchange_free_energy(idata: xr.DataTree, method: str) -> FreeEnergy:
+    log_lik, beta = replica_log_likelihoods(idata)
+    per_chain, per_chain_mcse = [], []
+    for chain in range(log_lik.sizes["chain"]):
+        value, se = log_evidence(
+            log_lik.isel(chain=chain).values, beta.isel(chain=chain).values, method
         )
+        per_chain.append(-value)
+        per_chain_mcse.append(se)
+    per_chain, per_chain_mcse = np.asarray(per_chain), np.asarray(per_chain_mcse)
+    mcse = float(np.sqrt(np.sum(per_chain_mcse**2)) / per_chain.size)
+    return FreeEnergy(float(per_chain.mean()), mcse, per_chain, method, per_chain_mcse)
+
+
+def _smc_free_energy(stats: xr.Dataset) -> FreeEnergy:
     raw = stats["log_marginal_likelihood"].values
     rows = [raw] if raw.dtype != object and raw.ndim == 1 else list(raw)
     per_chain = []
@@ -95,3 +146,40 @@ def free_energy(idata: xr.DataTree) -> FreeEnergy:
     per_chain = np.asarray(per_chain)
     mcse = per_chain.std(ddof=1) / np.sqrt(per_chain.size) if per_chain.size > 1 else np.nan
     return FreeEnergy(float(per_chain.mean()), float(mcse), per_chain, "smc")
+
+
+def free_energy(idata: xr.DataTree, method: str = "stepping_stone") -> FreeEnergy:
+    """Free energy from a replica-exchange or SMC result.
+
+    Parameters
+    ----------
+    idata : xarray.DataTree
+        Result of ``pm.sample(step=ReplicaExchange(...))``,
+        :func:`samplers.sample_replica_exchange` or ``pm.sample_smc``.
+    method : {"stepping_stone", "thermodynamic_integration", "bridge"}
+        Estimator for replica-exchange results; SMC results have their own (``"smc"``).
+
+    Returns
+    -------
+    FreeEnergy
+
+    Raises
+    ------
+    ValueError
+        If the result holds no evidence information, the method is unknown, or (SMC) a
+        chain never reached β = 1.
+    """
+    stats = _sample_stats(idata)
+    if "replica_log_likelihood" in stats.data_vars:
+        if method not in METHODS:
+            raise ValueError(f"unknown free-energy method {method!r}; choose one of {METHODS}")
+        return _replica_exchange_free_energy(idata, method)
+    if "log_marginal_likelihood" in stats.data_vars:
+        if method not in ("stepping_stone", "smc"):
+            raise ValueError(f"an SMC result has only its own estimator ('smc'), not {method!r}")
+        return _smc_free_energy(stats)
+    raise ValueError(
+        "the result holds no evidence estimate: free_energy() reads replica-exchange "
+        "results (sample_stats.replica_log_likelihood) and pm.sample_smc results "
+        "(sample_stats.log_marginal_likelihood)"
+    )

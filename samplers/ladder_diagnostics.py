@@ -1,0 +1,63 @@
+r"""Health of a replica-exchange ladder (the diagnostics Pigeons.jl reports).
+
+- swap rate of each neighbouring pair: mean swap acceptance probability
+  :math:`\bar\alpha_l`, rejection :math:`r_l = 1 - \bar\alpha_l`;
+- global communication barrier :math:`\Lambda = \sum_l r_l` (Syed et al. 2022): the
+  number of levels needed grows like :math:`\Lambda`, and the best possible round-trip
+  rate of non-reversible parallel tempering is :math:`1/(2 + 2\Lambda)` per iteration;
+- round trips: a replica's journeys from β = 0 to β = 1 and back, counted from the
+  recorded replica-to-level map. Round trips are how information reaches the
+  posterior from the prior; few round trips mean the ladder is too coarse or too short.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from .parallel_tempering import count_round_trips
+
+__all__ = ["ladder_diagnostics"]
+
+
+def ladder_diagnostics(idata: xr.DataTree) -> xr.Dataset:
+    """Swap rates, round trips and the global communication barrier of each chain.
+
+    Parameters
+    ----------
+    idata : xarray.DataTree
+        A replica-exchange result.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``swap_rate`` (chain, pair), ``replica_acceptance`` (chain, level),
+        ``global_barrier``, ``round_trips``, ``round_trip_rate`` and
+        ``optimal_round_trip_rate`` (per chain).
+    """
+    try:
+        stats = idata["sample_stats"].to_dataset()
+    except KeyError:
+        raise ValueError("the result has no sample_stats group") from None
+    needed = ("swap_acceptance", "replica_at_level", "replica_acceptance")
+    missing = [name for name in needed if name not in stats.data_vars]
+    if missing:
+        raise ValueError(f"not a replica-exchange result: sample_stats lacks {missing}")
+    swap = stats["swap_acceptance"]
+    swap = swap.rename({swap.dims[-1]: "pair"}).mean("draw")
+    acceptance = stats["replica_acceptance"]
+    acceptance = acceptance.rename({acceptance.dims[-1]: "level"}).mean("draw")
+    maps = stats["replica_at_level"].values
+    draws = maps.shape[1]
+    trips = np.array([count_round_trips(chain).sum() for chain in maps])
+    barrier = (1.0 - swap).sum("pair")
+    return xr.Dataset(
+        {
+            "swap_rate": swap.drop_vars("pair", errors="ignore"),
+            "replica_acceptance": acceptance.drop_vars("level", errors="ignore"),
+            "global_barrier": barrier,
+            "round_trips": ("chain", trips),
+            "round_trip_rate": ("chain", trips / draws),
+            "optimal_round_trip_rate": 1.0 / (2.0 + 2.0 * barrier),
+        }
+    )

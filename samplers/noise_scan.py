@@ -1,0 +1,176 @@
+r"""Noise estimation from one replica-exchange run: the free energy as a function of b.
+
+For Gaussian noise with fixed precisions :math:`b_i` the log-likelihood is
+:math:`\ell = c - \tfrac12\sum_i b_i r_i^2` with :math:`c = \sum_i \tfrac12\log(b_i/2\pi)`
+(:math:`N` observations). The replica at :math:`\beta` then samples the posterior of the
+same model with precisions :math:`\beta b_i`, whose evidence follows from the stepping-
+stone path :math:`\log Z(\beta) = \log\int\varphi\,e^{\beta\ell}`:
+
+.. math::
+
+    F(\beta b) = -\frac N2\log\beta - (1-\beta)\,c - \log Z(\beta),
+
+which is REFERENCE.md's :math:`F(\beta b) = -\frac n2\log\frac{\beta b}{2\pi} - \log\tilde Z(\beta)`
+rewritten for the tempered likelihood. The noise estimate is the :math:`\beta b`
+minimising :math:`F` (refined by a parabola in :math:`\log\beta` through the three
+levels around the smallest value). Valid only when every observed variable is Normal
+with a ``sigma`` that depends on no free variable, and the model has no Potentials.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+import xarray as xr
+from pytensor.graph.traversal import ancestors
+from pytensor.tensor.random.basic import NormalRV
+
+from .free_energy import replica_log_likelihoods
+from .thermodynamic import log_evidence_path
+
+__all__ = ["gaussian_noise", "noise_scan", "plot_noise_scan"]
+
+
+def gaussian_noise(model: pm.Model) -> dict[str, float] | None:
+    r"""Fixed Gaussian noise of a model: ``{"n", "log_normalisation", "precision"}``.
+
+    ``log_normalisation`` is :math:`c = \sum_i\tfrac12\log(b_i/2\pi)`; ``precision`` is
+    the common :math:`b` when all observations share it, else NaN. ``None`` when the
+    likelihood is not purely Gaussian with fixed noise.
+    """
+    if model.potentials or not model.observed_RVs:
+        return None
+    free = set(model.free_RVs) | set(model.value_vars)
+    n, normalisation, precisions = 0, 0.0, []
+    for rv in model.observed_RVs:
+        if not isinstance(rv.owner.op, NormalRV):
+            return None
+        sigma = rv.owner.inputs[-1]
+        if any(var in free for var in ancestors([sigma])):
+            return None
+        precision = 1.0 / np.broadcast_to(pt.as_tensor(sigma).eval(), rv.shape.eval()) ** 2
+        n += precision.size
+        normalisation += float(np.sum(0.5 * np.log(precision / (2 * np.pi))))
+        precisions.append(np.ravel(precision))
+    precisions = np.concatenate(precisions)
+    common = float(precisions[0]) if np.allclose(precisions, precisions[0]) else np.nan
+    return {"n": n, "log_normalisation": normalisation, "precision": common}
+
+
+def _parabola_minimum(x: np.ndarray, y: np.ndarray) -> float:
+    best = int(np.argmin(y))
+    if best == 0 or best == x.size - 1:
+        return float(x[best])
+    xs, ys = x[best - 1 : best + 2], y[best - 1 : best + 2]
+    a, b, _ = np.polyfit(xs, ys, 2)
+    return float(-b / (2 * a)) if a > 0 else float(x[best])
+
+
+def noise_scan(idata: xr.DataTree, model: pm.Model | None = None) -> xr.Dataset:
+    r"""Free energy against noise precision over the whole ladder, from one run.
+
+    Parameters
+    ----------
+    idata : xarray.DataTree
+        A replica-exchange result.
+    model : pymc.Model, optional
+        Needed only when ``idata`` does not carry the noise description (results of
+        :func:`samplers.sample_replica_exchange` do, in the ``free_energy`` group).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``free_energy`` and ``free_energy_mcse`` on ``(chain, level)`` with the
+        coordinates ``beta`` and ``noise_precision`` (:math:`\beta b`; the precision
+        scale :math:`\beta` when the observations have different :math:`b_i`), level 0
+        (β = 0) excluded; ``best_noise_precision`` per chain; attrs with the mean and
+        standard error of the estimate and the model's own precision.
+
+    Raises
+    ------
+    ValueError
+        If the likelihood is not Gaussian with fixed noise.
+    """
+    noise = None
+    if model is not None:
+        noise = gaussian_noise(model)
+    elif "free_energy" in idata.children and "gaussian_noise_n" in idata["free_energy"].attrs:
+        attrs = idata["free_energy"].attrs
+        noise = {
+            "n": int(attrs["gaussian_noise_n"]),
+            "log_normalisation": float(attrs["gaussian_noise_log_normalisation"]),
+            "precision": float(attrs["gaussian_noise_precision"]),
+        }
+    if noise is None:
+        raise ValueError(
+            "noise_scan needs a likelihood that is Gaussian with fixed noise (every observed "
+            "variable Normal with a constant sigma, no Potentials); pass model= if the result "
+            "does not record it"
+        )
+    log_lik, beta = replica_log_likelihoods(idata)
+    chains = log_lik.sizes["chain"]
+    levels = log_lik.sizes["level"]
+    values = np.empty((chains, levels - 1))
+    errors = np.empty((chains, levels - 1))
+    best = np.empty(chains)
+    for chain in range(chains):
+        betas = beta.isel(chain=chain).values
+        log_z, log_z_se = log_evidence_path(log_lik.isel(chain=chain).values, betas)
+        b = betas[1:]
+        values[chain] = (
+            -0.5 * noise["n"] * np.log(b) - (1 - b) * noise["log_normalisation"] - log_z[1:]
+        )
+        errors[chain] = log_z_se[1:]
+        best[chain] = np.exp(_parabola_minimum(np.log(b), values[chain]))
+    scale = noise["precision"] if np.isfinite(noise["precision"]) else 1.0
+    dims = ("chain", "level")
+    scan = xr.Dataset(
+        {
+            "free_energy": (dims, values, {"long_name": "F(βb)", "units": "nats"}),
+            "free_energy_mcse": (dims, errors, {"units": "nats"}),
+            "best_noise_precision": ("chain", best * scale),
+        },
+        coords={
+            "chain": log_lik["chain"].values,
+            "level": np.arange(1, levels),
+            "beta": (dims, beta.values[:, 1:]),
+            "noise_precision": (dims, beta.values[:, 1:] * scale),
+        },
+    )
+    scan.attrs.update(
+        model_noise_precision=noise["precision"],
+        n_observations=noise["n"],
+        best_noise_precision=float(np.mean(best * scale)),
+        best_noise_precision_se=float(np.std(best * scale, ddof=1) / np.sqrt(chains))
+        if chains > 1
+        else np.nan,
+    )
+    return scan
+
+
+def plot_noise_scan(scan: xr.Dataset, ax=None):
+    """Plot F against the noise precision βb for every chain, marking the minimum."""
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        ax = Figure(figsize=(5, 3.5), layout="constrained").add_subplot()
+    for chain in scan["chain"].values:
+        row = scan.sel(chain=chain)
+        ax.errorbar(
+            row["noise_precision"],
+            row["free_energy"],
+            yerr=row["free_energy_mcse"],
+            fmt=".-",
+            lw=1,
+            label=f"chain {chain}",
+        )
+    ax.axvline(scan.attrs["best_noise_precision"], color="k", ls="--", lw=1, label="minimum")
+    ax.set_xscale("log")
+    ax.set_xlabel("noise precision βb")
+    ax.set_ylabel("F(βb) [nats]")
+    finite = scan["free_energy"].values
+    low = np.nanmin(finite)
+    ax.set_ylim(low - 5, low + 5 * max(1.0, np.nanstd(finite[finite < low + 50])))
+    ax.legend(fontsize="small")
+    return ax

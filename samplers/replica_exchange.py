@@ -1,0 +1,217 @@
+r"""Replica exchange (parallel tempering) as a PyMC step method.
+
+>>> with model:
+...     idata = pm.sample(step=ReplicaExchange(n_replicas=32))   # doctest: +SKIP
+
+One :class:`ReplicaExchange` owns a whole ladder :math:`0=\beta_0<\dots<\beta_L=1` and
+hands PyMC the :math:`\beta=1` replica as the chain's state, so every PyMC chain is an
+independent ladder and R-hat/ESS keep their meaning. The work is done by the NumPy core
+:class:`samplers.parallel_tempering.ParallelTempering` on the batched densities of
+:class:`samplers.tempered_density.TemperedDensity`; this module is the adapter.
+
+Life cycle, in the order PyMC runs it:
+
+1. ``__init__`` compiles the batched log-prior / log-likelihood once (shared by all
+   chains; the object pickles for ``cores > 1``).
+2. ``setup_chain(rng, tune, draws)`` takes the chain's generator and forgets any
+   previous chain's ladder, scales and counters.
+3. The first ``step(point)`` starts every level at ``point``; each ``step`` then runs
+   ``n_sweeps`` × (Metropolis moves in every replica, one even/odd swap round) and,
+   while tuning, adapts the scales and the ladder.
+4. ``stop_tuning()`` freezes scales and ladder; the recorded draws then share one
+   ladder, which the free-energy estimators need.
+
+Sampler stats per draw (vectors are stored as object stats and stacked by PyMC):
+``replica_log_likelihood`` and ``beta`` (per level), ``swap_acceptance`` (the swap
+probability of every neighbouring pair), ``replica_acceptance`` (within-replica
+acceptance per level), ``replica_at_level`` (which replica sits at each level), and
+the scalars ``accept`` (β = 1 acceptance), ``min_swap_rate`` (lowest running mean swap
+acceptance, shown on the progress bar) and ``n_failures`` (non-finite log-densities
+so far in this chain).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+import numpy as np
+import pymc as pm
+from pymc.blocking import DictToArrayBijection, RaveledVars
+from pymc.step_methods.compound import BlockedStep, Competence
+from pymc.util import RandomGenerator, get_random_generator, get_value_vars_from_user_vars
+from pymc.vartypes import continuous_types
+from rich.progress import TextColumn
+from rich.table import Column
+
+from .parallel_tempering import LadderState, ParallelTempering, Update
+from .tempered_density import TemperedDensity, check_temperable
+
+__all__ = ["ReplicaExchange"]
+
+
+class ReplicaExchange(BlockedStep):
+    """Non-reversible replica exchange step method.
+
+    Parameters
+    ----------
+    vars : list, optional
+        Value variables; must be all free variables of the model (the default).
+    n_replicas : int
+        Number of levels of the default ladder (β = 0, then geometric to 1, adapted
+        during tuning). Ignored when ``betas`` is given.
+    betas : array_like, optional
+        Starting ladder: strictly increasing, ending at 1 (start it at 0 for free
+        energies).
+    adapt_ladder : bool
+        Equalise swap rejection rates during tuning (default True).
+    update : {"componentwise", "block"}
+        Random-walk Metropolis variant inside each replica.
+    n_sweeps : int
+        Metropolis sweeps (each followed by a swap round) per recorded draw.
+    initial_scale : float
+        Starting proposal scale in the transformed space.
+    vectorize : bool
+        Evaluate all replicas in one batched call (default); ``False`` loops.
+    model : pymc.Model, optional
+    rng : RandomGenerator, optional
+    initial_point : dict, optional
+    compile_kwargs : dict, optional
+        Passed to :func:`pytensor.function`.
+    """
+
+    name = "replica_exchange"
+    default_blocked = True
+    stats_dtypes_shapes: ClassVar[dict[str, tuple[type, list | None]]] = {
+        "accept": (np.float64, []),
+        "min_swap_rate": (np.float64, []),
+        "n_failures": (np.int64, []),
+        "replica_log_likelihood": (object, None),
+        "beta": (object, None),
+        "swap_acceptance": (object, None),
+        "replica_acceptance": (object, None),
+        "replica_at_level": (object, None),
+    }
+
+    def __init__(
+        self,
+        vars: Sequence | None = None,
+        *,
+        n_replicas: int = 32,
+        betas: Sequence[float] | np.ndarray | None = None,
+        adapt_ladder: bool = True,
+        update: Update = "componentwise",
+        n_sweeps: int = 1,
+        initial_scale: float = 1.0,
+        vectorize: bool = True,
+        model: pm.Model | None = None,
+        rng: RandomGenerator = None,
+        initial_point: dict | None = None,
+        compile_kwargs: dict | None = None,
+        blocked: bool = True,
+    ) -> None:
+        model = pm.modelcontext(model)
+        vars = model.value_vars if vars is None else get_value_vars_from_user_vars(vars, model)
+        check_temperable(model, vars)
+        if initial_point is None:
+            initial_point = model.initial_point()
+        self.vars = list(vars)
+        self.blocked = blocked
+        self.rng = get_random_generator(rng)
+        self.density = TemperedDensity(
+            model, self.vars, initial_point, compile_kwargs=compile_kwargs, vectorize=vectorize
+        )
+        self.kernel = ParallelTempering(
+            self.density,
+            betas=None if betas is None else np.asarray(betas, dtype=float),
+            n_replicas=n_replicas,
+            update=update,
+            n_sweeps=n_sweeps,
+            adapt_ladder=adapt_ladder,
+            initial_scale=initial_scale,
+        )
+        self.tune = True
+        self.state: LadderState | None = None
+        self._reset_running_swap_rate()
+
+    @property
+    def betas(self) -> np.ndarray:
+        """The current ladder (the starting ladder before the first step)."""
+        return self.kernel.initial_betas if self.state is None else self.state.betas.copy()
+
+    def setup_chain(self, rng: RandomGenerator, tune: int, draws: int) -> None:
+        """Reset the ladder for a new chain (called by PyMC before each chain)."""
+        super().setup_chain(rng, tune, draws)
+        self.state = None
+        self._reset_running_swap_rate()
+
+    def reset_tuning(self) -> None:
+        """Forget the ladder and scales learnt so far (PyMC calls this before a chain)."""
+        self.state = None
+        self._reset_running_swap_rate()
+
+    def stop_tuning(self) -> None:
+        """Freeze the ladder and the proposal scales."""
+        self.tune = False
+        self._reset_running_swap_rate()
+
+    def _reset_running_swap_rate(self) -> None:
+        self._swap_sum = 0.0
+        self._swap_count = 0
+
+    def step(self, point: dict) -> tuple[dict, list[dict]]:
+        """One replica-exchange iteration; returns the β = 1 replica as the new point."""
+        names = [v.name for v in self.vars]
+        raveled = DictToArrayBijection.map({name: point[name] for name in names})
+        if self.state is None:
+            self.state = self.kernel.init(raveled.data)
+        info = self.kernel.step(self.rng, self.state, tune=self.tune)
+        new_point = DictToArrayBijection.rmap(
+            RaveledVars(self.state.x[-1].copy(), raveled.point_map_info), start_point=point
+        )
+        self._swap_sum = self._swap_sum + info.swap_probability
+        self._swap_count += 1
+        running = self._swap_sum / self._swap_count
+        stats = {
+            "accept": float(info.acceptance[-1]),
+            "min_swap_rate": float(np.min(running)),
+            "n_failures": int(self.state.n_failures),
+            "replica_log_likelihood": info.log_lik,
+            "beta": self.state.betas.copy(),
+            "swap_acceptance": info.swap_probability,
+            "replica_acceptance": info.acceptance,
+            "replica_at_level": info.replica,
+        }
+        return new_point, [stats]
+
+    @staticmethod
+    def competence(var, has_grad):
+        """Compatible with continuous variables (never chosen automatically)."""
+        if var.dtype in continuous_types:
+            return Competence.COMPATIBLE
+        return Competence.INCOMPATIBLE
+
+    @staticmethod
+    def _progressbar_config(n_chains=1):
+        columns = [
+            TextColumn("{task.fields[min_swap]:0.2f}", table_column=Column("Min swap", ratio=1)),
+            TextColumn("{task.fields[accept]:0.2f}", table_column=Column("Accept β=1", ratio=1)),
+            TextColumn("{task.fields[failures]}", table_column=Column("Failures", ratio=1)),
+        ]
+        stats = {
+            "min_swap": [0.0] * n_chains,
+            "accept": [0.0] * n_chains,
+            "failures": [0] * n_chains,
+        }
+        return columns, stats
+
+    @staticmethod
+    def _make_progressbar_update_functions():
+        def update_stats(step_stats):
+            return {
+                "min_swap": step_stats["min_swap_rate"],
+                "accept": step_stats["accept"],
+                "failures": step_stats["n_failures"],
+            }
+
+        return (update_stats,)
