@@ -215,6 +215,9 @@ class StepInfo(NamedTuple):
 
 
 def _tempered(log_prior: np.ndarray, log_lik: np.ndarray, betas: np.ndarray) -> np.ndarray:
+    """log φ + β ℓ, and -inf wherever either term is not finite."""
+    if np.isfinite(log_lik).all() and np.isfinite(log_prior).all():
+        return log_prior + betas * log_lik
     ok = np.isfinite(log_prior) & np.isfinite(log_lik)
     with np.errstate(invalid="ignore"):
         return np.where(ok, log_prior + betas * log_lik, -np.inf)
@@ -252,6 +255,10 @@ class ParallelTempering:
         Move the ladder during tuning to equalise swap rejection.
     initial_scale : float
         Starting random-walk scale of every coordinate.
+    swap_rule : callable
+        ``swap_rule(betas, log_lik) -> probabilities`` of swapping each neighbouring
+        pair; :func:`swap_probabilities` (the only correct rule). Replaceable so that tests
+        can show a wrong rule is caught.
     """
 
     def __init__(
@@ -264,6 +271,7 @@ class ParallelTempering:
         n_sweeps: int = 1,
         adapt_ladder: bool = True,
         initial_scale: float = 1.0,
+        swap_rule: Callable[[np.ndarray, np.ndarray], np.ndarray] = swap_probabilities,
     ) -> None:
         if update not in TARGET_ACCEPTANCE:
             raise ValueError(f"update must be one of {sorted(TARGET_ACCEPTANCE)}, got {update!r}")
@@ -278,6 +286,7 @@ class ParallelTempering:
         self.n_sweeps = int(n_sweeps)
         self.adapt_ladder = adapt_ladder
         self.initial_scale = float(initial_scale)
+        self.swap_rule = swap_rule
         self.adaptation = _Adaptation()
 
     @property
@@ -345,26 +354,25 @@ class ParallelTempering:
 
     def _evaluate_counted(self, state: LadderState, x: np.ndarray):
         log_prior, log_lik = self._evaluate(x)
-        failed = np.isnan(log_prior) | np.isnan(log_lik) | (log_prior == np.inf)
-        failed |= log_lik == np.inf
-        state.n_failures += int(failed.sum())
+        if not (np.isfinite(log_prior).all() and np.isfinite(log_lik).all()):
+            failed = np.isnan(log_prior) | np.isnan(log_lik)
+            failed |= (log_prior == np.inf) | (log_lik == np.inf)
+            state.n_failures += int(failed.sum())
         return log_prior, log_lik
 
     def _learning_rate(self) -> float:
         return 0.5 / (1.0 + self.adaptation.since_ladder_update / 50.0) ** 0.6
 
     def _metropolis(self, rng, state, proposal):
+        """Accept or reject ``proposal`` at every level; the current density is finite."""
         log_prior, log_lik = self._evaluate_counted(state, proposal)
-        new = _tempered(log_prior, log_lik, state.betas)
-        with np.errstate(invalid="ignore"):
-            log_alpha = new - state.log_density
-        accept = np.log(rng.uniform(size=new.size)) < np.where(
-            np.isnan(log_alpha), -np.inf, log_alpha
-        )
+        log_alpha = _tempered(log_prior, log_lik, state.betas) - state.log_density
+        alpha = np.exp(np.minimum(log_alpha, 0.0))
+        accept = rng.random(alpha.size) < alpha
         state.x[accept] = proposal[accept]
         state.log_prior[accept] = log_prior[accept]
         state.log_lik[accept] = log_lik[accept]
-        return accept, np.exp(np.minimum(np.nan_to_num(log_alpha, nan=-np.inf), 0.0))
+        return accept, alpha
 
     def _componentwise_sweep(self, rng, state, tune) -> np.ndarray:
         dim = state.x.shape[1]
@@ -394,7 +402,7 @@ class ParallelTempering:
         return accept.astype(float)
 
     def _swap(self, rng, state) -> tuple[np.ndarray, np.ndarray]:
-        probability = swap_probabilities(state.betas, state.log_lik)
+        probability = self.swap_rule(state.betas, state.log_lik)
         pairs = np.zeros(self.n_levels - 1, dtype=bool)
         pairs[state.iteration % 2 :: 2] = True
         swapped = pairs & (rng.uniform(size=pairs.size) < probability)
