@@ -50,18 +50,18 @@ def free_energy_dataset(idata: xr.DataTree) -> tuple[xr.Dataset, dict[str, FreeE
     methods = list(METHODS)
     dataset = xr.Dataset(
         {
-            "free_energy": ("method", [estimates[m].value for m in methods]),
-            "mcse": ("method", [estimates[m].mcse for m in methods]),
+            "free_energy": ("estimator", [estimates[m].value for m in methods]),
+            "mcse": ("estimator", [estimates[m].mcse for m in methods]),
             "free_energy_per_chain": (
-                ("method", "chain"),
+                ("estimator", "chain"),
                 np.stack([estimates[m].per_chain for m in methods]),
             ),
             "mcse_per_chain": (
-                ("method", "chain"),
+                ("estimator", "chain"),
                 np.stack([estimates[m].per_chain_mcse for m in methods]),
             ),
         },
-        coords={"method": methods, "chain": idata["posterior"]["chain"].values},
+        coords={"estimator": methods, "chain": idata["posterior"]["chain"].values},
         attrs={"default_method": "stepping_stone", "units": "nats", "definition": "F = -log p(D)"},
     )
     return dataset, estimates

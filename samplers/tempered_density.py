@@ -22,8 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pymc as pm
-import pytensor
 import pytensor.tensor as pt
+from pymc.pytensorf import compile as compile_pymc
 from pymc.pytensorf import join_nonshared_inputs
 from pymc.vartypes import discrete_types
 from pytensor.graph.replace import vectorize_graph
@@ -70,7 +70,8 @@ class TemperedDensity:
     initial_point : dict
         A point giving the shapes of the variables.
     compile_kwargs : dict, optional
-        Passed to :func:`pytensor.function`.
+        Passed to :func:`pymc.pytensorf.compile` (PyMC's compile: parameter checks
+        become -inf instead of exceptions).
     vectorize : bool
         Build the batched graph (default). ``False`` forces the loop (for tests and for
         Ops that vectorise but run slowly when batched).
@@ -100,7 +101,7 @@ class TemperedDensity:
             try:
                 batch = pt.matrix("replicas", dtype=flat.dtype)
                 batched = vectorize_graph([log_prior, log_lik], replace={flat: batch})
-                self._batched = pytensor.function([batch], batched, **compile_kwargs)
+                self._batched = compile_pymc([batch], batched, **compile_kwargs)
                 self._batched.trust_input = True
                 self._batched(np.stack([start, start]))
                 self.vectorized = True
@@ -113,7 +114,7 @@ class TemperedDensity:
                     stacklevel=3,
                 )
         if not self.vectorized:
-            self._single = pytensor.function([flat], [log_prior, log_lik], **compile_kwargs)
+            self._single = compile_pymc([flat], [log_prior, log_lik], **compile_kwargs)
             self._single.trust_input = True
         self.dtype = flat.dtype
 
