@@ -12,7 +12,13 @@ This package knows nothing about physics; its command-line front end
 
 from .free_energy import FreeEnergy, free_energy
 from .ladder_diagnostics import ladder_diagnostics
-from .model_selection import SMCSettings, model_probabilities, sample_free_energy, selection_table
+from .model_selection import (
+    ReplicaExchangeSettings,
+    SMCSettings,
+    model_probabilities,
+    sample_free_energy,
+    selection_table,
+)
 from .noise_scan import noise_scan, plot_noise_scan
 from .replica_exchange import ReplicaExchange
 from .replica_exchange_run import sample_replica_exchange
@@ -20,6 +26,7 @@ from .replica_exchange_run import sample_replica_exchange
 __all__ = [
     "FreeEnergy",
     "ReplicaExchange",
+    "ReplicaExchangeSettings",
     "SMCSettings",
     "free_energy",
     "ladder_diagnostics",

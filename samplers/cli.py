@@ -18,9 +18,14 @@ __all__ = ["main"]
 #: Case studies live in the source checkout, beside the packages.
 CASE_STUDIES = Path(__file__).resolve().parents[1] / "case_studies"
 
-#: ``--quick`` and full SMC settings of ``bayesmeas run``.
-QUICK = {"draws": 1000, "chains": 2}
-FULL = {"draws": 2000, "chains": 4}
+#: ``--quick`` and full settings of ``bayesmeas run``, per sampler.
+SIZES = {
+    "replica_exchange": {
+        "quick": {"draws": 500, "tune": 500, "chains": 2, "n_replicas": 16},
+        "full": {"draws": 2000, "tune": 2000, "chains": 4, "n_replicas": 32},
+    },
+    "smc": {"quick": {"draws": 1000, "chains": 2}, "full": {"draws": 2000, "chains": 4}},
+}
 
 
 def _case_studies() -> list[tuple[str, str]]:
@@ -57,12 +62,17 @@ def _list(_: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from .jobs import format_table, run_model_selection, write_result
-    from .model_selection import SMCSettings
+    from .model_selection import ReplicaExchangeSettings, SMCSettings
 
     job = get_job(args.job)
-    sizes = dict(QUICK if args.quick else FULL)
+    sizes = dict(SIZES[args.sampler]["quick" if args.quick else "full"])
     sizes.update({k: v for k in ("draws", "chains") if (v := getattr(args, k)) is not None})
-    settings = SMCSettings(**sizes, cores=args.cores)
+    if args.sampler == "smc":
+        settings = SMCSettings(**sizes, cores=args.cores)
+    else:
+        if args.replicas is not None:
+            sizes["n_replicas"] = args.replicas
+        settings = ReplicaExchangeSettings(**sizes, cores=args.cores)
     output = Path(args.output or Path("results") / job.name)
     print(f"{job.name}: {job.summary}")
     print(f"output folder: {output.resolve()}")
@@ -100,8 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help="small sampler settings (< 2 minutes)")
     run.add_argument("--output", help="output folder (default results/JOB)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    run.add_argument("--draws", type=int, help="SMC particles per chain")
-    run.add_argument("--chains", type=int, help="independent SMC runs (for the MCSE)")
+    run.add_argument(
+        "--sampler",
+        choices=sorted(SIZES),
+        default="replica_exchange",
+        help="free-energy sampler (default replica_exchange)",
+    )
+    run.add_argument("--draws", type=int, help="recorded draws (SMC: particles) per chain")
+    run.add_argument("--chains", type=int, help="independent chains (for the MCSE)")
+    run.add_argument("--replicas", type=int, help="replica-exchange ladder levels")
     run.add_argument("--cores", type=int, help="processes (default: all cores)")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
     run.set_defaults(func=_run)

@@ -7,7 +7,9 @@ figure needs:
 * ``/data``: the measurement;
 * ``/model_selection``: F, its MCSE, per-chain F and p(K|D) along the candidate axis;
 * ``/candidates/<label>/posterior``: the posterior draws of every candidate, with the
-  ``build_model`` keywords in attrs.
+  ``build_model`` keywords in attrs;
+* ``/candidates/<label>/free_energy`` (replica exchange): F ± MCSE of every estimator,
+  per chain.
 
 :func:`plot_result` redraws the figure from such a tree (or from the file).
 """
@@ -28,14 +30,19 @@ import xarray as xr
 from measurement_models.registry import ModelSelectionJob, get_model
 
 from .free_energy import FreeEnergy
-from .model_selection import SMCSettings, sample_free_energy, selection_table
+from .model_selection import (
+    ReplicaExchangeSettings,
+    SMCSettings,
+    sample_free_energy,
+    selection_table,
+)
 
 __all__ = ["format_table", "plot_result", "run_model_selection", "write_result"]
 
 
 def run_model_selection(
     job: ModelSelectionJob,
-    settings: SMCSettings,
+    settings: ReplicaExchangeSettings | SMCSettings,
     random_seed: int = 0,
     progressbar: bool = True,
     log: Callable[[str], None] = print,
@@ -45,7 +52,7 @@ def run_model_selection(
     data = job.data()
     rng = np.random.default_rng(random_seed)
     free_energies: dict[int, FreeEnergy] = {}
-    posteriors: dict[str, xr.Dataset] = {}
+    groups: dict[str, xr.Dataset] = {}
     started = time.perf_counter()
     for i, (label, kwargs) in enumerate(job.candidates.items(), start=1):
         log(f"[{i}/{len(job.candidates)}] {job.candidate_dim} = {label}: {settings.describe()}")
@@ -55,14 +62,17 @@ def run_model_selection(
         free_energies[label] = fe
         posterior = idata["posterior"].to_dataset()
         posterior.attrs = {"build_model_kwargs": json.dumps(dict(kwargs))}
-        posteriors[f"{job.candidate_dim}{label}"] = posterior
+        name = f"/candidates/{job.candidate_dim}{label}"
+        groups[f"{name}/posterior"] = posterior
+        if "free_energy" in idata.children:  # replica exchange: all estimators, per chain
+            groups[f"{name}/free_energy"] = idata["free_energy"].to_dataset()
         log(f"      {fe}  [{time.perf_counter() - tic:.1f} s]")
     table = selection_table(free_energies, dim=job.candidate_dim)
     tree = xr.DataTree.from_dict(
         {
             "/data": data,
             "/model_selection": table,
-            **{f"/candidates/{name}/posterior": post for name, post in posteriors.items()},
+            **groups,
         }
     )
     tree.attrs = {

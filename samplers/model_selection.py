@@ -20,8 +20,69 @@ import xarray as xr
 from scipy.special import logsumexp
 
 from .free_energy import FreeEnergy, free_energy
+from .replica_exchange_run import sample_replica_exchange
 
-__all__ = ["SMCSettings", "model_probabilities", "sample_free_energy", "selection_table"]
+__all__ = [
+    "ReplicaExchangeSettings",
+    "SMCSettings",
+    "model_probabilities",
+    "sample_free_energy",
+    "selection_table",
+]
+
+
+def _default_cores(chains: int) -> int:
+    """Every core this process may use, at most one per chain (PyMC's own default counts
+    half the CPUs, assuming hyper-threads)."""
+    return min(chains, len(os.sched_getaffinity(0)))
+
+
+@dataclass(frozen=True)
+class ReplicaExchangeSettings:
+    """Settings of :func:`samplers.sample_replica_exchange` used for free energies.
+
+    Each chain is an independent ladder of ``n_replicas`` levels (β = 0, then
+    geometric to 1, adapted during ``tune`` to equal swap rejection); the free energy is
+    the stepping-stone estimate from the ``draws`` recorded afterwards.
+    """
+
+    draws: int = 2000
+    tune: int = 2000
+    chains: int = 4
+    cores: int | None = None
+    n_replicas: int = 32
+    update: str = "componentwise"
+    n_sweeps: int = 1
+    method: str = "stepping_stone"
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line naming the sampler and its settings."""
+        return (
+            f"replica exchange in PyMC {pm.__version__} ({self.chains} chains x "
+            f"{self.n_replicas} replicas, {self.tune} tune + {self.draws} draws, "
+            f"{self.update} Metropolis, F by {self.method.replace('_', '-')})"
+        )
+
+    def sample(
+        self, model: pm.Model, random_seed: int | None, progressbar: bool
+    ) -> tuple[xr.DataTree, FreeEnergy]:
+        """Run replica exchange on ``model``; return the result and its free energy."""
+        idata = sample_replica_exchange(
+            model=model,
+            draws=self.draws,
+            tune=self.tune,
+            chains=self.chains,
+            cores=self.cores or _default_cores(self.chains),
+            random_seed=random_seed,
+            progressbar=progressbar,
+            n_replicas=self.n_replicas,
+            update=self.update,
+            n_sweeps=self.n_sweeps,
+            compute_convergence_checks=False,
+            **dict(self.extra),
+        )
+        return idata, free_energy(idata, self.method)
 
 
 @dataclass(frozen=True)
@@ -48,33 +109,39 @@ class SMCSettings:
             f"correlation_threshold={self.correlation_threshold})"
         )
 
+    def sample(
+        self, model: pm.Model, random_seed: int | None, progressbar: bool
+    ) -> tuple[xr.DataTree, FreeEnergy]:
+        """Run ``pm.sample_smc`` on ``model``; return the result and its free energy."""
+        with model:
+            idata = pm.sample_smc(
+                draws=self.draws,
+                kernel=pm.smc.kernels.MH,
+                chains=self.chains,
+                cores=self.cores or _default_cores(self.chains),
+                random_seed=random_seed,
+                progressbar=progressbar,
+                compute_convergence_checks=False,
+                threshold=self.threshold,
+                correlation_threshold=self.correlation_threshold,
+                **dict(self.extra),
+            )
+        return idata, free_energy(idata)
+
 
 def sample_free_energy(
     model: pm.Model,
-    settings: SMCSettings = SMCSettings(),
+    settings: SMCSettings | ReplicaExchangeSettings = SMCSettings(),
     random_seed: int | None = None,
     progressbar: bool = True,
 ) -> tuple[xr.DataTree, FreeEnergy]:
-    """Run ``pm.sample_smc`` on ``model`` and return its result and free energy.
+    """Sample ``model`` and return the result and its free energy.
 
-    Without ``settings.cores``, chains run in parallel on every core this process may
-    use (PyMC's own default counts half the CPUs, assuming hyper-threads).
+    ``settings`` chooses the sampler (:class:`SMCSettings` or
+    :class:`ReplicaExchangeSettings`). Without ``settings.cores``, chains run in parallel
+    on every core this process may use.
     """
-    cores = settings.cores or min(settings.chains, len(os.sched_getaffinity(0)))
-    with model:
-        idata = pm.sample_smc(
-            draws=settings.draws,
-            kernel=pm.smc.kernels.MH,
-            chains=settings.chains,
-            cores=cores,
-            random_seed=random_seed,
-            progressbar=progressbar,
-            compute_convergence_checks=False,
-            threshold=settings.threshold,
-            correlation_threshold=settings.correlation_threshold,
-            **dict(settings.extra),
-        )
-    return idata, free_energy(idata)
+    return settings.sample(model, random_seed, progressbar)
 
 
 def model_probabilities(

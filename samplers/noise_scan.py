@@ -12,9 +12,12 @@ stone path :math:`\log Z(\beta) = \log\int\varphi\,e^{\beta\ell}`:
 
 which is REFERENCE.md's :math:`F(\beta b) = -\frac n2\log\frac{\beta b}{2\pi} - \log\tilde Z(\beta)`
 rewritten for the tempered likelihood. The noise estimate is the :math:`\beta b`
-minimising :math:`F` (refined by a parabola in :math:`\log\beta` through the three
-levels around the smallest value). Valid only when every observed variable is Normal
-with a ``sigma`` that depends on no free variable, and the model has no Potentials.
+minimising :math:`F`, found between the levels by reweighting the draws of the level
+below. The ladder covers :math:`\beta b \le b` only: give the model a noise smaller
+than the data's (a larger b) so that the minimum lies inside; a minimum at β = 1 is
+flagged in the attrs (``minimum_at_model_precision``). Valid only when every observed
+variable is Normal with a ``sigma`` that depends on no free variable, and the model has
+no Potentials.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import pytensor.tensor as pt
 import xarray as xr
 from pytensor.graph.traversal import ancestors
 from pytensor.tensor.random.basic import NormalRV
+from scipy import optimize
+from scipy.special import logsumexp
 
 from .free_energy import replica_log_likelihoods
 from .thermodynamic import log_evidence_path
@@ -58,13 +63,30 @@ def gaussian_noise(model: pm.Model) -> dict[str, float] | None:
     return {"n": n, "log_normalisation": normalisation, "precision": common}
 
 
-def _parabola_minimum(x: np.ndarray, y: np.ndarray) -> float:
-    best = int(np.argmin(y))
-    if best == 0 or best == x.size - 1:
-        return float(x[best])
-    xs, ys = x[best - 1 : best + 2], y[best - 1 : best + 2]
-    a, b, _ = np.polyfit(xs, ys, 2)
-    return float(-b / (2 * a)) if a > 0 else float(x[best])
+def _minimising_beta(log_lik: np.ndarray, betas: np.ndarray, log_z: np.ndarray, noise) -> float:
+    r"""β minimising F(βb), between the levels too.
+
+    Between levels, :math:`\log Z(\beta) = \log Z(\beta_l) +
+    \log\langle e^{(\beta-\beta_l)\ell}\rangle_{\beta_l}` reweights the draws of the
+    nearest level below (:math:`\beta_l \le \beta < \beta_{l+1}`), so F is a smooth
+    function of β that is minimised numerically.
+    """
+
+    def f(log_beta: float) -> float:
+        beta = np.exp(log_beta)
+        level = int(np.clip(np.searchsorted(betas, beta, side="right") - 1, 0, betas.size - 1))
+        shift = (beta - betas[level]) * log_lik[:, level]
+        log_z_beta = log_z[level] + logsumexp(shift) - np.log(shift.size)
+        return -0.5 * noise["n"] * log_beta - (1 - beta) * noise["log_normalisation"] - log_z_beta
+
+    grid = np.log(betas[1:])
+    values = [f(g) for g in grid]
+    best = int(np.argmin(values))
+    low, high = grid[max(best - 1, 0)], grid[min(best + 1, grid.size - 1)]
+    if low == high:
+        return float(np.exp(low))
+    result = optimize.minimize_scalar(f, bounds=(low, high), method="bounded")
+    return float(np.exp(result.x))
 
 
 def noise_scan(idata: xr.DataTree, model: pm.Model | None = None) -> xr.Dataset:
@@ -122,7 +144,7 @@ def noise_scan(idata: xr.DataTree, model: pm.Model | None = None) -> xr.Dataset:
             -0.5 * noise["n"] * np.log(b) - (1 - b) * noise["log_normalisation"] - log_z[1:]
         )
         errors[chain] = log_z_se[1:]
-        best[chain] = np.exp(_parabola_minimum(np.log(b), values[chain]))
+        best[chain] = _minimising_beta(log_lik.isel(chain=chain).values, betas, log_z, noise)
     scale = noise["precision"] if np.isfinite(noise["precision"]) else 1.0
     dims = ("chain", "level")
     scan = xr.Dataset(
@@ -142,6 +164,7 @@ def noise_scan(idata: xr.DataTree, model: pm.Model | None = None) -> xr.Dataset:
         model_noise_precision=noise["precision"],
         n_observations=noise["n"],
         best_noise_precision=float(np.mean(best * scale)),
+        minimum_at_model_precision=int(np.any(best >= 1.0)),
         best_noise_precision_se=float(np.std(best * scale, ddof=1) / np.sqrt(chains))
         if chains > 1
         else np.nan,

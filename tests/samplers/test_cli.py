@@ -27,19 +27,24 @@ def test_unknown_job_is_a_clear_error(capsys):
     assert "unknown job 'no-such-job'; available: spectral-deconvolution" in capsys.readouterr().err
 
 
-@pytest.fixture(scope="module")
-def linear_job(tmp_path_factory):
-    output = tmp_path_factory.mktemp("linear-job")
+SAMPLER_NAMES = {"replica_exchange": "replica exchange", "smc": "sample_smc"}
+
+
+@pytest.fixture(scope="module", params=sorted(SAMPLER_NAMES))
+def linear_job(request, tmp_path_factory):
+    output = tmp_path_factory.mktemp(f"linear-job-{request.param}")
     args = ["run", "linear-regression", "--quick", "--chains", "6", "--seed", "4"]
-    assert cli.main([*args, "--output", str(output), "--no-progress"]) == 0
-    return output
+    args += ["--sampler", request.param, "--output", str(output), "--no-progress"]
+    assert cli.main(args) == 0
+    return output, request.param
 
 
 def test_run_writes_result_file_and_figure(linear_job):
+    linear_job, sampler = linear_job
     assert (linear_job / "result.png").stat().st_size > 10_000
     tree = xr.open_datatree(linear_job / "result.nc", engine="netcdf4")
     assert tree.attrs["job"] == "linear-regression"
-    assert "sample_smc" in tree.attrs["sampler"]
+    assert SAMPLER_NAMES[sampler] in tree.attrs["sampler"]
     assert set(tree["candidates"].children) == {"K1", "K2"}
     kwargs = json.loads(tree["candidates/K2/posterior"].attrs["build_model_kwargs"])
     assert kwargs == {"n_terms": 2}
@@ -48,7 +53,8 @@ def test_run_writes_result_file_and_figure(linear_job):
 
 
 def test_job_free_energies_match_exact_evidence(linear_job):
-    """The whole pipeline (data, model, SMC, file) against the closed-form evidence."""
+    """The whole pipeline (data, model, sampler, file) against the closed-form evidence."""
+    linear_job, _ = linear_job
     tree = xr.open_datatree(linear_job / "result.nc", engine="netcdf4")
     data = tree["data"].to_dataset()
     table = tree["model_selection"].to_dataset()
@@ -62,6 +68,7 @@ def test_job_free_energies_match_exact_evidence(linear_job):
 
 
 def test_plot_redraws_from_the_file_alone(linear_job, capsys):
+    linear_job, _ = linear_job
     png = linear_job / "again.png"
     assert cli.main(["plot", str(linear_job / "result.nc"), "--output", str(png)]) == 0
     assert png.stat().st_size > 10_000

@@ -270,7 +270,6 @@ def test_noise_scan_matches_the_exact_evidence_against_noise(line, line_run):
         )
         z = (row["free_energy"].values - exact) / (row["free_energy_mcse"].values + 1e-3)
         assert np.all(np.abs(z) < 4.5), z
-    # The model's own precision matches the truth here, so the minimum is at β = 1.
     assert scan.attrs["model_noise_precision"] == pytest.approx(1 / SIGMA**2)
 
 
@@ -286,7 +285,10 @@ def test_noise_scan_finds_the_noise_level():
     scan = noise_scan(idata)
     grid = np.geomspace(1.0, 100.0, 400)
     best = grid[np.argmin([-linear.exact_log_evidence(x, y, 1 / np.sqrt(b), 2) for b in grid])]
-    assert scan.attrs["best_noise_precision"] == pytest.approx(best, rel=0.15)
+    # 4 standard errors of the two-chain mean, plus the grid step of the exact minimiser
+    tolerance = 4 * scan.attrs["best_noise_precision_se"] + best * 0.012
+    assert abs(scan.attrs["best_noise_precision"] - best) < tolerance
+    assert scan.attrs["minimum_at_model_precision"] == 0
 
 
 def test_noise_scan_refuses_a_non_gaussian_likelihood(two_modes):
