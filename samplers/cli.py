@@ -1,4 +1,4 @@
-"""The ``bayesmeas`` command: list models, jobs and case studies; run a job; redraw a figure.
+"""The ``bayesmeas`` command: list, run a job, redraw a figure, run the sampler benchmark.
 
 The command lives in ``samplers`` because ``measurement_models`` must not import
 ``samplers``; everything physical it needs comes from the registry of
@@ -94,6 +94,12 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _benchmark(args: argparse.Namespace) -> int:
+    from .benchmark import main as benchmark_main
+
+    return benchmark_main(args.benchmark_args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``bayesmeas``."""
     parser = argparse.ArgumentParser(
@@ -127,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("result", help="result.nc written by `bayesmeas run`")
     plot.add_argument("--output", help="PNG path (default: beside the result)")
     plot.set_defaults(func=_plot)
+
+    benchmark = commands.add_parser(
+        "benchmark",
+        help="replica exchange against PyMC SMC on the Nagata 2012 spectrum, K = 1..5",
+        description="Options are those of `python -m samplers.benchmark --help` (e.g. --quick).",
+    )
+    benchmark.add_argument("benchmark_args", nargs=argparse.REMAINDER)
+    benchmark.set_defaults(func=_benchmark)
     return parser
 
 

@@ -76,3 +76,8 @@ def test_plot_redraws_from_the_file_alone(linear_job, capsys):
     assert np.isfinite(
         xr.open_datatree(linear_job / "result.nc")["model_selection"]["free_energy"]
     ).all()
+
+
+def test_benchmark_subcommand_forwards_its_options():
+    args = cli.build_parser().parse_args(["benchmark", "--quick", "--ks", "1", "2"])
+    assert args.benchmark_args == ["--quick", "--ks", "1", "2"]

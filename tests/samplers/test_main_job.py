@@ -15,6 +15,6 @@ def test_main_job_quick(tmp_path):
     table = tree["model_selection"].to_dataset()
     # one and two peaks cannot explain three: ruled out by far more than the MC error
     assert float(table["probability"].sel(K=[1, 2]).sum()) < 1e-20
-    # the truth (3) or a split peak (4) wins; see docs/spectral-deconvolution.md
+    # the truth (3) or a split peak (4) wins; see docs/free-energy.md
     assert table.attrs["selected"] in (3, 4)
     assert (tmp_path / "result.png").exists()
