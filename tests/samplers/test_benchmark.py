@@ -1,0 +1,102 @@
+"""Smoke test of the replica-exchange vs SMC benchmark at tiny sizes (not a timing test)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from samplers import benchmark
+
+TINY = {
+    "ks": (1,),
+    "chains": 2,
+    "re_draws": 100,
+    "re_tune": 100,
+    "n_replicas": 8,
+    "smc_draws": 200,
+    "cores": 1,
+    "seed": 3,
+    "throughput_iterations": 20,
+    "throughput_warmup": 20,
+}
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    lines = []
+    return benchmark.run_benchmark(**TINY, log=lines.append), lines
+
+
+def test_dataset_has_the_documented_variables(tiny):
+    ds, lines = tiny
+    assert set(benchmark.VARIABLES) <= set(ds.data_vars)
+    assert ds.sizes == {"sampler": 2, "k": 1, "chain": 2, "method": 3}
+    assert list(ds["sampler"].values) == ["replica_exchange", "smc"]
+    assert ds.attrs["cores"] == 1 and ds.attrs["n_replicas"] == 8
+    assert len(lines) == 3  # throughput, replica exchange, SMC for the one K
+
+
+def test_values_are_finite_and_consistent(tiny):
+    ds, _ = tiny
+    for name in benchmark.VARIABLES:
+        assert np.all(np.isfinite(ds[name].values)), name
+    np.testing.assert_allclose(ds["free_energy"], ds["free_energy_per_chain"].mean("chain"))
+    np.testing.assert_allclose(ds["spread"], ds["free_energy_per_chain"].std("chain", ddof=1))
+    assert (ds["wall_time"] > 0).all() and (ds["mcse"] > 0).all()
+
+
+def test_throughput_is_positive_and_numpy_matches_the_compiled_likelihood(tiny):
+    ds, _ = tiny
+    for name in (
+        "step_evaluations_per_second",
+        "density_evaluations_per_second",
+        "numpy_evaluations_per_second",
+        "step_numpy_ratio",
+    ):
+        assert (ds[name] > 0).all(), name
+    # dim = 3 (a, mu, b for one peak), componentwise: 3 calls of 8 replicas per iteration
+    assert int(ds["dim"].item()) == 3
+    assert int(ds["throughput_evaluations"].item()) == 20 * 3 * 8
+    assert float(ds["numpy_max_abs_difference"].item()) < 1e-6
+
+
+def test_table_lists_every_k_and_the_targets(tiny):
+    ds, _ = tiny
+    table = benchmark.format_table(ds)
+    assert "RE mean ± spread" in table and "SMC wall s" in table
+    assert "\n1 |" in table
+    assert f"≤ {benchmark.SPREAD_TARGET}" in table
+    assert "sampler/NumPy" in table
+
+
+def test_parser_quick_defaults_and_overrides():
+    parser = benchmark.build_parser()
+    quick = benchmark.settings_from_args(parser.parse_args(["--quick"]))
+    assert quick["ks"] == benchmark.QUICK["ks"] and quick["cores"] is None
+    args = parser.parse_args(["--quick", "--ks", "2", "3", "--chains", "3", "--cores", "1"])
+    settings = benchmark.settings_from_args(args)
+    assert settings["ks"] == (2, 3) and settings["chains"] == 3 and settings["cores"] == 1
+    assert settings["re_draws"] == benchmark.QUICK["re_draws"]
+    full = benchmark.settings_from_args(parser.parse_args(["--seed", "5"]))
+    assert full["ks"] == (1, 2, 3, 4, 5) and full["chains"] == 4 and full["seed"] == 5
+
+
+def test_main_writes_netcdf_and_table(tiny, tmp_path, monkeypatch, capsys):
+    ds, _ = tiny
+    received = {}
+
+    def fake_run(**settings):
+        received.update(settings)
+        return ds.copy()
+
+    monkeypatch.setattr(benchmark, "run_benchmark", fake_run)
+    assert benchmark.main(["--quick", "--cores", "1", "--output", str(tmp_path)]) == 0
+    assert received["cores"] == 1 and received["ks"] == benchmark.QUICK["ks"]
+    assert "RE F per chain" in capsys.readouterr().out
+    back = xr.load_dataset(tmp_path / "benchmark.nc", engine="netcdf4")
+    xr.testing.assert_allclose(back["free_energy_per_chain"], ds["free_energy_per_chain"])
+    assert back.attrs[
+        "command"
+    ] == "python -m samplers.benchmark --quick --cores 1 --output " + str(tmp_path)
+    assert "Throughput" in (tmp_path / "benchmark.txt").read_text()
