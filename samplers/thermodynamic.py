@@ -64,7 +64,7 @@ def batch_means_covariance(series: np.ndarray) -> np.ndarray:
     size = int(np.floor(np.sqrt(n)))
     batches = n // size
     if batches < 2:
-        raise ValueError(f"need at least 4 draws for a Monte Carlo standard error, got {n}")
+        raise ValueError(f"need at least 2 draws for a Monte Carlo standard error, got {n}")
     means = series[: batches * size].reshape(batches, size, -1).mean(axis=1)
     centred = means - means.mean(axis=0)
     return size * centred.T @ centred / ((batches - 1) * n)
@@ -75,7 +75,9 @@ def _delta_method_se(series: np.ndarray, gradient: np.ndarray) -> float:
     return float(np.sqrt(max(gradient @ covariance @ gradient, 0.0)))
 
 
-def _check(log_lik: np.ndarray, betas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _check(
+    log_lik: np.ndarray, betas: np.ndarray, to_one: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     log_lik = np.asarray(log_lik, dtype=float)
     betas = np.asarray(betas, dtype=float)
     if log_lik.ndim != 2 or log_lik.shape[1] != betas.size:
@@ -85,6 +87,10 @@ def _check(log_lik: np.ndarray, betas: np.ndarray) -> tuple[np.ndarray, np.ndarr
         )
     if not np.all(np.isfinite(log_lik)):
         raise ValueError("the stored replica log-likelihoods contain NaN or inf")
+    if betas.ndim != 1 or not np.all(np.isfinite(betas)) or np.any(np.diff(betas) <= 0):
+        raise ValueError(f"the ladder must be a strictly increasing vector, got {betas}")
+    if to_one and betas[-1] != 1.0:
+        raise ValueError(f"the ladder must end at β = 1 for the evidence, got {betas[-1]}")
     if betas[0] != 0.0:
         raise ValueError(f"the ladder must start at β = 0 for the evidence, got {betas[0]}")
     return log_lik, betas
@@ -186,7 +192,7 @@ def log_evidence_path(log_lik: np.ndarray, betas: np.ndarray) -> tuple[np.ndarra
     :math:`Z(\beta) = \int \varphi\, e^{\beta\ell}`, so :math:`\log Z(\beta_0 = 0) = 0`.
     Returns two arrays of shape ``(levels,)``: the values and their batch-means MCSE.
     """
-    log_lik, betas = _check(log_lik, betas)
+    log_lik, betas = _check(log_lik, betas, to_one=False)
     increments, _ = _stepping_stone(log_lik, betas)
     values = np.concatenate([[0.0], np.cumsum(increments)])
     errors = np.zeros(betas.size)
