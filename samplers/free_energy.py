@@ -35,9 +35,10 @@ import xarray as xr
 
 from .thermodynamic import METHODS, log_evidence
 
-__all__ = ["FreeEnergy", "free_energy", "replica_log_likelihoods"]
+__all__ = ["FreeEnergy", "free_energy", "replica_log_likelihoods", "tidy_replica_stats"]
 
 LEVEL_DIM = "level"
+PAIR_DIM = "pair"
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,35 @@ def _sample_stats(idata: xr.DataTree) -> xr.Dataset:
         raise ValueError("the result has no sample_stats group") from None
 
 
+PER_LEVEL = ("replica_log_likelihood", "beta", "replica_acceptance", "replica_at_level")
+PER_PAIR = ("swap_acceptance",)
+
+
+def tidy_replica_stats(stats: xr.Dataset) -> xr.Dataset:
+    """Name the replica dims of a stats Dataset and turn a fixed ladder into a coordinate.
+
+    PyMC names the vector stats' dims ``<stat>_dim_0``; here they become ``level`` (one
+    entry per rung of the ladder) and ``pair`` (neighbouring rungs). A ladder that is the
+    same in every draw (the recorded draws, after tuning) becomes the ``beta``
+    coordinate (chain, level); one that changed (warm-up) stays a data variable.
+    Already tidy stats are returned unchanged.
+    """
+    renames = {}
+    for names, target in ((PER_LEVEL, LEVEL_DIM), (PER_PAIR, PAIR_DIM)):
+        for name in names:
+            if name in stats.data_vars and stats[name].dims[-1] != target:
+                renames[stats[name].dims[-1]] = target
+    stats = stats.rename_dims(renames).drop_vars(list(renames), errors="ignore")
+    for dim in (LEVEL_DIM, PAIR_DIM):
+        if dim in stats.dims:
+            stats = stats.assign_coords({dim: np.arange(stats.sizes[dim])})
+    if "beta" in stats.data_vars:
+        beta = stats["beta"]
+        if bool((beta == beta.isel(draw=0)).all()):
+            stats = stats.drop_vars("beta").assign_coords(beta=beta.isel(draw=0, drop=True))
+    return stats
+
+
 def replica_log_likelihoods(idata: xr.DataTree) -> tuple[xr.DataArray, xr.DataArray]:
     """Per-level log-likelihoods ``(chain, draw, level)`` and ladders ``(chain, level)``.
 
@@ -98,23 +128,16 @@ def replica_log_likelihoods(idata: xr.DataTree) -> tuple[xr.DataArray, xr.DataAr
     stats = _sample_stats(idata)
     if "replica_log_likelihood" not in stats.data_vars:
         raise ValueError("the result holds no replica log-likelihoods (not a replica-exchange run)")
-    log_lik = stats["replica_log_likelihood"]
-    log_lik = (
-        log_lik.rename({log_lik.dims[-1]: LEVEL_DIM}) if LEVEL_DIM not in log_lik.dims else log_lik
-    )
+    stats = tidy_replica_stats(stats)
     if "beta" in stats.data_vars:
-        beta = stats["beta"].rename({stats["beta"].dims[-1]: LEVEL_DIM})
-        if not bool((beta == beta.isel(draw=0)).all()):
-            raise ValueError(
-                "the ladder changed during the recorded draws (were tuning draws kept?); "
-                "free energies need a fixed ladder"
-            )
-        beta = beta.isel(draw=0, drop=True)
-    elif "beta" in log_lik.coords:
-        beta = log_lik["beta"]
-    else:
+        raise ValueError(
+            "the ladder changed during the recorded draws (were tuning draws kept?); "
+            "free energies need a fixed ladder"
+        )
+    if "beta" not in stats.coords:
         raise ValueError("the result records no ladder (beta) for its replica log-likelihoods")
-    return log_lik.drop_vars("beta", errors="ignore"), beta.reset_coords(drop=True)
+    log_lik = stats["replica_log_likelihood"]
+    return log_lik.drop_vars(["beta", LEVEL_DIM]), stats["beta"].drop_vars(LEVEL_DIM)
 
 
 def _replica_exchange_free_energy(idata: xr.DataTree, method: str) -> FreeEnergy:

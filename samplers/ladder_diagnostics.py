@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from .free_energy import tidy_replica_stats
 from .parallel_tempering import count_round_trips
 
 __all__ = ["ladder_diagnostics"]
@@ -43,10 +44,9 @@ def ladder_diagnostics(idata: xr.DataTree) -> xr.Dataset:
     missing = [name for name in needed if name not in stats.data_vars]
     if missing:
         raise ValueError(f"not a replica-exchange result: sample_stats lacks {missing}")
-    swap = stats["swap_acceptance"]
-    swap = swap.rename({swap.dims[-1]: "pair"}).mean("draw")
-    acceptance = stats["replica_acceptance"]
-    acceptance = acceptance.rename({acceptance.dims[-1]: "level"}).mean("draw")
+    stats = tidy_replica_stats(stats)
+    swap = stats["swap_acceptance"].mean("draw")
+    acceptance = stats["replica_acceptance"].mean("draw")
     maps = stats["replica_at_level"].values
     draws = maps.shape[1]
     trips = np.array([count_round_trips(chain).sum() for chain in maps])

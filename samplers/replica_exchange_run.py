@@ -17,31 +17,12 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from .free_energy import FreeEnergy, free_energy
+from .free_energy import FreeEnergy, free_energy, tidy_replica_stats
 from .noise_scan import gaussian_noise
 from .replica_exchange import ReplicaExchange
 from .thermodynamic import METHODS
 
 __all__ = ["free_energy_dataset", "sample_replica_exchange", "tidy_replica_stats"]
-
-PER_LEVEL = ("replica_log_likelihood", "beta", "replica_acceptance", "replica_at_level")
-
-
-def tidy_replica_stats(stats: xr.Dataset) -> xr.Dataset:
-    """Name the replica dims of a stats Dataset and turn a fixed ladder into a coordinate."""
-    renames = {}
-    for name in PER_LEVEL:
-        if name in stats.data_vars:
-            renames[stats[name].dims[-1]] = "level"
-    if "swap_acceptance" in stats.data_vars:
-        renames[stats["swap_acceptance"].dims[-1]] = "pair"
-    stats = stats.rename_dims(renames).drop_vars(list(renames), errors="ignore")
-    stats = stats.assign_coords(level=np.arange(stats.sizes["level"]))
-    stats = stats.assign_coords(pair=np.arange(stats.sizes["pair"]))
-    beta = stats["beta"]
-    if bool((beta == beta.isel(draw=0)).all()):
-        stats = stats.drop_vars("beta").assign_coords(beta=beta.isel(draw=0, drop=True))
-    return stats
 
 
 def free_energy_dataset(idata: xr.DataTree) -> tuple[xr.Dataset, dict[str, FreeEnergy]]:
