@@ -34,12 +34,7 @@ from pymc.blocking import DictToArrayBijection
 from scipy import optimize
 
 from measurement_models import spectral
-from samplers import (
-    ReplicaExchangeSettings,
-    ladder_diagnostics,
-    sample_free_energy,
-    selection_table,
-)
+from samplers import ReplicaExchangeSettings, ladder_diagnostics, plot_model_selection, select_model
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 data = spectral.simulate_reference()
@@ -52,28 +47,46 @@ settings = (
     else ReplicaExchangeSettings(draws=4000, tune=2000, chains=4, n_replicas=32)
 )
 candidates = (1, 2, 3) if QUICK else (1, 2, 3, 4, 5)
-results, free_energies = {}, {}
+output = os.environ.get("BAYESMEAS_OUTPUT", "results/nagata2012")
+selection = select_model(
+    {k: (lambda k=k: spectral.build_model(data, n_peaks=k)) for k in candidates},
+    "replica_exchange",
+    settings=settings,
+    dim="K",
+    random_seed=2012,
+    progressbar=False,
+    path=f"{output}/model_selection.nc",
+    log=print,
+)
+table = selection.to_dataset(inherit=False)
 for k in candidates:
-    model = spectral.build_model(data, n_peaks=k)
-    results[k], free_energies[k] = sample_free_energy(model, settings, random_seed=k)
-    health = ladder_diagnostics(results[k])
+    health = ladder_diagnostics(selection[f"candidates/{k}"])
     print(
-        f"K = {k}: {free_energies[k]}; per chain {free_energies[k].per_chain.round(2)}; "
-        f"barrier Λ = {float(health['global_barrier'].mean()):.1f}, "
+        f"K = {k}: barrier Λ = {float(health['global_barrier'].mean()):.1f}, "
         f"round trips {health['round_trips'].values}"
     )
-table = selection_table(free_energies, dim="K")
-print(table[["free_energy", "free_energy_mcse", "probability"]].to_dataframe())
+print(table[["free_energy", "free_energy_mcse", "delta_free_energy", "probability"]].to_dataframe())
+print(table.attrs["decision"])
+
+fig, ax = plt.subplots(figsize=(5.5, 3.8))
+plot_model_selection(selection, ax=ax)
+if not QUICK:
+    plt.show()
+plt.close(fig)
 
 # %% [markdown]
 # ## Peaks of the selected model
 #
-# The prior is exchangeable over peaks, so the sampler may swap labels between draws;
-# `relabel_by_position` sorts each draw by position before summarising.
+# When the selection is undecided (K = 3 and K = 4 can be within their MCSE of each
+# other) we show the candidate with the lowest F. The prior is exchangeable over peaks,
+# so the sampler may swap labels between draws; `relabel_by_position` sorts each draw by
+# position before summarising.
 
 # %%
-best = table.attrs["selected"]
-posterior = spectral.relabel_by_position(results[best]["posterior"].to_dataset())
+best = int(table.attrs["best"])
+posterior = spectral.relabel_by_position(
+    selection[f"candidates/{best}/posterior"].to_dataset()
+)
 print(posterior[["a", "mu", "b"]].mean(("chain", "draw")).to_dataframe())
 print("truth: a =", data.attrs["truth_a"], " mu =", data.attrs["truth_mu"])
 
@@ -129,4 +142,7 @@ laplace_f = (
     + np.linalg.slogdet(hessian)[1] / 2
     - math.log(math.factorial(3))
 )
-print(f"Laplace F(K=3) = {laplace_f:.2f};  replica exchange F(K=3) = {free_energies[3]}")
+print(
+    f"Laplace F(K=3) = {laplace_f:.2f};  replica exchange F(K=3) = "
+    f"{float(table.free_energy.sel(K=3)):.2f} ± {float(table.free_energy_mcse.sel(K=3)):.2f}"
+)

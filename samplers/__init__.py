@@ -5,6 +5,7 @@
 - :func:`free_energy`: F = -log p(D) ± MCSE from replica-exchange or SMC results.
 - :func:`noise_scan`: F as a function of the noise precision from one run.
 - :func:`ladder_diagnostics`: swap rates, round trips, communication barrier.
+- :func:`select_model`: sample candidate models, choose by F (or say "undecided").
 
 This package knows nothing about physics; its command-line front end
 (:mod:`samplers.cli`) runs the jobs that :mod:`measurement_models` declares.
@@ -22,6 +23,7 @@ from .model_selection import (
 from .noise_scan import noise_scan, plot_noise_scan
 from .replica_exchange import ReplicaExchange
 from .replica_exchange_run import sample_replica_exchange
+from .selection import plot_model_selection, select_model, write_model_selection
 
 __all__ = [
     "FreeEnergy",
@@ -32,8 +34,11 @@ __all__ = [
     "ladder_diagnostics",
     "model_probabilities",
     "noise_scan",
+    "plot_model_selection",
     "plot_noise_scan",
     "sample_free_energy",
     "sample_replica_exchange",
+    "select_model",
     "selection_table",
+    "write_model_selection",
 ]

@@ -35,7 +35,13 @@ import xarray as xr
 
 from .thermodynamic import METHODS, log_evidence
 
-__all__ = ["FreeEnergy", "free_energy", "replica_log_likelihoods", "tidy_replica_stats"]
+__all__ = [
+    "FreeEnergy",
+    "free_energy",
+    "replica_log_likelihoods",
+    "tidy_replica_stats",
+    "tidy_smc_stats",
+]
 
 LEVEL_DIM = "level"
 PAIR_DIM = "pair"
@@ -110,6 +116,43 @@ def tidy_replica_stats(stats: xr.Dataset) -> xr.Dataset:
         if bool((beta == beta.isel(draw=0)).all()):
             stats = stats.drop_vars("beta").assign_coords(beta=beta.isel(draw=0, drop=True))
     return stats
+
+
+STAGE_DIM = "stage"
+
+
+def tidy_smc_stats(idata: xr.DataTree) -> xr.DataTree:
+    """Make ``pm.sample_smc`` sample stats numeric, so the result can be written to netCDF.
+
+    PyMC stores the per-stage SMC stats (``log_marginal_likelihood``, ``beta``,
+    ``accept_rate``, ...) as object arrays, one Python number per chain and stage, which
+    netCDF cannot hold. They become float64 arrays along a ``stage`` dim, NaN-padded
+    where chains took fewer stages. Other groups are left as they are.
+    """
+    stats = _sample_stats(idata)
+    tidy = {}
+    for name, variable in stats.data_vars.items():
+        values = variable.values
+        if values.dtype != object:
+            tidy[name] = variable
+            continue
+        if values.ndim not in (1, 2):
+            raise ValueError(f"unexpected SMC stat {name!r} with dims {variable.dims}")
+        # (chain, stage) of numbers, or (chain,) of per-chain lists when stages differ
+        rows = [
+            np.concatenate([np.ravel(np.asarray(item, dtype=float)) for item in np.ravel(chain)])
+            for chain in values
+        ]
+        padded = np.full((len(rows), max(row.size for row in rows)), np.nan)
+        for c, row in enumerate(rows):
+            padded[c, : row.size] = row
+        tidy[name] = xr.DataArray(padded, dims=(variable.dims[0], STAGE_DIM))
+    new_stats = xr.Dataset(tidy, attrs=stats.attrs)
+    if STAGE_DIM in new_stats.dims:
+        new_stats = new_stats.assign_coords({STAGE_DIM: np.arange(new_stats.sizes[STAGE_DIM])})
+    result = idata.copy()
+    result["sample_stats"] = xr.DataTree(dataset=new_stats)
+    return result
 
 
 def replica_log_likelihoods(idata: xr.DataTree) -> tuple[xr.DataArray, xr.DataArray]:

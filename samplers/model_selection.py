@@ -19,7 +19,7 @@ import pymc as pm
 import xarray as xr
 from scipy.special import logsumexp
 
-from .free_energy import FreeEnergy, free_energy
+from .free_energy import FreeEnergy, free_energy, tidy_smc_stats
 from .replica_exchange_run import sample_replica_exchange
 
 __all__ = [
@@ -126,7 +126,7 @@ class SMCSettings:
                 correlation_threshold=self.correlation_threshold,
                 **dict(self.extra),
             )
-        return idata, free_energy(idata)
+        return tidy_smc_stats(idata), free_energy(idata)
 
 
 def sample_free_energy(
@@ -159,33 +159,95 @@ def selection_table(
     free_energies: Mapping[Hashable, FreeEnergy],
     dim: str = "model",
     log_prior: Sequence[float] | None = None,
+    tie_tolerance: float = 2.0,
 ) -> xr.Dataset:
-    """Tabulate free energies, their MCSE and posterior model probabilities.
+    r"""Tabulate free energies with their MCSE, p(K|D), and choose, or say "undecided".
+
+    The candidates are ranked by :math:`G(K) = F(K) - \log p(K)`. The best one is
+    chosen only if every other candidate's :math:`G` exceeds it by more than
+    ``tie_tolerance`` times their combined standard error
+    :math:`\sqrt{\mathrm{MCSE}_1^2 + \mathrm{MCSE}_2^2}`; otherwise the table says
+    ``"undecided"``. A candidate without a finite MCSE is never counted as tied.
+
+    Parameters
+    ----------
+    free_energies : mapping
+        Candidate name to :class:`FreeEnergy`.
+    dim : str
+        Name of the candidate dimension.
+    log_prior : sequence of float, optional
+        :math:`\log p(K)` in the mapping's order; uniform if omitted.
+    tie_tolerance : float
+        Multiple of the combined MCSE within which two candidates count as tied.
 
     Returns
     -------
     xarray.Dataset
-        Along ``dim``: ``free_energy``, ``free_energy_mcse``, ``probability`` and
-        ``free_energy_per_chain`` (with a ``chain`` dim); ``attrs["selected"]`` is the
-        candidate with the lowest free energy.
+        Along ``dim``: ``free_energy``, ``free_energy_mcse``, ``free_energy_per_chain``
+        (with ``chain``; NaN-padded), ``delta_free_energy`` (F minus F of the best),
+        ``prior_probability``, ``probability`` (p(K|D)) and ``tied_with_best``. Attrs:
+        ``chosen`` (name or ``"undecided"``), ``best``, ``tied`` (comma-separated
+        names, the best included), ``decision`` (a sentence), ``candidate_dim``,
+        ``method``, ``tie_tolerance``.
     """
     labels = list(free_energies)
-    values = [free_energies[k].value for k in labels]
+    if not labels:
+        raise ValueError("no free energies to tabulate")
+    n = len(labels)
+    log_prior = np.full(n, -np.log(n)) if log_prior is None else np.asarray(log_prior, float)
+    if log_prior.shape != (n,):
+        raise ValueError(f"log_prior has shape {log_prior.shape}, expected ({n},)")
+    values = np.array([free_energies[k].value for k in labels], dtype=float)
+    mcse = np.array([free_energies[k].mcse for k in labels], dtype=float)
     chains = max(free_energies[k].per_chain.size for k in labels)
-    per_chain = np.full((len(labels), chains), np.nan)
+    per_chain = np.full((n, chains), np.nan)
     for i, k in enumerate(labels):
         per_chain[i, : free_energies[k].per_chain.size] = free_energies[k].per_chain
-    selected = labels[int(np.argmin(values))]
+
+    score = values - log_prior  # G = F - log p(K): lower is more probable
+    best = int(np.argmin(score))
+    combined = np.sqrt(mcse**2 + mcse[best] ** 2)
+    tied = (score - score[best] <= tie_tolerance * combined) & np.isfinite(combined)
+    tied[best] = True
+    tied_names = [str(labels[i]) for i in np.flatnonzero(tied)]
+    if tied.sum() > 1:
+        chosen = "undecided"
+        decision = (
+            f"undecided between {', '.join(tied_names)}: their free energies differ by less "
+            f"than {tie_tolerance:g} x their combined MCSE; sample longer to decide"
+        )
+    else:
+        chosen = labels[best]
+        others = np.delete(np.arange(n), best)
+        margin = (score[others] - score[best]) / combined[others]
+        decision = f"{dim} = {chosen}" + (
+            f": next best is {np.nanmin(margin):.1f} combined MCSE away"
+            if np.isfinite(margin).any()
+            else " (no MCSE available: ties were not checked)"
+        )
+    chosen_attr = chosen if isinstance(chosen, str) else str(chosen)
     return xr.Dataset(
         {
-            "free_energy": (dim, values, {"long_name": "F = -log p(D)", "units": "nats"}),
-            "free_energy_mcse": (dim, [free_energies[k].mcse for k in labels], {"units": "nats"}),
-            "probability": (dim, model_probabilities(values, log_prior)),
+            "free_energy": (dim, values, {"long_name": "F = -log p(D|model)", "units": "nats"}),
+            "free_energy_mcse": (dim, mcse, {"units": "nats"}),
             "free_energy_per_chain": ((dim, "chain"), per_chain, {"units": "nats"}),
+            "delta_free_energy": (
+                dim,
+                values - values[best],
+                {"long_name": "F - F(best)", "units": "nats"},
+            ),
+            "prior_probability": (dim, np.exp(log_prior - logsumexp(log_prior))),
+            "probability": (dim, model_probabilities(values, log_prior), {"long_name": "p(K|D)"}),
+            "tied_with_best": (dim, tied),
         },
         coords={dim: labels, "chain": np.arange(chains)},
         attrs={
-            "selected": selected,
+            "chosen": chosen_attr,
+            "best": str(labels[best]),
+            "tied": ", ".join(tied_names),
+            "decision": decision,
+            "candidate_dim": dim,
+            "tie_tolerance": float(tie_tolerance),
             "method": ", ".join(sorted({fe.method for fe in free_energies.values()})),
         },
     )

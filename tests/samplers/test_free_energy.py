@@ -8,6 +8,7 @@ import xarray as xr
 
 from measurement_models import linear
 from samplers import SMCSettings, free_energy, sample_free_energy
+from samplers.free_energy import tidy_smc_stats
 
 SETTINGS = SMCSettings(draws=1000, chains=8)
 
@@ -50,6 +51,35 @@ def test_free_energy_reads_ragged_smc_stats():
     np.testing.assert_array_equal(fe.per_chain, [10.0, 12.0])
     assert fe.value == 11.0
     assert fe.mcse == pytest.approx(np.std([10.0, 12.0], ddof=1) / np.sqrt(2))
+
+
+def test_ragged_smc_stats_are_tidied_for_netcdf(tmp_path):
+    """Object stats (one list per chain, chains of different length) become NaN-padded
+    float arrays along ``stage``; the free energy read back from the file is unchanged."""
+    rows, betas = np.empty(2, dtype=object), np.empty(2, dtype=object)
+    rows[0], rows[1] = [np.nan, np.nan, -10.0], [np.nan, -12.0]
+    betas[0], betas[1] = [0.0, 0.5, 1], [0.0, 1]  # PyMC mixes int and float here
+    tree = xr.DataTree.from_dict(
+        {
+            "sample_stats": xr.Dataset(
+                {"log_marginal_likelihood": ("chain", rows), "beta": ("chain", betas)}
+            )
+        }
+    )
+    tidy = tidy_smc_stats(tree)
+    stats = tidy["sample_stats"].to_dataset()
+    assert stats["beta"].dims == ("chain", "stage") and stats["beta"].dtype == float
+    np.testing.assert_array_equal(stats["beta"].values, [[0.0, 0.5, 1.0], [0.0, 1.0, np.nan]])
+    tidy.to_netcdf(tmp_path / "smc.nc", engine="netcdf4")
+    back = free_energy(xr.open_datatree(tmp_path / "smc.nc", engine="netcdf4"))
+    np.testing.assert_array_equal(back.per_chain, free_energy(tree).per_chain)
+
+
+def test_sampled_smc_result_survives_netcdf(smc_line, tmp_path):
+    _, idata, fe = smc_line
+    idata.to_netcdf(tmp_path / "line.nc", engine="netcdf4")
+    back = free_energy(xr.open_datatree(tmp_path / "line.nc", engine="netcdf4"))
+    np.testing.assert_allclose(back.per_chain, fe.per_chain)
 
 
 def test_single_chain_has_no_mcse():

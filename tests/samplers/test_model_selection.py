@@ -30,7 +30,7 @@ def test_selection_table():
         2: FreeEnergy(-12.0, 0.2, np.array([-12.2, -11.8, -12.0]), "smc"),
     }
     table = selection_table(fes, dim="K")
-    assert table.attrs["selected"] == 2
+    assert table.attrs["chosen"] == "2"
     assert list(table["K"].values) == [1, 2]
     np.testing.assert_allclose(table["probability"], model_probabilities([-10.0, -12.0]))
     assert np.isnan(table["free_energy_per_chain"].sel(K=1, chain=2))

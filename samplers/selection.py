@@ -1,0 +1,323 @@
+r"""Model selection by Bayesian free energy, run end to end: :func:`select_model`.
+
+Every candidate model is sampled with the same sampler settings (replica exchange or
+PyMC SMC), its free energy :math:`F(K) = -\log p(D|K)` is estimated with a Monte Carlo
+standard error, and the candidates are ranked by their posterior probability
+
+.. math::
+
+    p(K|D) = \frac{e^{-F(K)}\,p(K)}{\sum_{K'} e^{-F(K')}\,p(K')},
+
+that is by :math:`G(K) = F(K) - \log p(K)` (equal to :math:`F` for a uniform prior). The
+candidate with the lowest :math:`G` is chosen only if every other candidate is further
+away than their combined standard error,
+
+.. math::
+
+    G(K') - G(K^\ast) > t\,\sqrt{\mathrm{MCSE}(K^\ast)^2 + \mathrm{MCSE}(K')^2}
+    \quad\text{for all } K' \ne K^\ast,
+
+(:math:`t` = ``tie_tolerance``); otherwise the result says "undecided" and names the
+candidates it cannot tell apart. The default :math:`t = 2` makes two equally good
+candidates come out undecided about 95 % of the time (the difference of two estimates
+is close to normal); :math:`t = 1`, the least that counts "closer than the combined
+MCSE" as a tie, would still pick one of two equal models a third of the time.
+Sampling longer shrinks the MCSE and decides a close call that is real; two equally good models stay undecided, which is
+the honest answer (their posterior probabilities are then about equal too).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import warnings
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import arviz
+import numpy as np
+import pymc as pm
+import pytensor
+import xarray as xr
+
+from .free_energy import FreeEnergy
+from .model_selection import ReplicaExchangeSettings, SMCSettings, selection_table
+
+__all__ = ["METHODS", "plot_model_selection", "select_model", "write_model_selection"]
+
+#: Sampler name to its settings class.
+METHODS: dict[str, type] = {"replica_exchange": ReplicaExchangeSettings, "smc": SMCSettings}
+
+Candidate = pm.Model | Callable[[], pm.Model]
+
+
+def _settings(method: str, settings, overrides: Mapping[str, object]):
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    cls = METHODS[method]
+    if settings is None:
+        settings = cls()
+    elif not isinstance(settings, cls):
+        raise TypeError(
+            f"settings for method {method!r} must be {cls.__name__}, got {type(settings).__name__}"
+        )
+    unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        known = ", ".join(f.name for f in dataclasses.fields(cls))
+        raise TypeError(f"unknown {cls.__name__} option(s) {unknown}; known: {known}")
+    return dataclasses.replace(settings, **overrides)
+
+
+def _check_candidates(candidates: Mapping[Hashable, Candidate]) -> list[Hashable]:
+    if not isinstance(candidates, Mapping):
+        raise TypeError("candidates must be a mapping from names to PyMC models or factories")
+    labels = list(candidates)
+    if len(labels) < 2:
+        raise ValueError(f"model selection needs at least two candidates, got {len(labels)}")
+    names = [str(label) for label in labels]
+    if len(set(names)) != len(names):
+        raise ValueError(f"candidate names must be distinct as strings, got {names}")
+    for label, candidate in candidates.items():
+        if "/" in str(label) or not str(label).strip():
+            raise ValueError(f"candidate name {label!r} must be non-empty and contain no '/'")
+        if not (isinstance(candidate, pm.Model) or callable(candidate)):
+            raise TypeError(
+                f"candidate {label!r} must be a pymc.Model or a function returning one, "
+                f"got {type(candidate).__name__}"
+            )
+    return labels
+
+
+def _log_prior(prior, labels: Sequence[Hashable]) -> np.ndarray:
+    """Normalised log prior probabilities of the candidates, in ``labels`` order."""
+    if prior is None:
+        return np.full(len(labels), -np.log(len(labels)))
+    if isinstance(prior, Mapping):
+        missing = [label for label in labels if label not in prior]
+        extra = [label for label in prior if label not in labels]
+        if missing or extra:
+            raise ValueError(
+                f"prior must give every candidate a probability: missing {missing}, unknown {extra}"
+            )
+        weights = np.array([prior[label] for label in labels], dtype=float)
+    else:
+        weights = np.asarray(prior, dtype=float)
+        if weights.shape != (len(labels),):
+            raise ValueError(
+                f"prior has shape {weights.shape}, expected ({len(labels)},): one weight "
+                "per candidate"
+            )
+    if not np.all(np.isfinite(weights)) or np.any(weights <= 0):
+        raise ValueError(f"prior weights must be positive and finite, got {weights}")
+    return np.log(weights) - np.log(weights.sum())
+
+
+def _build(label: Hashable, candidate: Candidate) -> pm.Model:
+    model = candidate if isinstance(candidate, pm.Model) else candidate()
+    if not isinstance(model, pm.Model):
+        raise TypeError(
+            f"the factory of candidate {label!r} returned {type(model).__name__}, not a pymc.Model"
+        )
+    return model
+
+
+def _versions() -> str:
+    return (
+        f"pymc {pm.__version__}, pytensor {pytensor.__version__}, arviz {arviz.__version__}, "
+        f"xarray {xr.__version__}, numpy {np.__version__}"
+    )
+
+
+def select_model(
+    candidates: Mapping[Hashable, Candidate],
+    method: str = "replica_exchange",
+    *,
+    settings: ReplicaExchangeSettings | SMCSettings | None = None,
+    prior: Mapping[Hashable, float] | Sequence[float] | None = None,
+    tie_tolerance: float = 2.0,
+    dim: str = "model",
+    random_seed: int | None = None,
+    progressbar: bool = True,
+    path: str | Path | None = None,
+    log: Callable[[str], None] | None = None,
+    **sampler_options: object,
+) -> xr.DataTree:
+    """Sample every candidate model, estimate its free energy and choose among them.
+
+    Parameters
+    ----------
+    candidates : mapping
+        Candidate name (``"K=3"``, ``"H_c+H_Q"``, or an int) to a ``pymc.Model`` or to a
+        function of no arguments that builds one. Factories are called one at a time,
+        so only one candidate's compiled functions are alive at once.
+    method : {"replica_exchange", "smc"}
+        The sampler: :func:`samplers.sample_replica_exchange` (F by stepping stone, MCSE
+        from batch means) or ``pm.sample_smc`` (MCSE from the spread across chains).
+    settings : ReplicaExchangeSettings or SMCSettings, optional
+        Full sampler settings; defaults to the class defaults of ``method``.
+    prior : mapping or sequence, optional
+        Prior weights :math:`p(K)` (normalised here); uniform by default.
+    tie_tolerance : float
+        Candidates whose :math:`G = F - \\log p(K)` is within ``tie_tolerance`` combined
+        MCSE of the best are reported as undecided.
+    dim : str
+        Name of the candidate dimension of the table.
+    random_seed : int, optional
+        Seeds every run (candidate ``i`` gets the ``i``-th child of
+        ``numpy.random.SeedSequence(random_seed)``), so the result is reproducible.
+    progressbar : bool
+        Show PyMC's progress bars.
+    path : str or Path, optional
+        Write the whole result (table and every run) to this netCDF file.
+    log : callable, optional
+        Called with one line per candidate as it is sampled (e.g. ``print``).
+    **sampler_options
+        Overrides of single settings fields, e.g. ``draws=500, chains=2``.
+
+    Returns
+    -------
+    xarray.DataTree
+        The root dataset is the selection table (``result.to_dataset()``), along
+        ``dim``: ``free_energy``, ``free_energy_mcse``, ``free_energy_per_chain``
+        (with ``chain``), ``delta_free_energy`` (F − F of the chosen or best
+        candidate), ``prior_probability``, ``probability`` = p(K|D) and
+        ``tied_with_best``. Root attrs: ``chosen`` (a candidate name, or
+        ``"undecided"``), ``best`` (lowest G even when undecided), ``tied`` (names),
+        ``decision`` (one sentence), ``sampler``, ``random_seed``, ``versions``,
+        ``wall_time_s``. Each candidate's full run (posterior, sample stats, observed
+        data, and for replica exchange the ``free_energy`` group) is the child
+        ``candidates/<name>``, with attrs ``wall_time_s`` and ``free_energy``. Runs
+        inherit the root's coordinates (as DataTree nodes do): read them with the
+        default ``to_dataset()``, not ``inherit=False``, which after a netCDF round
+        trip drops the ``chain`` coordinate stored once at the root.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two candidates, duplicate or unusable names, an unknown method, a
+        bad prior, or a non-positive tie tolerance.
+    TypeError
+        A candidate that is neither a model nor a factory of one; settings of the
+        wrong class; unknown sampler options.
+
+    Examples
+    --------
+    >>> from measurement_models import spectral
+    >>> data = spectral.simulate_reference()
+    >>> result = select_model(  # doctest: +SKIP
+    ...     {f"K={k}": lambda k=k: spectral.build_model(data, n_peaks=k) for k in (2, 3, 4)},
+    ...     random_seed=1,
+    ... )
+    >>> result.attrs["chosen"]  # doctest: +SKIP
+    'K=3'
+    """
+    labels = _check_candidates(candidates)
+    settings = _settings(method, settings, sampler_options)
+    log_prior = _log_prior(prior, labels)
+    if not (np.isfinite(tie_tolerance) and tie_tolerance > 0):
+        raise ValueError(f"tie_tolerance must be positive and finite, got {tie_tolerance!r}")
+    seeds = np.random.SeedSequence(random_seed).generate_state(len(labels))
+
+    started = time.perf_counter()
+    free_energies: dict[Hashable, FreeEnergy] = {}
+    runs: dict[str, xr.DataTree] = {}
+    for i, label in enumerate(labels):
+        if log is not None:
+            log(f"[{i + 1}/{len(labels)}] {dim} = {label}: {settings.describe()}")
+        tic = time.perf_counter()
+        model = _build(label, candidates[label])
+        idata, fe = settings.sample(model, int(seeds[i]), progressbar)
+        free_energies[label] = fe
+        run = idata.copy()
+        run.attrs = {
+            **run.attrs,
+            "free_energy": str(fe),
+            "wall_time_s": round(time.perf_counter() - tic, 2),
+        }
+        runs[str(label)] = run
+        if log is not None:
+            log(f"      {fe}  [{time.perf_counter() - tic:.1f} s]")
+
+    table = selection_table(
+        free_energies, dim=dim, log_prior=log_prior, tie_tolerance=tie_tolerance
+    )
+    if not np.all(np.isfinite(table["free_energy_mcse"])):
+        warnings.warn(
+            "some free energies have no Monte Carlo standard error (one chain?): "
+            "the choice was made without checking for ties",
+            UserWarning,
+            stacklevel=2,
+        )
+    table.attrs.update(
+        {
+            "sampler": settings.describe(),
+            "random_seed": "None" if random_seed is None else int(random_seed),
+            "versions": _versions(),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "wall_time_s": round(time.perf_counter() - started, 1),
+        }
+    )
+    tree = xr.DataTree(dataset=table)
+    for name, run in runs.items():
+        tree[f"candidates/{name}"] = run
+    if path is not None:
+        write_model_selection(tree, path)
+    return tree
+
+
+def write_model_selection(tree: xr.DataTree, path: str | Path) -> Path:
+    """Write a :func:`select_model` result (table and every run) to one netCDF file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tree.to_netcdf(path, engine="netcdf4")
+    return path
+
+
+def plot_model_selection(result: xr.DataTree | xr.Dataset | str | Path, ax=None):
+    """F − min F against the candidates, with MCSE error bars and p(K|D).
+
+    ``result`` is what :func:`select_model` returned (or its table, or its netCDF
+    file). Candidates tied with the best are drawn in orange and the title says
+    "undecided". Returns the matplotlib ``Axes`` (a new figure, made without pyplot,
+    when ``ax`` is None).
+    """
+    if isinstance(result, str | Path):
+        result = xr.open_datatree(result, engine="netcdf4")
+    table = result.to_dataset(inherit=False) if isinstance(result, xr.DataTree) else result
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        ax = Figure(figsize=(5.5, 3.8), layout="constrained").subplots()
+    dim = table.attrs["candidate_dim"]
+    labels = [str(v) for v in table[dim].values]
+    free = table["free_energy"].values
+    above = free - free.min()
+    position = np.arange(len(labels))
+    tied = table["tied_with_best"].values.astype(bool)
+    ax.errorbar(
+        position, above, yerr=table["free_energy_mcse"].values, fmt="o-", color="C0", capsize=3
+    )
+    if tied.sum() > 1:
+        ax.plot(position[tied], above[tied], "o", color="C1", ms=9, label="within MCSE of best")
+        ax.legend(fontsize="small")
+    ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_ylim(-0.5, 5 * max(1.0, above.max()))
+    ax.set_xticks(position, labels)
+    ax.set_xlabel(dim)
+    ax.set_ylabel(f"F − min F  [nats]  (min F = {free.min():.2f})")
+    for x, height, p in zip(position, above, table["probability"].values, strict=True):
+        ax.annotate(
+            f"p={p:.2g}",
+            (x, height),
+            textcoords="offset points",
+            xytext=(0, 8),
+            ha="center",
+            fontsize=7,
+        )
+    chosen = table.attrs["chosen"]
+    ax.set_title(
+        f"chosen: {chosen}" if chosen != "undecided" else f"undecided: {table.attrs['tied']}",
+        fontsize="medium",
+    )
+    return ax
