@@ -25,7 +25,7 @@ import xarray as xr
 from measurement_models.registry import ModelSelectionJob, get_model
 
 from .model_selection import ReplicaExchangeSettings, SMCSettings
-from .selection import METHODS, plot_model_selection, select_model
+from .selection import METHODS, plot_model_selection, select_model, write_model_selection
 
 __all__ = ["format_table", "plot_result", "run_model_selection", "write_result"]
 
@@ -91,7 +91,7 @@ def write_result(tree: xr.DataTree, output_dir: str | Path) -> tuple[Path, Path]
     output_dir.mkdir(parents=True, exist_ok=True)
     nc_path = output_dir / "result.nc"
     png_path = output_dir / "result.png"
-    tree.to_netcdf(nc_path, engine="netcdf4")
+    write_model_selection(tree, nc_path)
     plot_result(tree).savefig(png_path, dpi=130)
     return nc_path, png_path
 
