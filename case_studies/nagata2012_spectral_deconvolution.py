@@ -84,9 +84,7 @@ plt.close(fig)
 
 # %%
 best = int(table.attrs["best"])
-posterior = spectral.relabel_by_position(
-    selection[f"candidates/{best}/posterior"].to_dataset()
-)
+posterior = spectral.relabel_by_position(selection[f"candidates/{best}/posterior"].to_dataset())
 print(posterior[["a", "mu", "b"]].mean(("chain", "draw")).to_dataframe())
 print("truth: a =", data.attrs["truth_a"], " mu =", data.attrs["truth_mu"])
 
