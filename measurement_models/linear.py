@@ -13,18 +13,23 @@ matrix :math:`X` with columns :math:`x` and, for K = 2, :math:`1`)
 * posterior: :math:`\Sigma_N = (\Sigma_0^{-1} + X^\top X/\sigma^2)^{-1}`,
   :math:`m_N = \Sigma_N(\Sigma_0^{-1} m_0 + X^\top y/\sigma^2)`;
 * log evidence: :math:`\log p(y) = \log N(y;\ X m_0,\ \sigma^2 I + X \Sigma_0 X^\top)`,
-  the free energy being :math:`F = -\log p(y)`;
+  the free energy being :math:`F = -\log p(y)`; both also with one :math:`\sigma_i` per
+  point (:math:`\sigma^2 I \to \mathrm{diag}(\sigma_i^2)`), which is the exact answer for
+  several datasets of one line with different noise, stacked
+  (:mod:`measurement_models.integration`);
 * noise estimate (flat priors, seed 001 eq. 25): :math:`\hat\sigma^2 = N E(a_0, b_0)/(N-2)
   = \sum_i (y_i - a_0 x_i - b_0)^2/(N-2)` with the least-squares :math:`a_0, b_0`.
 
 These are the ground truth for sampler tests. Checked: the exact evidence against
 two-dimensional numerical integration of likelihood × prior on a grid, and NUTS
-posterior moments against the exact posterior (``tests/measurement_models/test_linear.py``).
+posterior moments against the exact posterior (``tests/measurement_models/test_linear.py``);
+the per-point-σ evidence and posterior against the dense Gaussian and the direct formula
+(``tests/measurement_models/test_integration.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pymc as pm
@@ -79,10 +84,41 @@ def forward(x, a, b=0.0):
 
 
 def add_priors(
-    n_terms: int = 2, priors: Mapping[str, PriorSpec] | None = None
+    n_terms: int = 2,
+    priors: Mapping[str, PriorSpec] | None = None,
+    prefix: str = "",
+    names: Sequence[str] | None = None,
 ) -> dict[str, pt.TensorVariable]:
-    """Add the priors of the slope (and intercept) to the current model."""
-    return PARAMETERS.add_priors(_terms(n_terms), priors)
+    """Add the priors of the slope (and intercept) to the current model.
+
+    Parameters
+    ----------
+    n_terms : {1, 2}
+        K = 1: ``a``; K = 2: ``a`` and ``b``.
+    priors : mapping, optional
+        Prior overrides by parameter name.
+    prefix : str
+        Prepended to every variable name (several parameter sets in one model, as in
+        :func:`measurement_models.integration.integrated_model`).
+    names : sequence of str, optional
+        Only these of the model's parameters (default: all ``n_terms`` of them).
+
+    Returns
+    -------
+    dict
+        Parameter name (without prefix) to PyMC variable.
+    """
+    terms = _terms(n_terms)
+    return PARAMETERS.add_priors(_subset(terms, names), priors, prefix=prefix)
+
+
+def _subset(terms: list[str], names: Sequence[str] | None) -> list[str]:
+    if names is None:
+        return terms
+    unknown = [name for name in names if name not in terms]
+    if unknown:
+        raise ValueError(f"no parameter(s) {unknown} in this model; its parameters: {terms}")
+    return [name for name in terms if name in names]
 
 
 def add_likelihood(
@@ -170,62 +206,81 @@ def _prior_moments(n_terms, prior_mean, prior_sd):
     return mean, np.diag(sd**2)
 
 
+def _precision_weights(sigma, n: int) -> np.ndarray:
+    """Per-point precisions 1/σ_i² from a scalar or per-point ``sigma``."""
+    sigma = np.asarray(sigma, dtype=float)
+    if sigma.ndim > 1 or (sigma.ndim == 1 and sigma.size != n):
+        raise ValueError(
+            f"sigma must be a scalar or have one value per point ({n}), got {sigma.shape}"
+        )
+    if not np.all(np.isfinite(sigma)) or np.any(sigma <= 0):
+        raise ValueError("sigma must be positive and finite")
+    return np.broadcast_to(1.0 / sigma**2, (n,))
+
+
 def exact_posterior(
     x: np.ndarray,
     y: np.ndarray,
-    sigma: float,
+    sigma: float | np.ndarray,
     n_terms: int = 2,
     prior_mean: float | np.ndarray = 0.0,
     prior_sd: float | np.ndarray = PRIOR_SD,
 ) -> tuple[np.ndarray, np.ndarray]:
-    r"""Exact Gaussian posterior of ``(a[, b])`` for known ``sigma``.
+    r"""Exact Gaussian posterior of ``(a[, b])`` for known noise.
+
+    ``sigma`` is one standard deviation for all points or one per point (:math:`W =
+    \mathrm{diag}(1/\sigma_i^2)`; several datasets with different noise, stacked).
 
     Returns
     -------
     mean : ndarray, shape (n_terms,)
     cov : ndarray, shape (n_terms, n_terms)
-        :math:`\Sigma_N = (\Sigma_0^{-1} + X^\top X/\sigma^2)^{-1}`,
-        :math:`m_N = \Sigma_N(\Sigma_0^{-1} m_0 + X^\top y/\sigma^2)`.
+        :math:`\Sigma_N = (\Sigma_0^{-1} + X^\top W X)^{-1}`,
+        :math:`m_N = \Sigma_N(\Sigma_0^{-1} m_0 + X^\top W y)`.
     """
     X = design_matrix(x, n_terms)
+    w = _precision_weights(sigma, X.shape[0])
     m0, S0 = _prior_moments(n_terms, prior_mean, prior_sd)
-    precision = np.linalg.inv(S0) + X.T @ X / sigma**2
+    precision = np.linalg.inv(S0) + X.T @ (w[:, None] * X)
     cov = np.linalg.inv(precision)
-    mean = cov @ (np.linalg.solve(S0, m0) + X.T @ np.asarray(y, dtype=float) / sigma**2)
+    mean = cov @ (np.linalg.solve(S0, m0) + X.T @ (w * np.asarray(y, dtype=float)))
     return mean, cov
 
 
 def exact_log_evidence(
     x: np.ndarray,
     y: np.ndarray,
-    sigma: float,
+    sigma: float | np.ndarray,
     n_terms: int = 2,
     prior_mean: float | np.ndarray = 0.0,
     prior_sd: float | np.ndarray = PRIOR_SD,
 ) -> float:
-    r"""Exact :math:`\log p(y) = \log N(y;\ X m_0,\ C)`, :math:`C = \sigma^2 I + X\Sigma_0X^\top`.
+    r"""Exact :math:`\log p(y) = \log N(y;\ X m_0,\ C)`, :math:`C = D + X\Sigma_0X^\top`.
 
-    The Bayesian free energy is its negative. Evaluated in the parameter space (k × k)
-    with the matrix determinant lemma and the Woodbury identity, so that it stays
-    accurate for very wide priors and long data:
+    :math:`D = \mathrm{diag}(\sigma_i^2)`: ``sigma`` is one standard deviation for all
+    points or one per point (several datasets with different noise, stacked). The
+    Bayesian free energy is the negative. Evaluated in the parameter space (k × k) with
+    the matrix determinant lemma and the Woodbury identity, so that it stays accurate
+    for very wide priors and long data:
 
     .. math::
 
-        \log\det C = 2n\log\sigma + \log\det\Sigma_0 + \log\det A, \quad
-        r^\top C^{-1} r = \frac{r^\top r}{\sigma^2}
-            - \frac{(X^\top r)^\top A^{-1} X^\top r}{\sigma^4},
+        \log\det C = \sum_i\log\sigma_i^2 + \log\det\Sigma_0 + \log\det A, \quad
+        r^\top C^{-1} r = r^\top W r - (X^\top W r)^\top A^{-1} X^\top W r,
 
-    with :math:`A = \Sigma_0^{-1} + X^\top X/\sigma^2` and :math:`r = y - X m_0`.
+    with :math:`W = D^{-1}`, :math:`A = \Sigma_0^{-1} + X^\top W X` and
+    :math:`r = y - X m_0`.
     """
     X = design_matrix(x, n_terms)
     m0, S0 = _prior_moments(n_terms, prior_mean, prior_sd)
     r = np.asarray(y, dtype=float) - X @ m0
     n = r.size
-    A = np.linalg.inv(S0) + X.T @ X / sigma**2
+    w = _precision_weights(sigma, n)
+    A = np.linalg.inv(S0) + X.T @ (w[:, None] * X)
     chol = np.linalg.cholesky(A)
-    z = np.linalg.solve(chol, X.T @ r)
-    log_det_c = 2 * n * np.log(sigma) + np.linalg.slogdet(S0)[1] + 2 * np.log(np.diag(chol)).sum()
-    quadratic = r @ r / sigma**2 - z @ z / sigma**4
+    z = np.linalg.solve(chol, X.T @ (w * r))
+    log_det_c = -np.log(w).sum() + np.linalg.slogdet(S0)[1] + 2 * np.log(np.diag(chol)).sum()
+    quadratic = r @ (w * r) - z @ z
     return float(-0.5 * (n * np.log(2 * np.pi) + log_det_c + quadratic))
 
 

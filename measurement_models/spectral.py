@@ -32,7 +32,7 @@ independently in the test and NumPy's legacy seed-0 normal draws
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pymc as pm
@@ -177,14 +177,42 @@ def add_priors(
     n_peaks: int,
     priors: Mapping[str, PriorSpec] | None = None,
     shape: str = "gaussian",
+    prefix: str = "",
+    names: Sequence[str] | None = None,
 ) -> dict[str, pt.TensorVariable]:
-    """Add the peak priors to the current model, adding its ``peak`` coordinate if missing."""
+    """Add the peak priors to the current model, adding its ``peak`` coordinate if missing.
+
+    Parameters
+    ----------
+    n_peaks : int
+        Number of peaks K (length of the ``peak`` coordinate).
+    priors : mapping, optional
+        Prior overrides by parameter name.
+    shape : {"gaussian", "lorentzian", "pseudo_voigt"}
+        Peak shape (``eta`` is added for ``pseudo_voigt`` only).
+    prefix : str
+        Prepended to every variable name (several parameter sets in one model, as in
+        :func:`measurement_models.integration.integrated_model`); all share ``peak``.
+    names : sequence of str, optional
+        Only these of the shape's parameters (default: all of them).
+
+    Returns
+    -------
+    dict
+        Parameter name (without prefix) to PyMC variable.
+    """
+    wanted = _shape_parameters(shape)
+    if names is not None:
+        unknown = [name for name in names if name not in wanted]
+        if unknown:
+            raise ValueError(f"no parameter(s) {unknown} for {shape} peaks; parameters: {wanted}")
+        wanted = [name for name in wanted if name in names]
     model = pm.modelcontext(None)
     if PEAK_DIM not in model.coords:
         model.add_coord(PEAK_DIM, np.arange(n_peaks))
     elif len(model.coords[PEAK_DIM]) != n_peaks:
         raise ValueError(f"the model's {PEAK_DIM!r} coordinate does not have {n_peaks} entries")
-    return PARAMETERS.add_priors(_shape_parameters(shape), priors)
+    return PARAMETERS.add_priors(wanted, priors, prefix=prefix)
 
 
 def add_likelihood(

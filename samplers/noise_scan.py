@@ -86,6 +86,10 @@ def _minimising_beta(log_lik: np.ndarray, betas: np.ndarray, log_z: np.ndarray, 
     if low == high:
         return float(np.exp(low))
     result = optimize.minimize_scalar(f, bounds=(low, high), method="bounded")
+    if high == grid[-1] and high - result.x < 1e-4:
+        # the bounded search stops within its tolerance of the top (β = 1), never on
+        # it: a minimum there is a minimum at the model's own precision, or beyond it
+        return float(np.exp(high))
     return float(np.exp(result.x))
 
 

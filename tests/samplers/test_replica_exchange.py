@@ -291,6 +291,19 @@ def test_noise_scan_finds_the_noise_level():
     assert scan.attrs["minimum_at_model_precision"] == 0
 
 
+def test_noise_scan_flags_a_minimum_at_the_model_precision():
+    """Negative control: a model assuming σ = 1 on data with σ = 0.3 has the F-minimising
+    precision (≈ 11) above its own (1), outside the scanned β ≤ 1: the scan must say so."""
+    data, _ = linear.example_data(1)
+    model = linear.build_model(data, n_terms=2, sigma=1.0)
+    idata = sample_replica_exchange(
+        model=model, draws=300, tune=300, chains=2, cores=1, random_seed=3, n_replicas=12, **QUIET
+    )
+    scan = noise_scan(idata)
+    assert scan.attrs["minimum_at_model_precision"] == 1
+    assert scan.attrs["best_noise_precision"] == pytest.approx(1.0)
+
+
 def test_noise_scan_refuses_a_non_gaussian_likelihood(two_modes):
     assert gaussian_noise(two_modes) is None
     with pytest.raises(ValueError, match="Gaussian with fixed noise"):
