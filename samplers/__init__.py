@@ -29,7 +29,7 @@ from .noise_scan import noise_scan, plot_noise_scan
 from .reference_posterior import ReferencePosterior
 from .replica_exchange import ReplicaExchange
 from .replica_exchange_run import sample_replica_exchange
-from .selection import plot_model_selection, select_model, write_model_selection
+from .selection import plot_model_selection, select_model
 
 __all__ = [
     "FreeEnergy",
@@ -51,5 +51,4 @@ __all__ = [
     "sample_replica_exchange",
     "select_model",
     "selection_table",
-    "write_model_selection",
 ]
