@@ -83,7 +83,7 @@ import pymc as pm
 import pytensor
 import xarray as xr
 
-from .free_energy import FreeEnergy, free_energy, tidy_smc_stats
+from .free_energy import FreeEnergy, per_chain_rows
 from .model_selection import ReplicaExchangeSettings, SMCSettings, _default_cores
 from .reference_posterior import (
     PARAMETER_DIM,
@@ -222,34 +222,7 @@ class CountingMH(pm.smc.kernels.MH):
         return stats
 
 
-def _sample_smc(
-    settings: SMCSettings, model: pm.Model, random_seed: int | None, progressbar: bool
-) -> tuple[xr.DataTree, FreeEnergy]:
-    """``SMCSettings.sample`` with the counting kernel (same algorithm, settings and
-    tidied, numeric stats)."""
-    with model:
-        idata = pm.sample_smc(
-            draws=settings.draws,
-            kernel=CountingMH,
-            chains=settings.chains,
-            cores=settings.cores or _default_cores(settings.chains),
-            random_seed=random_seed,
-            progressbar=progressbar,
-            compute_convergence_checks=False,
-            threshold=settings.threshold,
-            correlation_threshold=settings.correlation_threshold,
-            **dict(settings.extra),
-        )
-    return tidy_smc_stats(idata), free_energy(idata)
-
-
 # -- counting ---------------------------------------------------------------------------
-def _ragged_rows(values: np.ndarray) -> list[np.ndarray]:
-    """Rows of a (possibly ragged, object-dtype) per-chain stats array, as float vectors."""
-    rows = [values] if values.dtype != object and values.ndim == 1 else list(values)
-    return [np.asarray(list(np.ravel(row)) if np.ndim(row) else [row], dtype=float) for row in rows]
-
-
 def replica_exchange_evaluations(settings: ReplicaExchangeSettings, dim: int) -> int:
     """Replica log-density evaluations of a replica-exchange run (all chains).
 
@@ -281,7 +254,7 @@ def smc_evaluations(idata: xr.DataTree) -> int:
             "kernel=samplers.comparison.CountingMH to count its evaluations"
         )
     particles = int(idata["posterior"].sizes["draw"])
-    steps = [np.nansum(row) for row in _ragged_rows(stats["n_mutation_steps"].values)]
+    steps = [np.nansum(row) for row in per_chain_rows(stats["n_mutation_steps"].values)]
     return int(sum(particles * (1 + s) for s in steps))
 
 
@@ -381,11 +354,10 @@ def run_sampler(
     _check_sampler_names([sampler])
     settings = SETTINGS_TYPES[sampler]() if settings is None else settings
     _check_settings_type(sampler, settings)
+    if sampler == "smc":  # PyMC's MH kernel, plus a stat counting its steps
+        settings = dataclasses.replace(settings, kernel=CountingMH)
     start = time.perf_counter()
-    if sampler == "smc":
-        idata, fe = _sample_smc(settings, model, random_seed, progressbar)
-    else:
-        idata, fe = settings.sample(model, random_seed, progressbar)
+    idata, fe = settings.sample(model, random_seed, progressbar)
     wall = time.perf_counter() - start
     if sampler == "replica_exchange":
         n_logp, n_grad = replica_exchange_evaluations(settings, _model_dim(model)), 0
@@ -689,22 +661,13 @@ def _settings_for(
 
 
 def _netcdf_safe(tree: xr.DataTree) -> xr.DataTree:
-    """A copy whose object-dtype variables (PyMC's ragged SMC stats) are float arrays."""
+    """A copy whose attrs netCDF can store (lists joined, None and bools dropped).
+
+    The runs' data are numeric already: SMC stats are tidied by ``SMCSettings.sample``.
+    """
     nodes = {}
     for node in tree.subtree:
         dataset = node.to_dataset(inherit=False)
-        for name, var in dataset.data_vars.items():
-            if var.dtype == object:
-                rows = _ragged_rows(var.values)
-                if var.ndim == 2 and all(row.size == var.shape[1] for row in rows):
-                    dataset[name] = var.copy(data=np.stack(rows))
-                else:  # ragged across chains: pad with NaN along a new stage dim
-                    width = max(row.size for row in rows)
-                    padded = np.full((len(rows), width), np.nan)
-                    for i, row in enumerate(rows):
-                        padded[i, : row.size] = row
-                    dataset = dataset.drop_vars(name)
-                    dataset[name] = ((var.dims[0], f"{name}_stage"), padded)
         dataset.attrs = {
             key: (value if not isinstance(value, list | tuple) else ", ".join(map(str, value)))
             for key, value in dataset.attrs.items()

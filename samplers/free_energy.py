@@ -138,11 +138,7 @@ def tidy_smc_stats(idata: xr.DataTree) -> xr.DataTree:
             continue
         if values.ndim not in (1, 2):
             raise ValueError(f"unexpected SMC stat {name!r} with dims {variable.dims}")
-        # (chain, stage) of numbers, or (chain,) of per-chain lists when stages differ
-        rows = [
-            np.concatenate([np.ravel(np.asarray(item, dtype=float)) for item in np.ravel(chain)])
-            for chain in values
-        ]
+        rows = per_chain_rows(values)
         padded = np.full((len(rows), max(row.size for row in rows)), np.nan)
         for c, row in enumerate(rows):
             padded[c, : row.size] = row
@@ -197,12 +193,25 @@ def _replica_exchange_free_energy(idata: xr.DataTree, method: str) -> FreeEnergy
     return FreeEnergy(float(per_chain.mean()), mcse, per_chain, method, per_chain_mcse)
 
 
+def per_chain_rows(values: np.ndarray) -> list[np.ndarray]:
+    """One float vector per chain from a per-stage SMC stat.
+
+    Accepts PyMC's raw object arrays ((chain, stage) of numbers, or (chain,) of lists
+    when chains took different numbers of stages), the NaN-padded float arrays of
+    :func:`tidy_smc_stats`, and a plain 1-D array (one chain).
+    """
+    rows = [values] if values.dtype != object and values.ndim == 1 else list(values)
+    return [
+        np.concatenate([np.ravel(np.asarray(item, dtype=float)) for item in np.ravel(row)])
+        if np.ndim(row)
+        else np.array([row], dtype=float)
+        for row in rows
+    ]
+
+
 def _smc_free_energy(stats: xr.Dataset) -> FreeEnergy:
-    raw = stats["log_marginal_likelihood"].values
-    rows = [raw] if raw.dtype != object and raw.ndim == 1 else list(raw)
     per_chain = []
-    for chain, row in enumerate(rows):
-        values = np.asarray(list(np.ravel(row)) if np.ndim(row) else [row], dtype=float)
+    for chain, values in enumerate(per_chain_rows(stats["log_marginal_likelihood"].values)):
         finite = values[np.isfinite(values)]
         if finite.size == 0:
             raise ValueError(

@@ -99,12 +99,14 @@ class SMCSettings:
     cores: int | None = None
     threshold: float = 0.9
     correlation_threshold: float = 0.0001
+    kernel: type = pm.smc.kernels.MH
     extra: Mapping[str, object] = field(default_factory=dict)
 
     def describe(self) -> str:
         """One line naming the sampler and its settings."""
         return (
-            f"PyMC {pm.__version__} sample_smc (kernel MH, {self.chains} chains x {self.draws} "
+            f"PyMC {pm.__version__} sample_smc (kernel {self.kernel.__name__}, "
+            f"{self.chains} chains x {self.draws} "
             f"particles, threshold={self.threshold}, "
             f"correlation_threshold={self.correlation_threshold})"
         )
@@ -116,7 +118,7 @@ class SMCSettings:
         with model:
             idata = pm.sample_smc(
                 draws=self.draws,
-                kernel=pm.smc.kernels.MH,
+                kernel=self.kernel,
                 chains=self.chains,
                 cores=self.cores or _default_cores(self.chains),
                 random_seed=random_seed,
