@@ -21,34 +21,14 @@ from collections.abc import Mapping
 import numpy as np
 import pymc as pm
 import xarray as xr
-from scipy.special import logsumexp
 
-from .free_energy import replica_log_likelihoods
 from .model_selection import ReplicaExchangeSettings
 from .noise_scan import gaussian_noise, noise_scan
-from .thermodynamic import log_evidence_path
 
 __all__ = ["noise_precisions_by_scan"]
 
 #: Small settings that resolve the minimum of F(b) of a small dataset (see the tests).
 DEFAULT_SETTINGS = ReplicaExchangeSettings(draws=1000, tune=1000, chains=4, n_replicas=24)
-
-
-def _free_energy_at(
-    beta: float, log_lik: np.ndarray, betas: np.ndarray, log_z: np.ndarray, noise: dict
-) -> float:
-    r""":math:`F(\beta b) = -\frac N2\log\beta - (1-\beta)c - \log Z(\beta)` between levels.
-
-    :math:`\log Z(\beta) = \log Z(\beta_l) + \log\langle e^{(\beta-\beta_l)\ell}\rangle_{\beta_l}`
-    with :math:`\beta_l \le \beta` the nearest level below, as in
-    :func:`samplers.noise_scan`.
-    """
-    level = int(np.clip(np.searchsorted(betas, beta, side="right") - 1, 0, betas.size - 1))
-    shift = (beta - betas[level]) * log_lik[:, level]
-    log_z_beta = log_z[level] + logsumexp(shift) - np.log(shift.size)
-    return float(
-        -0.5 * noise["n"] * np.log(beta) - (1 - beta) * noise["log_normalisation"] - log_z_beta
-    )
 
 
 def _check_models(models: Mapping[str, pm.Model]) -> dict[str, dict]:
@@ -132,20 +112,12 @@ def noise_precisions_by_scan(
     f_best = np.full((len(names), chains), np.nan)
     f_best_se = np.full((len(names), chains), np.nan)
     for i, (name, seed) in enumerate(zip(names, seeds, strict=True)):
-        model, noise = models[name], noises[name]
+        model = models[name]
         idata, _ = settings.sample(model, seed, progressbar)
         scan = noise_scan(idata, model)
-        log_lik, beta = replica_log_likelihoods(idata)
-        for chain in range(log_lik.sizes["chain"]):
-            betas = beta.isel(chain=chain).values
-            ll = log_lik.isel(chain=chain).values
-            log_z, log_z_se = log_evidence_path(ll, betas)
-            b_chain = float(scan["best_noise_precision"].isel(chain=chain))
-            beta_best = b_chain / noise["precision"]
-            best[i, chain] = b_chain
-            f_best[i, chain] = _free_energy_at(beta_best, ll, betas, log_z, noise)
-            below = int(np.clip(np.searchsorted(betas, beta_best, side="right") - 1, 0, None))
-            f_best_se[i, chain] = log_z_se[below]
+        best[i] = scan["best_noise_precision"].values
+        f_best[i] = scan["free_energy_at_best"].values
+        f_best_se[i] = scan["free_energy_at_best_mcse"].values
     reference = np.array([noises[name]["precision"] for name in names])
     # The bounded minimiser of noise_scan stops within its tolerance of the ladder's top
     # (β = 0.99999…), so "at the reference" means within 0.1 % of it.

@@ -63,21 +63,35 @@ def gaussian_noise(model: pm.Model) -> dict[str, float] | None:
     return {"n": n, "log_normalisation": normalisation, "precision": common}
 
 
-def _minimising_beta(log_lik: np.ndarray, betas: np.ndarray, log_z: np.ndarray, noise) -> float:
-    r"""β minimising F(βb), between the levels too.
+def _level_below(betas: np.ndarray, beta: float) -> int:
+    """Index of the nearest level :math:`\beta_l \\le \beta`."""
+    return int(np.clip(np.searchsorted(betas, beta, side="right") - 1, 0, betas.size - 1))
+
+
+def free_energy_at(
+    beta: float, log_lik: np.ndarray, betas: np.ndarray, log_z: np.ndarray, noise: dict
+) -> float:
+    r""":math:`F(\beta b) = -\frac N2\log\beta - (1-\beta)c - \log Z(\beta)` at any β.
 
     Between levels, :math:`\log Z(\beta) = \log Z(\beta_l) +
-    \log\langle e^{(\beta-\beta_l)\ell}\rangle_{\beta_l}` reweights the draws of the
-    nearest level below (:math:`\beta_l \le \beta < \beta_{l+1}`), so F is a smooth
-    function of β that is minimised numerically.
+    \log\langle e^{(\beta-\beta_l)\ell}\rangle_{\beta_l}` reweights the draws
+    ``log_lik[:, l]`` of the nearest level below (:math:`\beta_l \le \beta <
+    \beta_{l+1}`); ``log_z`` is :math:`\log Z` on the ladder (one chain) and ``noise``
+    the :func:`gaussian_noise` description.
     """
+    level = _level_below(betas, beta)
+    shift = (beta - betas[level]) * log_lik[:, level]
+    log_z_beta = log_z[level] + logsumexp(shift) - np.log(shift.size)
+    return float(
+        -0.5 * noise["n"] * np.log(beta) - (1 - beta) * noise["log_normalisation"] - log_z_beta
+    )
+
+
+def _minimising_beta(log_lik: np.ndarray, betas: np.ndarray, log_z: np.ndarray, noise) -> float:
+    """β minimising F(βb) (:func:`free_energy_at`, smooth between the levels too)."""
 
     def f(log_beta: float) -> float:
-        beta = np.exp(log_beta)
-        level = int(np.clip(np.searchsorted(betas, beta, side="right") - 1, 0, betas.size - 1))
-        shift = (beta - betas[level]) * log_lik[:, level]
-        log_z_beta = log_z[level] + logsumexp(shift) - np.log(shift.size)
-        return -0.5 * noise["n"] * log_beta - (1 - beta) * noise["log_normalisation"] - log_z_beta
+        return free_energy_at(np.exp(log_beta), log_lik, betas, log_z, noise)
 
     grid = np.log(betas[1:])
     values = [f(g) for g in grid]
@@ -110,8 +124,10 @@ def noise_scan(idata: xr.DataTree, model: pm.Model | None = None) -> xr.Dataset:
         ``free_energy`` and ``free_energy_mcse`` on ``(chain, level)`` with the
         coordinates ``beta`` and ``noise_precision`` (:math:`\beta b`; the precision
         scale :math:`\beta` when the observations have different :math:`b_i`), level 0
-        (β = 0) excluded; ``best_noise_precision`` per chain; attrs with the mean and
-        standard error of the estimate and the model's own precision.
+        (β = 0) excluded; per chain, ``best_noise_precision`` and
+        ``free_energy_at_best`` (F there) with ``free_energy_at_best_mcse`` (the
+        stepping-stone MCSE of the level below; reweighting to b̂ adds a little); attrs
+        with the mean and standard error of the estimate and the model's own precision.
 
     Raises
     ------
@@ -139,16 +155,19 @@ def noise_scan(idata: xr.DataTree, model: pm.Model | None = None) -> xr.Dataset:
     levels = log_lik.sizes["level"]
     values = np.empty((chains, levels - 1))
     errors = np.empty((chains, levels - 1))
-    best = np.empty(chains)
+    best, f_best, f_best_se = np.empty(chains), np.empty(chains), np.empty(chains)
     for chain in range(chains):
         betas = beta.isel(chain=chain).values
-        log_z, log_z_se = log_evidence_path(log_lik.isel(chain=chain).values, betas)
+        ll = log_lik.isel(chain=chain).values
+        log_z, log_z_se = log_evidence_path(ll, betas)
         b = betas[1:]
         values[chain] = (
             -0.5 * noise["n"] * np.log(b) - (1 - b) * noise["log_normalisation"] - log_z[1:]
         )
         errors[chain] = log_z_se[1:]
-        best[chain] = _minimising_beta(log_lik.isel(chain=chain).values, betas, log_z, noise)
+        best[chain] = _minimising_beta(ll, betas, log_z, noise)
+        f_best[chain] = free_energy_at(best[chain], ll, betas, log_z, noise)
+        f_best_se[chain] = log_z_se[_level_below(betas, best[chain])]
     scale = noise["precision"] if np.isfinite(noise["precision"]) else 1.0
     dims = ("chain", "level")
     scan = xr.Dataset(
@@ -156,6 +175,8 @@ def noise_scan(idata: xr.DataTree, model: pm.Model | None = None) -> xr.Dataset:
             "free_energy": (dims, values, {"long_name": "F(βb)", "units": "nats"}),
             "free_energy_mcse": (dims, errors, {"units": "nats"}),
             "best_noise_precision": ("chain", best * scale),
+            "free_energy_at_best": ("chain", f_best, {"long_name": "F(b̂)", "units": "nats"}),
+            "free_energy_at_best_mcse": ("chain", f_best_se, {"units": "nats"}),
         },
         coords={
             "chain": log_lik["chain"].values,
