@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -44,11 +43,11 @@ from pathlib import Path
 
 import numpy as np
 import pymc as pm
-import pytensor
 import xarray as xr
 
 from measurement_models import spectral
 
+from .environment import environment
 from .free_energy import free_energy
 from .ladder_diagnostics import ladder_diagnostics
 from .model_selection import SMCSettings, sample_free_energy
@@ -267,33 +266,6 @@ def measure_throughput(
 
 
 # -- the benchmark ------------------------------------------------------------------------
-def _machine() -> dict[str, str | int]:
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    import numba
-
-    return {
-        "cpu_model": cpu,
-        "nproc": len(os.sched_getaffinity(0)),
-        "cpu_count": os.cpu_count() or 0,
-        "python": platform.python_version(),
-        "pymc": pm.__version__,
-        "pytensor": pytensor.__version__,
-        "pytensor_linker": str(pytensor.config.linker),
-        "pytensor_mode": str(pytensor.config.mode),
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-        "xarray": xr.__version__,
-    }
-
-
 def run_benchmark(
     ks: Sequence[int] = (1, 2, 3, 4, 5),
     chains: int = 4,
@@ -455,7 +427,7 @@ def run_benchmark(
             "seed": seed,
             "spread_target": SPREAD_TARGET,
             "throughput_target": THROUGHPUT_TARGET,
-            **_machine(),
+            **environment(),
             "load_average_start": load_start,
             "load_average_end": os.getloadavg()[0],
         },

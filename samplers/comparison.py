@@ -70,8 +70,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import os
-import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -80,9 +78,9 @@ from pathlib import Path
 import arviz as az
 import numpy as np
 import pymc as pm
-import pytensor
 import xarray as xr
 
+from .environment import environment
 from .evaluation_counts import (
     CountingMH,
     nuts_evaluations,
@@ -547,29 +545,6 @@ def _reference_fields(runs, draws, parameters, reference, min_mode_fraction, sca
 
 
 # -- the harness ------------------------------------------------------------------------
-def _environment() -> dict[str, str | int]:
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {
-        "python": platform.python_version(),
-        "pymc": pm.__version__,
-        "pytensor": pytensor.__version__,
-        "arviz": az.__version__,
-        "numpy": np.__version__,
-        "xarray": xr.__version__,
-        "pytensor_linker": str(pytensor.config.linker),
-        "nproc": len(os.sched_getaffinity(0)),
-        "cpu_model": cpu,
-    }
-
-
 def _settings_for(
     samplers: Sequence[str], chains: int, settings: Mapping[str, object] | None
 ) -> dict[str, object]:
@@ -698,7 +673,7 @@ def compare_samplers(
             "var_names": ", ".join(var_names),
             "model_dim": _model_dim(model),
             "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            **_environment(),
+            **environment(),
         }
     )
     if path is not None:

@@ -36,12 +36,11 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-import arviz
 import numpy as np
 import pymc as pm
-import pytensor
 import xarray as xr
 
+from .environment import environment
 from .free_energy import FreeEnergy
 from .model_selection import ReplicaExchangeSettings, SMCSettings, selection_table
 
@@ -124,9 +123,9 @@ def _build(label: Hashable, candidate: Candidate) -> pm.Model:
 
 
 def _versions() -> str:
-    return (
-        f"pymc {pm.__version__}, pytensor {pytensor.__version__}, arviz {arviz.__version__}, "
-        f"xarray {xr.__version__}, numpy {np.__version__}"
+    env = environment()
+    return ", ".join(
+        f"{name} {env[name]}" for name in ("pymc", "pytensor", "arviz", "xarray", "numpy")
     )
 
 
