@@ -88,7 +88,7 @@ from .evaluation_counts import (
     smc_evaluations,
 )
 from .free_energy import FreeEnergy
-from .model_selection import ReplicaExchangeSettings, SMCSettings, _default_cores
+from .model_selection import ReplicaExchangeSettings, SMCSettings, run_options
 from .reference_posterior import (
     PARAMETER_DIM,
     ReferencePosterior,
@@ -186,15 +186,10 @@ class NUTSSettings:
         """Run NUTS on ``model``; return the result and ``None`` (no free energy)."""
         with model:
             idata = pm.sample(
-                draws=self.draws,
                 tune=self.tune,
-                chains=self.chains,
-                cores=self.cores or _default_cores(self.chains),
-                random_seed=random_seed,
-                progressbar=progressbar,
                 target_accept=self.target_accept,
                 discard_tuned_samples=False,
-                compute_convergence_checks=False,
+                **run_options(self, random_seed, progressbar),
                 **dict(self.extra),
             )
         return idata, None

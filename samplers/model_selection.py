@@ -37,6 +37,23 @@ def _default_cores(chains: int) -> int:
     return min(chains, len(os.sched_getaffinity(0)))
 
 
+def run_options(settings, random_seed: int | None, progressbar: bool) -> dict[str, object]:
+    """Keywords every sampler call shares: size, cores, seed, progress bar.
+
+    ``settings`` has ``draws``, ``chains`` and ``cores``; without ``cores``, chains run
+    in parallel on every core this process may use. Convergence checks are left to the
+    caller (free-energy runs do not need PyMC's warnings; comparisons compute their own).
+    """
+    return {
+        "draws": settings.draws,
+        "chains": settings.chains,
+        "cores": settings.cores or _default_cores(settings.chains),
+        "random_seed": random_seed,
+        "progressbar": progressbar,
+        "compute_convergence_checks": False,
+    }
+
+
 @dataclass(frozen=True)
 class ReplicaExchangeSettings:
     """Settings of :func:`samplers.sample_replica_exchange` used for free energies.
@@ -70,16 +87,11 @@ class ReplicaExchangeSettings:
         """Run replica exchange on ``model``; return the result and its free energy."""
         idata = sample_replica_exchange(
             model=model,
-            draws=self.draws,
             tune=self.tune,
-            chains=self.chains,
-            cores=self.cores or _default_cores(self.chains),
-            random_seed=random_seed,
-            progressbar=progressbar,
             n_replicas=self.n_replicas,
             update=self.update,
             n_sweeps=self.n_sweeps,
-            compute_convergence_checks=False,
+            **run_options(self, random_seed, progressbar),
             **dict(self.extra),
         )
         return idata, free_energy(idata, self.method)
@@ -117,15 +129,10 @@ class SMCSettings:
         """Run ``pm.sample_smc`` on ``model``; return the result and its free energy."""
         with model:
             idata = pm.sample_smc(
-                draws=self.draws,
                 kernel=self.kernel,
-                chains=self.chains,
-                cores=self.cores or _default_cores(self.chains),
-                random_seed=random_seed,
-                progressbar=progressbar,
-                compute_convergence_checks=False,
                 threshold=self.threshold,
                 correlation_threshold=self.correlation_threshold,
+                **run_options(self, random_seed, progressbar),
                 **dict(self.extra),
             )
         return tidy_smc_stats(idata), free_energy(idata)
@@ -227,7 +234,6 @@ def selection_table(
             if np.isfinite(margin).any()
             else " (no MCSE available: ties were not checked)"
         )
-    chosen_attr = chosen if isinstance(chosen, str) else str(chosen)
     return xr.Dataset(
         {
             "free_energy": (dim, values, {"long_name": "F = -log p(D|model)", "units": "nats"}),
@@ -244,7 +250,7 @@ def selection_table(
         },
         coords={dim: labels, "chain": np.arange(chains)},
         attrs={
-            "chosen": chosen_attr,
+            "chosen": str(chosen),
             "best": str(labels[best]),
             "tied": ", ".join(tied_names),
             "decision": decision,

@@ -218,26 +218,22 @@ def select_model(
     if not (np.isfinite(tie_tolerance) and tie_tolerance > 0):
         raise ValueError(f"tie_tolerance must be positive and finite, got {tie_tolerance!r}")
     seeds = np.random.SeedSequence(random_seed).generate_state(len(labels))
+    log = log or (lambda _line: None)
 
     started = time.perf_counter()
     free_energies: dict[Hashable, FreeEnergy] = {}
     runs: dict[str, xr.DataTree] = {}
     for i, label in enumerate(labels):
-        if log is not None:
-            log(f"[{i + 1}/{len(labels)}] {dim} = {label}: {settings.describe()}")
+        log(f"[{i + 1}/{len(labels)}] {dim} = {label}: {settings.describe()}")
         tic = time.perf_counter()
         model = _build(label, candidates[label])
         idata, fe = settings.sample(model, int(seeds[i]), progressbar)
         free_energies[label] = fe
-        run = idata.copy()
-        run.attrs = {
-            **run.attrs,
-            "free_energy": str(fe),
-            "wall_time_s": round(time.perf_counter() - tic, 2),
-        }
-        runs[str(label)] = run
-        if log is not None:
-            log(f"      {fe}  [{time.perf_counter() - tic:.1f} s]")
+        idata.attrs.update(
+            {"free_energy": str(fe), "wall_time_s": round(time.perf_counter() - tic, 2)}
+        )
+        runs[str(label)] = idata
+        log(f"      {fe}  [{time.perf_counter() - tic:.1f} s]")
 
     table = selection_table(
         free_energies, dim=dim, log_prior=log_prior, tie_tolerance=tie_tolerance
