@@ -93,7 +93,7 @@ import numba
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from pytensor.gradient import DisconnectedType
+from pytensor.gradient import DisconnectedType, disconnected_type
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch import basic as numba_basic
@@ -293,7 +293,7 @@ def _thermal_kernel(x, y, a_re, a_im, beta):
     return out
 
 
-def _thermal_vjp_kernel(x, y, a_re, a_im, beta, g_out):
+def _thermal_vjp_core(x, y, a_re, a_im, beta, g_out, with_observables):
     n, n_t, n_m = x.shape[0], beta.shape[0], a_re.shape[0]
     gx = np.zeros((n, n))
     gy = np.zeros((n, n))
@@ -327,6 +327,8 @@ def _thermal_vjp_kernel(x, y, a_re, a_im, beta, g_out):
         inner += (dd * combined) / z
         for i in range(n):
             inner[i, i] -= weight[i] * (-beta[t] * g[i]) / z
+        if not with_observables:
+            continue
         rho = (v * p) @ vh
         rho_re, rho_im = _to_real_parts(rho)
         for k in range(n_m):
@@ -334,6 +336,15 @@ def _thermal_vjp_kernel(x, y, a_re, a_im, beta, g_out):
             ga_im[k] += g_out[t, k] * rho_im
     gx, gy = _back_to_input(v, inner)
     return gx, gy, ga_re, ga_im, g_beta
+
+
+def _thermal_vjp_kernel(x, y, a_re, a_im, beta, g_out):
+    return _thermal_vjp_core(x, y, a_re, a_im, beta, g_out, True)
+
+
+def _thermal_vjp_kernel_without_observables(x, y, a_re, a_im, beta, g_out):
+    """The same, without the gradient in A (returned as zeros): for constant observables."""
+    return _thermal_vjp_core(x, y, a_re, a_im, beta, g_out, False)
 
 
 # transition lines -----------------------------------------------------------------------
@@ -435,6 +446,7 @@ _HELPERS = (
     _observables,
     _boltzmann,
     _divided_differences,
+    _thermal_vjp_core,
     _transition_matrices,
     _block_average,
 )
@@ -479,8 +491,12 @@ class _KernelOp(Op):
         outputs = [pt.tensor(dtype="float64", shape=(None,) * nd) for nd in self.output_ndims]
         return Apply(self, inputs, outputs)
 
+    def core_kernel(self):
+        """The NumPy kernel of this Op (its numba version is compiled from the same source)."""
+        return type(self).kernel
+
     def perform(self, node, inputs, output_storage):
-        result = type(self).kernel(*inputs)
+        result = self.core_kernel()(*inputs)
         if len(output_storage) == 1:
             result = (result,)
         for storage, value in zip(output_storage, result, strict=True):
@@ -517,8 +533,13 @@ class EighVJPOp(_KernelOp):
 
 
 class ThermalAverageOp(_KernelOp):
-    """⟨A_m⟩ at inverse temperatures β_t for H = sym(X) + i·asym(Y)."""
+    """⟨A_m⟩ at inverse temperatures β_t for H = sym(X) + i·asym(Y).
 
+    ``observable_gradient=False`` (constant observables) skips the gradient in A, which
+    costs a density matrix per temperature.
+    """
+
+    __props__ = ("observable_gradient",)
     gufunc_signature = "(n,n),(n,n),(m,n,n),(m,n,n),(t)->(t,m)"
     kernel = staticmethod(_thermal_kernel)
     input_ndims = (2, 2, 3, 3, 1)
@@ -527,18 +548,38 @@ class ThermalAverageOp(_KernelOp):
     def infer_shape(self, node, shapes):
         return [(shapes[4][0], shapes[2][0])]
 
+    def __init__(self, observable_gradient: bool = True):
+        self.observable_gradient = bool(observable_gradient)
+
+    def connection_pattern(self, node):
+        flag = self.observable_gradient
+        return [[True], [True], [flag], [flag], [True]]
+
     def pullback(self, inputs, outputs, cotangents):
         (g_out,) = _zeros_if_disconnected(outputs, cotangents)
-        return list(ThermalAverageVJPOp()(*inputs, g_out))
+        grads = list(ThermalAverageVJPOp(self.observable_gradient)(*inputs, g_out))
+        if not self.observable_gradient:
+            grads[2:4] = [disconnected_type(), disconnected_type()]
+        return grads
 
 
 class ThermalAverageVJPOp(_KernelOp):
     """Pullback of :class:`ThermalAverageOp` (Daleckii–Krein divided differences)."""
 
+    __props__ = ("observable_gradient",)
+
     gufunc_signature = "(n,n),(n,n),(m,n,n),(m,n,n),(t),(t,m)->(n,n),(n,n),(m,n,n),(m,n,n),(t)"
     kernel = staticmethod(_thermal_vjp_kernel)
     input_ndims = (2, 2, 3, 3, 1, 2)
     output_ndims = (2, 2, 3, 3, 1)
+
+    def __init__(self, observable_gradient: bool = True):
+        self.observable_gradient = bool(observable_gradient)
+
+    def core_kernel(self):
+        if self.observable_gradient:
+            return _thermal_vjp_kernel
+        return _thermal_vjp_kernel_without_observables
 
     def infer_shape(self, node, shapes):
         return [shapes[0], shapes[0], shapes[2], shapes[2], shapes[4]]
@@ -564,7 +605,10 @@ class TransitionLinesOp(_KernelOp):
 class TransitionLinesVJPOp(_KernelOp):
     """Pullback of :class:`TransitionLinesOp`."""
 
-    gufunc_signature = "(e,e),(e,e),(g,g),(g,g),(q,e,g),(q,e,g),(e,g),(e,g)->(e,e),(e,e),(g,g),(g,g),(q,e,g),(q,e,g)"
+    gufunc_signature = (
+        "(e,e),(e,e),(g,g),(g,g),(q,e,g),(q,e,g),(e,g),(e,g)"
+        "->(e,e),(e,e),(g,g),(g,g),(q,e,g),(q,e,g)"
+    )
     kernel = staticmethod(_lines_vjp_kernel)
     input_ndims = (2, 2, 2, 2, 3, 3, 2, 2)
     output_ndims = (2, 2, 2, 2, 3, 3)
@@ -575,6 +619,7 @@ class TransitionLinesVJPOp(_KernelOp):
 
 _OPS = (EighOp, EighVJPOp, ThermalAverageOp, ThermalAverageVJPOp, TransitionLinesOp)
 _OPS += (TransitionLinesVJPOp,)
+_KERNELS = (*(op.kernel for op in _OPS), _thermal_vjp_kernel_without_observables)
 
 
 # numba: the same kernels, compiled. Copies of the kernels and helpers are made with a
@@ -593,15 +638,15 @@ def _jit_all() -> dict:
 
         for helper in _HELPERS:
             namespace[helper.__name__] = numba.njit(rebind(helper))
-        for op in _OPS:
-            _jitted[op] = numba_basic.numba_njit(rebind(op.kernel))
+        for kernel in _KERNELS:
+            _jitted[kernel] = numba_basic.numba_njit(rebind(kernel))
     return _jitted
 
 
 def _register(op_type) -> None:
     @register_funcify_default_op_cache_key(op_type)
     def _funcify(op, node, **kwargs):
-        return _jit_all()[op_type], _NUMBA_CACHE_VERSION
+        return _jit_all()[op.core_kernel()], _NUMBA_CACHE_VERSION
 
 
 for _op in _OPS:
@@ -613,7 +658,7 @@ for _op in _OPS:
 # --------------------------------------------------------------------------------------
 
 _eigh = Blockwise(EighOp())
-_thermal = Blockwise(ThermalAverageOp())
+_thermal = {flag: Blockwise(ThermalAverageOp(flag)) for flag in (True, False)}
 _lines = Blockwise(TransitionLinesOp())
 
 
@@ -699,12 +744,13 @@ def thermal_average(h_re, h_im, a_re, a_im, beta):
     Returns
     -------
     (..., t, m)
-        Exact gradient in H, A and β, also where levels are degenerate.
+        Exact gradient in H, A and β, also where levels are degenerate (observables
+        given as NumPy arrays are constants: no gradient in A is built).
     """
     _check_square("thermal_average", h_re, h_im)
     if _symbolic(h_re, h_im, a_re, a_im, beta):
         args = [_as_float64(v) for v in (h_re, h_im, a_re, a_im, beta)]
-        return _thermal(*args)
+        return _thermal[_symbolic(a_re, a_im)](*args)
     beta = np.asarray(beta, dtype=float)
     if np.any(beta < 0):
         raise ValueError("thermal_average: inverse temperatures must be ≥ 0")
