@@ -99,6 +99,7 @@ from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch import basic as numba_basic
 from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 from pytensor.tensor.blockwise import Blockwise
+from pytensor.tensor.utils import _parse_gufunc_signature
 
 __all__ = [
     "DEGENERACY_TOLERANCE",
@@ -488,7 +489,17 @@ class _KernelOp(Op):
                     f"{type(self).__name__}: an input has {value.type.ndim} dimensions, "
                     f"expected {ndim} (use the batched function, not the core Op)"
                 )
-        outputs = [pt.tensor(dtype="float64", shape=(None,) * nd) for nd in self.output_ndims]
+        # static output shapes from the signature's named dimensions, where inputs know them
+        input_sig, output_sig = _parse_gufunc_signature(self.gufunc_signature)
+        sizes: dict[str, int] = {}
+        for value, names in zip(inputs, input_sig, strict=True):
+            for name, size in zip(names, value.type.shape, strict=True):
+                if size is not None:
+                    sizes[name] = size
+        outputs = [
+            pt.tensor(dtype="float64", shape=tuple(sizes.get(name) for name in names))
+            for names in output_sig
+        ]
         return Apply(self, inputs, outputs)
 
     def core_kernel(self):
@@ -799,9 +810,12 @@ def reject_non_finite(values, name: str, fill: float = 1.0):
     Inside a ``pm.Model`` context, adds ``pm.Potential(name, 0 or -inf)`` (``-inf``
     when any entry of ``values`` is not finite) and returns ``values`` with non-finite
     entries replaced by ``fill``, so that the likelihood built on them stays finite and
-    the total log-density is exactly :math:`-\infty` at a failed solve.
+    the total log-density is exactly :math:`-\infty` at a failed solve. The potential
+    is tagged ``non_finite_guard``, so that code which needs a purely Gaussian
+    likelihood (the noise scan) knows it is not a likelihood term.
     """
     values = pt.as_tensor_variable(values)
     finite = pt.isfinite(values)
-    pm.Potential(name, pt.switch(pt.all(finite), 0.0, -np.inf))
+    guard = pm.Potential(name, pt.switch(pt.all(finite), 0.0, -np.inf))
+    guard.tag.non_finite_guard = True  # not a likelihood term: samplers may ignore it
     return pt.switch(finite, values, fill)

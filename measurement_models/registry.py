@@ -17,7 +17,7 @@ from types import ModuleType
 
 import xarray as xr
 
-from . import linear, spectral
+from . import crystal_field, linear, spectral
 
 __all__ = ["JOBS", "MODELS", "MeasurementModel", "ModelSelectionJob", "get_job", "get_model"]
 
@@ -91,6 +91,12 @@ MODELS: dict[str, MeasurementModel] = {
             "Sum of K Gaussian (or Lorentzian, pseudo-Voigt) peaks, Gaussian noise",
             "Nagata, Sugita, Okada, Neural Networks 28, 82 (2012)",
             {"n_peaks": 2},
+        ),
+        MeasurementModel(
+            "crystal_field",
+            crystal_field,
+            "Rare-earth ion in a crystal field (Stevens operators): specific heat, 1/χ, M",
+            "seed 001: Bayesian integration of susceptibility and specific heat (Ce³⁺)",
         ),
     )
 }

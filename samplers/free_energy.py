@@ -189,8 +189,25 @@ def _replica_exchange_free_energy(idata: xr.DataTree, method: str) -> FreeEnergy
         per_chain.append(-value)
         per_chain_mcse.append(se)
     per_chain, per_chain_mcse = np.asarray(per_chain), np.asarray(per_chain_mcse)
-    mcse = float(np.sqrt(np.sum(per_chain_mcse**2)) / per_chain.size)
+    mcse = combined_mcse(per_chain, per_chain_mcse)
     return FreeEnergy(float(per_chain.mean()), mcse, per_chain, method, per_chain_mcse)
+
+
+def combined_mcse(per_chain: np.ndarray, per_chain_mcse: np.ndarray) -> float:
+    r"""MCSE of the mean of independent chains: the larger of two estimates.
+
+    Within chains, :math:`\sqrt{\sum_c s_c^2}/C` from each chain's own standard error;
+    between chains, :math:`\mathrm{sd}(F_c)/\sqrt{C}`. A chain whose ladder has not
+    equilibrated can sit many of its own standard errors away from the others; only the
+    between-chain estimate sees that. Taking the larger keeps the error bar honest, at
+    the price of being conservative with few chains.
+    """
+    per_chain = np.asarray(per_chain, dtype=float)
+    errors = np.asarray(per_chain_mcse, dtype=float)
+    within = float(np.sqrt(np.sum(errors**2)) / per_chain.size)
+    if per_chain.size < 2:
+        return within
+    return max(within, float(per_chain.std(ddof=1) / np.sqrt(per_chain.size)))
 
 
 def per_chain_rows(values: np.ndarray) -> list[np.ndarray]:

@@ -42,9 +42,13 @@ def gaussian_noise(model: pm.Model) -> dict[str, float] | None:
 
     ``log_normalisation`` is :math:`c = \sum_i\tfrac12\log(b_i/2\pi)`; ``precision`` is
     the common :math:`b` when all observations share it, else NaN. ``None`` when the
-    likelihood is not purely Gaussian with fixed noise.
+    likelihood is not purely Gaussian with fixed noise. Potentials tagged
+    ``non_finite_guard`` (0, or −∞ where a forward model failed, as added by
+    ``measurement_models.hermitian.reject_non_finite``) are not likelihood terms and are
+    allowed.
     """
-    if model.potentials or not model.observed_RVs:
+    guards = [p for p in model.potentials if getattr(p.tag, "non_finite_guard", False)]
+    if len(guards) != len(model.potentials) or not model.observed_RVs:
         return None
     free = set(model.free_RVs) | set(model.value_vars)
     n, normalisation, precisions = 0, 0.0, []

@@ -71,6 +71,8 @@ def batch_means_covariance(series: np.ndarray) -> np.ndarray:
 
 
 def _delta_method_se(series: np.ndarray, gradient: np.ndarray) -> float:
+    if not np.all(np.isfinite(gradient)):
+        return np.inf
     covariance = batch_means_covariance(series)
     return float(np.sqrt(max(gradient @ covariance @ gradient, 0.0)))
 
@@ -147,7 +149,8 @@ def _bridge(log_lik, betas):
         )
         increments[level] = r
         series += [numerator, denominator]
-        gradient += [1.0 / numerator.mean(), -1.0 / denominator.mean()]
+        with np.errstate(divide="ignore"):  # levels that do not overlap: an infinite error
+            gradient += [1.0 / numerator.mean(), -1.0 / denominator.mean()]
     se = _delta_method_se(np.column_stack(series), np.asarray(gradient))
     return increments, se
 
