@@ -7,7 +7,7 @@ objects checked by :func:`validate_dataset`. This package does not depend on
 ``samplers``: a model is a plain ``pm.Model`` that any PyMC sampler can run.
 """
 
-from . import linear, spectral
+from . import crystal_field, hermitian, linear, mossbauer, spectral, stevens
 from .data import load_text, make_dataset, validate_dataset
 from .parameters import Parameter, ParameterTable, Prior
 from .registry import JOBS, MODELS, get_job, get_model
@@ -18,11 +18,15 @@ __all__ = [
     "Parameter",
     "ParameterTable",
     "Prior",
+    "crystal_field",
     "get_job",
     "get_model",
+    "hermitian",
     "linear",
     "load_text",
     "make_dataset",
+    "mossbauer",
     "spectral",
+    "stevens",
     "validate_dataset",
 ]

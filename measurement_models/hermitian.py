@@ -816,6 +816,6 @@ def reject_non_finite(values, name: str, fill: float = 1.0):
     """
     values = pt.as_tensor_variable(values)
     finite = pt.isfinite(values)
-    guard = pm.Potential(name, pt.switch(pt.all(finite), 0.0, -np.inf))
+    guard = pm.Potential(name, pt.switch(pt.all(finite), np.float64(0.0), np.float64(-np.inf)))
     guard.tag.non_finite_guard = True  # not a likelihood term: samplers may ignore it
     return pt.switch(finite, values, fill)

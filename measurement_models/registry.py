@@ -17,7 +17,7 @@ from types import ModuleType
 
 import xarray as xr
 
-from . import crystal_field, linear, spectral
+from . import crystal_field, linear, mossbauer, spectral
 
 __all__ = ["JOBS", "MODELS", "MeasurementModel", "ModelSelectionJob", "get_job", "get_model"]
 
@@ -97,6 +97,14 @@ MODELS: dict[str, MeasurementModel] = {
             crystal_field,
             "Rare-earth ion in a crystal field (Stevens operators): specific heat, 1/χ, M",
             "seed 001: Bayesian integration of susceptibility and specific heat (Ce³⁺)",
+        ),
+        MeasurementModel(
+            "mossbauer",
+            mossbauer,
+            "57Fe Mössbauer transmission spectrum from the full hyperfine Hamiltonian "
+            "(isomer shift, quadrupole, magnetic; powder or single crystal), Poisson counts",
+            "Moriguchi et al., arXiv:2205.09188 (seed 001)",
+            {"variant": "sextet", "noise": "gaussian"},
         ),
     )
 }
