@@ -22,8 +22,8 @@ one table come from one process, one after the other, so their ratios are meanin
 2. **Model log-density + gradient** for the registered Hamiltonian models (crystal
    field, Mössbauer) at their example data: the compiled ``logp`` and ``dlogp`` of PyMC
    (numba backend) per call, against the model's own bare NumPy forward model of the
-   same data (the physics only, no gradient): :func:`bare_numpy_crystal_field`,
-   checked to agree with the model's forward to 10⁻⁹ before timing.
+   same data (the physics only, no gradient): :func:`bare_numpy_crystal_field` and
+   :func:`bare_numpy_mossbauer`, checked to agree with the models' forward before timing.
 """
 
 from __future__ import annotations
@@ -197,8 +197,63 @@ def _crystal_field_cases() -> list[dict]:
     return cases
 
 
+def bare_numpy_mossbauer(velocity: np.ndarray, truth: dict) -> np.ndarray:
+    """Expected counts of a powder spectrum with magnetic sites, in plain NumPy.
+
+    ``numpy.linalg.eigh`` of every site's H_e and H_g (stacked), powder intensities from
+    the Cartesian transition operators, area-normalised Lorentzians; the same physics as
+    :func:`measurement_models.mossbauer.forward`, no Ops.
+    """
+    from . import mossbauer
+
+    he_re, he_im, hg_re, hg_im = mossbauer.hamiltonians(B_hf=truth["B_hf"], A=truth["A"])
+    w_e, v_e = np.linalg.eigh(he_re + 1j * he_im)
+    w_g, v_g = np.linalg.eigh(hg_re + 1j * hg_im)
+    t_re, t_im = mossbauer.transition_operators("powder")
+    t = t_re + 1j * t_im
+    m = np.einsum("sai,qab,sbj->sqij", v_e.conj(), t, v_g)
+    intensity = (np.abs(m) ** 2).sum(axis=1)
+    intensity /= intensity.sum(axis=(1, 2), keepdims=True)
+    positions = truth["delta"][:, None, None] + w_e[:, :, None] - w_g[:, None, :]
+    gamma = truth["gamma"][:, None, None, None]
+    u = velocity - positions[..., None]
+    lorentz = gamma / (2 * np.pi) / (u**2 + gamma**2 / 4)
+    absorption = np.einsum("s,sijv->v", truth["fraction"], intensity[..., None] * lorentz)
+    return truth["baseline"] * (1 - truth["epsilon"] * absorption)
+
+
+def _mossbauer_cases() -> list[dict]:
+    from . import mossbauer
+
+    data = mossbauer.simulate_magnetite(baseline=1e5, rng=0)
+    ref = mossbauer.MAGNETITE_300K
+    truth = {key: ref[key] for key in ("delta", "B_hf", "fraction", "gamma", "A", "epsilon")}
+    truth["baseline"] = 1e5
+    velocity = data["velocity"].values
+    reference = mossbauer.forward(
+        velocity,
+        delta=truth["delta"],
+        gamma=truth["gamma"],
+        epsilon=truth["epsilon"],
+        baseline=truth["baseline"],
+        B_hf=truth["B_hf"],
+        fraction=truth["fraction"],
+    )
+    if not np.allclose(bare_numpy_mossbauer(velocity, truth), reference, rtol=1e-10, atol=0):
+        raise RuntimeError("bare NumPy Mössbauer spectrum disagrees with the model's forward")
+    return [
+        {
+            "name": "Mössbauer magnetite, 2 sextets, 256 velocities",
+            "model": mossbauer.build_model(data, variant="sextet", n_sites=2),
+            "point": {k: truth[k] for k in ("delta", "gamma", "B_hf", "fraction", "epsilon")}
+            | {"baseline": truth["baseline"]},
+            "numpy": lambda: bare_numpy_mossbauer(velocity, truth),
+        }
+    ]
+
+
 def _model_cases() -> list[dict]:
-    return _crystal_field_cases()
+    return _crystal_field_cases() + _mossbauer_cases()
 
 
 def model_costs(repeats: int = 200) -> list[dict]:
