@@ -92,10 +92,7 @@ fig  # noqa: B018  (displayed when run as a notebook)
 # Each dataset alone, with a fixed *reference* precision far above any plausible one
 # (b_ref = 10⁵ for 1/χ, 10⁷ for C): the replica at inverse temperature β samples the
 # posterior with precision βb_ref, so one replica-exchange run gives F(βb) along the
-# whole ladder and b̂ minimises it (`samplers.noise_precisions_by_scan`). The scan needs
-# a purely Gaussian likelihood, so every model here is built with `guard=False` (no
-# Potential; a solve cannot fail for finite B₄⁰ in the prior's support); using one
-# likelihood graph for all models also lets them share most of their compiled code.
+# whole ladder and b̂ minimises it (`samplers.noise_precisions_by_scan`).
 
 # %%
 scan_settings = (
@@ -104,7 +101,7 @@ scan_settings = (
     else ReplicaExchangeSettings(draws=2000, tune=2000, chains=4, n_replicas=32, cores=1)
 )
 priors = partial(cf.add_priors, "Ce3+", "cubic")
-likelihood = partial(cf.add_likelihood, ion="Ce3+", symmetry="cubic", guard=False)
+likelihood = partial(cf.add_likelihood, ion="Ce3+", symmetry="cubic")
 
 
 def measurements(noise):
@@ -341,7 +338,7 @@ if not QUICK:
     tdata = cf.simulate_reference("tetragonal", "low", rng=2017)
     t_truth = SEED["truth"]["tetragonal"]
     t_priors = partial(cf.add_priors, "Ce3+", "tetragonal")
-    t_likelihood = partial(cf.add_likelihood, ion="Ce3+", symmetry="tetragonal", guard=False)
+    t_likelihood = partial(cf.add_likelihood, ion="Ce3+", symmetry="tetragonal")
     t_measurements = [
         Measurement(label, tdata[observable], t_likelihood, TRUE_B[observable])
         for label, observable in NAMES.items()

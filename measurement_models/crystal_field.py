@@ -702,9 +702,12 @@ def add_likelihood(
     observable: str | None = None,
     field: float | None = None,
     direction=None,
-    guard: bool = True,
 ) -> pt.TensorVariable:
     """Add the Gaussian likelihood of one crystal-field dataset to the current model.
+
+    The mean goes through :func:`~measurement_models.hermitian.reject_non_finite` (a
+    Potential named ``<name>_finite``: log-density −∞ if a solve fails; the noise scan
+    knows it is not a likelihood term).
 
     Parameters
     ----------
@@ -723,10 +726,6 @@ def add_likelihood(
     field, direction
         For magnetic observables; default: ``data.attrs["field"]`` and
         ``data.attrs["field_direction"]``, else 0.01 T along z.
-    guard : bool
-        Add :func:`~measurement_models.hermitian.reject_non_finite` (a Potential named
-        ``<name>_finite``: log-density −∞ if a solve fails). Models for
-        :func:`samplers.noise_scan` must have no Potentials: pass ``guard=False`` there.
     """
     observable = _observable_of(data, observable)
     ion = get_ion(ion)
@@ -739,8 +738,7 @@ def add_likelihood(
     t = data[AXIS].values
     mean = forward(t, {p: params[p] for p in needed}, observable, ion, symmetry, field, direction)
     name = observable if name is None else name
-    if guard:
-        mean = reject_non_finite(mean, f"{name}_finite")
+    mean = reject_non_finite(mean, f"{name}_finite")
     return pm.Normal(name, mu=mean, sigma=sigma, observed=data[observable].values)
 
 

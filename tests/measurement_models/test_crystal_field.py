@@ -443,11 +443,10 @@ def test_build_model_from_example_data():
     assert observed.name == cf.VARIABLE
     assert [rv.name for rv in model.free_RVs] == ["B40"]
     assert "specific_heat_finite" in [p.name for p in model.potentials]
-    unguarded = pm.Model()
-    with unguarded:
-        params = cf.add_priors()
-        cf.add_likelihood(data, params, 0.01, guard=False)
-    assert not unguarded.potentials  # what samplers.noise_scan needs
+    from samplers.noise_scan import gaussian_noise
+
+    noise = gaussian_noise(cf.build_model(data, sigma=0.01))  # the guard is not a likelihood
+    assert noise is not None and noise["precision"] == pytest.approx(1e4)
     model = cf.build_model(data.drop_vars("sigma"))
     assert "sigma" in [rv.name for rv in model.free_RVs]
     tetragonal = cf.build_model(
