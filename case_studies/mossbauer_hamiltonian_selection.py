@@ -52,6 +52,7 @@ from pymc.blocking import DictToArrayBijection
 from scipy import optimize
 
 from measurement_models import mossbauer as mb
+from measurement_models.parameters import transformed_point
 from samplers import ReplicaExchangeSettings, plot_model_selection, select_model
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
@@ -245,11 +246,7 @@ model = mb.build_model(data, "sextet", n_sites=2, mutable_data=True)
 logp = model.compile_logp()
 truth = {k: data.attrs[f"truth_{k}"] for k in ("delta", "gamma", "B_hf", "fraction", "epsilon")}
 truth["baseline"] = data.attrs["truth_baseline"]
-start = {}  # the truth in the model's unconstrained coordinates: where BFGS starts
-for rv in model.free_RVs:
-    transform = model.rvs_to_transforms[rv]
-    value = np.asarray(truth[rv.name], dtype=float)
-    start[model.rvs_to_values[rv].name] = transform.forward(value, *rv.owner.inputs).eval()
+start = transformed_point(model, truth)  # the truth in unconstrained coordinates: BFGS start
 layout = DictToArrayBijection.map(start)
 
 

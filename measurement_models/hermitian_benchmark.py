@@ -38,6 +38,7 @@ import pytensor
 import pytensor.tensor as pt
 
 from . import hermitian
+from .parameters import transformed_point
 
 __all__ = ["main", "model_costs", "op_throughput"]
 
@@ -261,15 +262,7 @@ def model_costs(repeats: int = 200) -> list[dict]:
     rows = []
     for case in _model_cases():
         model = case["model"]
-        point = model.initial_point()
-        for rv in model.free_RVs:
-            if rv.name in case["point"]:
-                value = model.rvs_to_values[rv]
-                transform = model.rvs_to_transforms.get(rv)
-                truth = np.asarray(case["point"][rv.name], dtype=float)
-                point[value.name] = (
-                    transform.forward(truth, *rv.owner.inputs).eval() if transform else truth
-                )
+        point = model.initial_point() | transformed_point(model, case["point"])
         logp = model.compile_logp()
         dlogp = model.compile_dlogp()
         rows.append(

@@ -19,7 +19,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-__all__ = ["Parameter", "ParameterTable", "Prior", "PriorSpec"]
+__all__ = ["Parameter", "ParameterTable", "Prior", "PriorSpec", "transformed_point"]
 
 
 @dataclass(frozen=True)
@@ -173,3 +173,23 @@ class ParameterTable:
                 f"{p.description} |"
             )
         return "\n".join(lines)
+
+
+def transformed_point(model: pm.Model, values: Mapping[str, object]) -> dict[str, np.ndarray]:
+    """Parameter values in the model's own (transformed, unconstrained) coordinates.
+
+    Every free variable of ``model`` named in ``values`` is mapped through its transform
+    (if any) to its value variable, e.g. ``{"sigma": 0.1}`` to ``{"sigma_log__": log 0.1}``;
+    names that are not free variables are ignored. The result is a point for
+    ``model.compile_logp()`` (merge it into ``model.initial_point()`` for a partial one).
+    """
+    point = {}
+    for rv in model.free_RVs:
+        if rv.name not in values:
+            continue
+        value = np.asarray(values[rv.name], dtype=float)
+        transform = model.rvs_to_transforms.get(rv)
+        if transform is not None:
+            value = transform.forward(value, *rv.owner.inputs).eval()
+        point[model.rvs_to_values[rv].name] = np.asarray(value)
+    return point

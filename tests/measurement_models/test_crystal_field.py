@@ -24,7 +24,7 @@ from pytensor.gradient import verify_grad
 
 from measurement_models import crystal_field as cf
 from measurement_models.integration import Measurement, integrated_model
-from tests.conftest import transformed_point
+from measurement_models.parameters import transformed_point
 
 R = 8.31441  # J/mol/K, the authors' gas constant
 MU_B_K = 0.671714  # μ_B/k_B in K/T

@@ -32,8 +32,8 @@ from measurement_models.integration import (
     separate_models,
     with_noise_precisions,
 )
+from measurement_models.parameters import transformed_point
 from samplers import ReplicaExchangeSettings, noise_precisions_by_scan
-from tests.conftest import transformed_point
 
 PRIOR_SD = 10.0  # the documented default prior of linear: a, b ~ N(0, 10²)
 SIGMA = {"precise": 0.1, "noisy": 0.25}

@@ -30,7 +30,7 @@ from pytensor.gradient import verify_grad
 from scipy import optimize, stats
 
 from measurement_models import mossbauer as mb
-from tests.conftest import transformed_point
+from measurement_models.parameters import transformed_point
 
 PYTHON = Mode(linker="py", optimizer="fast_run")
 REAL = Path(__file__).parents[3] / "shared" / "data" / "real"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from measurement_models import registry
-from tests.conftest import transformed_point
+from measurement_models.parameters import transformed_point
 
 ENTRIES = list(registry.MODELS.values())
 

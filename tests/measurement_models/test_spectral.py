@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 from measurement_models import spectral
-from tests.conftest import transformed_point
+from measurement_models.parameters import transformed_point
 
 # NumPy's legacy generator, seed 0: the first standard normal draws as printed in
 # countless tutorials (np.random.seed(0); np.random.randn(5)).
