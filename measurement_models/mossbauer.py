@@ -123,7 +123,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
-from .data import load_text, make_dataset, validate_dataset
+from .data import count_tempering_ladder, load_text, make_dataset, validate_dataset
 from .hermitian import reject_non_finite, transition_lines
 from .noise import noise_sd
 from .parameters import Parameter, ParameterTable, Prior, PriorSpec
@@ -1280,19 +1280,9 @@ def load_velocity_counts(path: str | Path) -> xr.Dataset:
 
 
 def tempering_ladder(data: xr.Dataset, n_replicas: int) -> np.ndarray:
-    r"""Inverse temperatures for replica exchange on a count spectrum.
-
-    :math:`\beta_0 = 0`, then geometric from :math:`1/\sum_i N_i` to 1. The log-likelihood
-    of a prior draw lies below the maximum by up to the order of the total counts
-    (Poisson deviance of a spectrum that is off by a fraction of its baseline), so the
-    first tempered level must be that small to overlap with the prior; the default
-    ladder's :math:`10^{-4}` is far too large for 10⁵–10⁹ counts.
-    """
-    if int(n_replicas) != n_replicas or n_replicas < 3:
-        raise ValueError(f"n_replicas must be an integer ≥ 3, got {n_replicas!r}")
-    total = float(np.sum(data[VARIABLE].values))
-    smallest = min(1e-2, 1.0 / max(total, 1.0))
-    return np.concatenate([[0.0], np.geomspace(smallest, 1.0, int(n_replicas) - 1)])
+    """Replica-exchange ladder for a count spectrum: :func:`~.data.count_tempering_ladder`
+    of its counts (first level 1/total counts; the default 1e-4 is far too large)."""
+    return count_tempering_ladder(data[VARIABLE].values, n_replicas)
 
 
 def simulate_magnetite(
