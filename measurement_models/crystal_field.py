@@ -103,6 +103,7 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from . import stevens
+from .array_backend import is_symbolic
 from .data import make_dataset, validate_dataset
 from .hermitian import eigvalsh, reject_non_finite, thermal_average
 from .noise import noise_sd
@@ -409,10 +410,6 @@ def field_directions(direction) -> np.ndarray:
     return (values / norm)[None, :]
 
 
-def _is_symbolic(values) -> bool:
-    return any(isinstance(v, pt.Variable) for v in values)
-
-
 def _parameter_vector(params: Mapping, ion: Ion, symmetry: str):
     """The parameters in table order, stacked on a last axis: shape (..., P)."""
     if not isinstance(params, Mapping):
@@ -426,7 +423,7 @@ def _parameter_vector(params: Mapping, ion: Ion, symmetry: str):
             f"unknown: {unknown}, missing: {missing}"
         )
     values = [params[name] for name in names]
-    if _is_symbolic(values):
+    if is_symbolic(*values):
         return pt.stack([pt.as_tensor_variable(v).astype("float64") for v in values], axis=-1)
     try:
         arrays = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in values))

@@ -123,6 +123,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
+from .array_backend import array_module, is_symbolic
 from .data import count_tempering_ladder, load_text, make_dataset, validate_dataset
 from .hermitian import reject_non_finite, transition_lines
 from .noise import noise_sd
@@ -398,7 +399,7 @@ def transition_operators(geometry: str = "powder", k_theta=None, k_phi=None):
         raise ValueError(f"unknown geometry {geometry!r}; choose one of {GEOMETRIES}")
     if k_theta is None or k_phi is None:
         raise ValueError("a single-crystal spectrum needs the beam direction k_theta, k_phi")
-    xp = pt if _is_symbolic(k_theta, k_phi) else np
+    xp = array_module(k_theta, k_phi)
     k_theta, k_phi = (_as_array(v, xp) for v in (k_theta, k_phi))
     ct, st, cp, sp = xp.cos(k_theta), xp.sin(k_theta), xp.cos(k_phi), xp.sin(k_phi)
     polarisations = (  # (ε_x, ε_y, ε_z) for θ̂_k and φ̂_k
@@ -416,10 +417,6 @@ def transition_operators(geometry: str = "powder", k_theta=None, k_phi=None):
 def _e(value):
     """Append two axes (a scalar coefficient per matrix)."""
     return value[..., None, None]
-
-
-def _is_symbolic(*values) -> bool:
-    return any(isinstance(v, pt.Variable) for v in values)
 
 
 def _as_array(value, xp):
@@ -456,7 +453,7 @@ def hamiltonians(B_hf=0.0, A=0.0, eta=0.0, theta=0.0, phi=0.0):
     hg_re, hg_im : (..., 2, 2)
         Bases :math:`|I, m\rangle`, :math:`m` descending; leading dims broadcast.
     """
-    xp = pt if _is_symbolic(B_hf, A, eta, theta, phi) else np
+    xp = array_module(B_hf, A, eta, theta, phi)
     B_hf, A, eta, theta, phi = (_as_array(v, xp) for v in (B_hf, A, eta, theta, phi))
     nx = xp.sin(theta) * xp.cos(phi)
     ny = xp.sin(theta) * xp.sin(phi)
@@ -503,7 +500,7 @@ def hyperfine_lines(
     he_re, he_im, hg_re, hg_im = hamiltonians(B_hf, A, eta, theta, phi)
     t_re, t_im = transition_operators(geometry, k_theta, k_phi)
     positions, intensities = transition_lines(he_re, he_im, hg_re, hg_im, t_re, t_im)
-    if _is_symbolic(positions):
+    if is_symbolic(positions):
         flat_pos = positions.flatten(positions.ndim - 1)
         flat_int = intensities.flatten(intensities.ndim - 1)
     else:
@@ -542,7 +539,7 @@ def absorption(velocity, positions, intensities, delta, gamma, fraction=None):
         With the area-normalised Lorentzian :math:`L(u;\Gamma) = (\Gamma/2\pi)/(u^2 +
         \Gamma^2/4)`, so that :math:`\int a\,dv = \sum_s f_s`.
     """
-    xp = pt if _is_symbolic(velocity, positions, intensities, delta, gamma, fraction) else np
+    xp = array_module(velocity, positions, intensities, delta, gamma, fraction)
     velocity, positions, intensities, delta, gamma = (
         _as_array(v, xp) for v in (velocity, positions, intensities, delta, gamma)
     )
@@ -576,7 +573,7 @@ def site_lines(
     """
     if geometry not in GEOMETRIES:
         raise ValueError(f"unknown geometry {geometry!r}; choose one of {GEOMETRIES}")
-    xp = pt if _is_symbolic(delta, B_hf, A, eta, theta, phi, k_theta, k_phi) else np
+    xp = array_module(delta, B_hf, A, eta, theta, phi, k_theta, k_phi)
     if B_hf is None and A is None:
         delta = _as_array(delta, xp)
         return xp.zeros_like(delta)[..., None], xp.ones_like(delta)[..., None]
@@ -595,7 +592,7 @@ def transmission(
     velocity, positions, intensities, *, delta, gamma, epsilon, baseline, fraction=None
 ):
     r""":math:`N_\infty[1 - \varepsilon\,a(v)]` from the lines (see :func:`absorption`)."""
-    xp = pt if _is_symbolic(velocity, positions, intensities, delta, epsilon, baseline) else np
+    xp = array_module(velocity, positions, intensities, delta, epsilon, baseline)
     a = absorption(velocity, positions, intensities, delta, gamma, fraction)
     epsilon, baseline = _as_array(epsilon, xp), _as_array(baseline, xp)
     return baseline[..., None] * (1 - epsilon[..., None] * a)
@@ -649,7 +646,7 @@ def forward(
         or an unknown geometry.
     """
     site = {"B_hf": B_hf, "A": A, "eta": eta, "theta": theta, "phi": phi}
-    if not _is_symbolic(velocity, delta, gamma, epsilon, baseline, fraction, *site.values()):
+    if not is_symbolic(velocity, delta, gamma, epsilon, baseline, fraction, *site.values()):
         _check_site_shapes(delta=delta, gamma=gamma, fraction=fraction, **site)
     positions, intensities = site_lines(
         delta, **site, geometry=geometry, k_theta=k_theta, k_phi=k_phi
@@ -821,7 +818,7 @@ def velocity_of(data: xr.Dataset, params: Mapping[str, object] | None = None, ax
     if missing:
         raise ValueError(f"raw channel data need the calibration parameter(s) {missing}")
     offset, scale = params["velocity_offset"], params["velocity_scale"]
-    xp = pt if _is_symbolic(offset, scale, x) else np
+    xp = array_module(offset, scale, x)
     offset, scale = _as_array(offset, xp), _as_array(scale, xp)
     return offset[..., None] + scale[..., None] * (x - float(data.attrs["reference_channel"]))
 
@@ -857,7 +854,7 @@ def _instrument_priors(
         relative = PARAMETERS["velocity_scale"].prior.kwargs
 
         def velocity_scale(name, dims):
-            log_nominal = pt.log(nominal) if _is_symbolic(nominal) else math.log(nominal)
+            log_nominal = pt.log(nominal) if is_symbolic(nominal) else math.log(nominal)
             return pm.LogNormal(name, mu=log_nominal + relative["mu"], sigma=relative["sigma"])
 
         out["velocity_scale"] = velocity_scale

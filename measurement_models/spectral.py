@@ -39,6 +39,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
+from .array_backend import array_module
 from .data import make_dataset, validate_dataset
 from .noise import noise_sd
 from .parameters import Parameter, ParameterTable, Prior, PriorSpec
@@ -120,10 +121,6 @@ NAGATA2012_K10 = {
 }
 
 
-def _is_symbolic(*values) -> bool:
-    return any(isinstance(v, pt.Variable) for v in values)
-
-
 def _check_shape(shape: str) -> None:
     if shape not in SHAPES:
         raise ValueError(f"unknown peak shape {shape!r}; choose one of {SHAPES}")
@@ -147,7 +144,7 @@ def peaks(x, a, mu, b, shape: str = "gaussian", eta=None):
         :math:`a_k \phi(x - \mu_k; b_k)`: NumPy for NumPy inputs, PyTensor otherwise.
     """
     _check_shape(shape)
-    xp = pt if _is_symbolic(x, a, mu, b, eta) else np
+    xp = array_module(x, a, mu, b, eta)
     asarray = pt.as_tensor_variable if xp is pt else np.asarray
     a, mu, b = (asarray(v)[..., None] for v in (a, mu, b))
     u2 = (asarray(x) - mu) ** 2
