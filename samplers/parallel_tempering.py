@@ -51,12 +51,14 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 
 __all__ = [
+    "NO_OVERLAP",
     "LadderState",
     "ParallelTempering",
     "StepInfo",
     "count_round_trips",
     "default_ladder",
     "equalised_ladder",
+    "first_level_for_gap",
     "swap_probabilities",
     "validate_ladder",
 ]
@@ -81,6 +83,25 @@ def default_ladder(n_replicas: int, smallest: float = 1e-4) -> np.ndarray:
     if n_replicas == 2:
         return np.array([0.0, 1.0])
     return np.concatenate([[0.0], np.geomspace(smallest, 1.0, int(n_replicas) - 1)])
+
+
+#: Mean swap probability between the prior and the first tempered level below which
+#: the two are taken not to overlap (see :meth:`ParallelTempering._adapt_ladder`).
+NO_OVERLAP = 0.01
+
+
+def first_level_for_gap(gap: float) -> float:
+    r"""First tempered level :math:`\beta_1 = 1/\Delta` for a log-likelihood gap Δ.
+
+    Δ is the mean log-likelihood of the posterior level minus that of the prior level.
+    A swap between β = 0 and β₁ is accepted with probability
+    :math:`\exp[-\beta_1(\ell_1 - \ell_0)]`, so β₁ of order 1/Δ makes the two levels
+    overlap. For count data Δ is of the order of the total counts; for Gaussian data of
+    n points with noise σ it is of order n·(spread of the prior's curves)²/σ².
+    """
+    if not np.isfinite(gap) or gap <= 1.0:
+        return 1e-2
+    return float(max(1.0 / gap, 1e-300))
 
 
 def validate_ladder(betas: np.ndarray) -> np.ndarray:
@@ -230,6 +251,7 @@ class _Adaptation:
     tuning_steps: int = 0
     since_ladder_update: int = 0
     swap_sum: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    log_lik_sum: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per level
     next_ladder_update: int = 32
     mean: np.ndarray = field(default_factory=lambda: np.zeros(0))  # block moves: running
     var: np.ndarray = field(default_factory=lambda: np.zeros(0))  # moments per level
@@ -313,6 +335,7 @@ class ParallelTempering:
             )
         self.adaptation = _Adaptation(
             swap_sum=np.zeros(self.n_levels - 1),
+            log_lik_sum=np.zeros(self.n_levels),
             mean=x.copy(),
             var=np.full(x.shape, self.initial_scale**2),
         )
@@ -413,14 +436,32 @@ class ParallelTempering:
         return probability, swapped
 
     def _adapt_ladder(self, state: LadderState, probability: np.ndarray) -> None:
+        """Every doubling window of tuning: lower the ladder's start or equalise it.
+
+        When the prior level and the first tempered level hardly ever swap (mean
+        probability below :data:`NO_OVERLAP`), rejection rates cannot say how far apart
+        they are (a rejection rate saturates at 1), so equalising would leave the gap;
+        the ladder is then restarted geometrically from :func:`first_level_for_gap`.
+        Otherwise it is equalised (:func:`equalised_ladder`).
+        """
         adaptation = self.adaptation
         adaptation.tuning_steps += 1
         adaptation.since_ladder_update += 1
         adaptation.swap_sum += probability
+        adaptation.log_lik_sum += state.log_lik
         if not self.adapt_ladder or adaptation.tuning_steps < adaptation.next_ladder_update:
             return
-        rejection = 1.0 - adaptation.swap_sum / adaptation.since_ladder_update
-        state.betas = equalised_ladder(state.betas, rejection)
+        window = adaptation.since_ladder_update
+        swap_rate = adaptation.swap_sum / window
+        mean_log_lik = adaptation.log_lik_sum / window
+        if state.betas[0] == 0.0 and swap_rate[0] < NO_OVERLAP and self.n_levels > 2:
+            smallest = min(
+                state.betas[1] / 10.0, first_level_for_gap(mean_log_lik[-1] - mean_log_lik[0])
+            )
+            state.betas = default_ladder(self.n_levels, smallest)
+        else:
+            state.betas = equalised_ladder(state.betas, 1.0 - swap_rate)
         adaptation.next_ladder_update *= 2
         adaptation.since_ladder_update = 0
         adaptation.swap_sum[:] = 0.0
+        adaptation.log_lik_sum[:] = 0.0
