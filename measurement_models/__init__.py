@@ -7,7 +7,16 @@ objects checked by :func:`validate_dataset`. This package does not depend on
 ``samplers``: a model is a plain ``pm.Model`` that any PyMC sampler can run.
 """
 
-from . import crystal_field, hermitian, linear, mossbauer, spectral, stevens
+from . import (
+    bayesian_optimisation,
+    crystal_field,
+    data_assimilation,
+    hermitian,
+    linear,
+    mossbauer,
+    spectral,
+    stevens,
+)
 from .data import load_text, make_dataset, validate_dataset
 from .parameters import Parameter, ParameterTable, Prior
 from .registry import JOBS, MODELS, get_job, get_model
@@ -18,7 +27,9 @@ __all__ = [
     "Parameter",
     "ParameterTable",
     "Prior",
+    "bayesian_optimisation",
     "crystal_field",
+    "data_assimilation",
     "get_job",
     "get_model",
     "hermitian",
