@@ -14,6 +14,7 @@ from . import (
     hermitian,
     linear,
     mossbauer,
+    nmr_t1,
     spectral,
     stevens,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "load_text",
     "make_dataset",
     "mossbauer",
+    "nmr_t1",
     "spectral",
     "stevens",
     "validate_dataset",

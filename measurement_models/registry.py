@@ -17,7 +17,7 @@ from types import ModuleType
 
 import xarray as xr
 
-from . import crystal_field, linear, mossbauer, spectral
+from . import crystal_field, linear, mossbauer, nmr_t1, spectral
 
 __all__ = ["JOBS", "MODELS", "MeasurementModel", "ModelSelectionJob", "get_job", "get_model"]
 
@@ -105,6 +105,14 @@ MODELS: dict[str, MeasurementModel] = {
             "(isomer shift, quadrupole, magnetic; powder or single crystal), Poisson counts",
             "Moriguchi et al., arXiv:2205.09188 (seed 001)",
             {"variant": "sextet", "noise": "gaussian"},
+        ),
+        MeasurementModel(
+            "nmr_t1",
+            nmr_t1,
+            "NMR spin–lattice relaxation recovery M(t) = M0[1 − f R(t)] + c for I = 1/2…7/2 "
+            "(central line, I = 3/2 NQR): single, stretched or two-component T1, Gaussian noise",
+            "Ueda et al., JPSJ 92, 054002 (2023) (seed 001)",
+            {"variant": "stretched"},
         ),
     )
 }
