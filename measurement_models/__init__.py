@@ -15,6 +15,7 @@ from . import (
     linear,
     mossbauer,
     nmr_t1,
+    sas,
     spectral,
     stevens,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "make_dataset",
     "mossbauer",
     "nmr_t1",
+    "sas",
     "spectral",
     "stevens",
     "validate_dataset",

@@ -17,7 +17,7 @@ from types import ModuleType
 
 import xarray as xr
 
-from . import crystal_field, linear, mossbauer, nmr_t1, spectral
+from . import crystal_field, linear, mossbauer, nmr_t1, sas, spectral
 
 __all__ = ["JOBS", "MODELS", "MeasurementModel", "ModelSelectionJob", "get_job", "get_model"]
 
@@ -113,6 +113,14 @@ MODELS: dict[str, MeasurementModel] = {
             "(central line, I = 3/2 NQR): single, stretched or two-component T1, Gaussian noise",
             "Ueda et al., JPSJ 92, 054002 (2023) (seed 001)",
             {"variant": "stretched"},
+        ),
+        MeasurementModel(
+            "sas",
+            sas,
+            "Small-angle scattering of spheres (monodisperse, polydisperse, core–shell, K "
+            "populations), Poisson counts or absolute intensity",
+            "Hayashi et al., JPSJ 92, 094002 (2023), arXiv:2303.04983 (seed 001)",
+            {"noise": "gaussian"},
         ),
     )
 }
