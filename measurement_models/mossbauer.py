@@ -127,7 +127,7 @@ from .array_backend import array_module, is_symbolic
 from .data import count_tempering_ladder, load_text, make_dataset, validate_dataset
 from .hermitian import reject_non_finite, transition_lines
 from .noise import noise_sd
-from .parameters import Parameter, ParameterTable, Prior, PriorSpec
+from .parameters import Parameter, ParameterTable, Prior, PriorSpec, check_choice, fixed_constant
 
 __all__ = [
     "ALPHA_FE_FIELD",
@@ -684,11 +684,6 @@ def _check_site_shapes(**arrays) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def _check_choice(value: str, choices: Sequence[str], what: str) -> None:
-    if value not in choices:
-        raise ValueError(f"unknown {what} {value!r}; choose one of {tuple(choices)}")
-
-
 def site_parameter_names(variant: str, n_sites: int = 1, geometry: str = "powder") -> list[str]:
     """The sample parameters of a Hamiltonian variant, in table order.
 
@@ -696,27 +691,14 @@ def site_parameter_names(variant: str, n_sites: int = 1, geometry: str = "powder
     direction ``theta, phi`` for the sextet only with a single crystal (in a powder
     without EFG it has no effect); ``fraction`` for two or more sites.
     """
-    _check_choice(variant, VARIANTS, "Hamiltonian variant")
-    _check_choice(geometry, GEOMETRIES, "geometry")
+    check_choice(variant, VARIANTS, "Hamiltonian variant")
+    check_choice(geometry, GEOMETRIES, "geometry")
     terms = set(_HAMILTONIAN_TERMS[variant])
     if variant == "sextet" and geometry == "single_crystal":
         terms |= {"theta", "phi"}
     if n_sites > 1:
         terms.add("fraction")
     return [name for name in PARAMETERS.names if name in {"delta", "gamma"} | terms]
-
-
-def _constant(name: str, value, shape: tuple[int, ...]) -> pt.TensorVariable:
-    array = np.asarray(value, dtype=np.float64)
-    try:
-        array = np.broadcast_to(array, shape)
-    except ValueError:
-        raise ValueError(
-            f"fixed value of {name!r} has shape {np.shape(value)}, expected {shape} or scalar"
-        ) from None
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"fixed value of {name!r} must be finite, got {value!r}")
-    return pt.as_tensor_variable(array.copy())
 
 
 def _split_fixed(fixed: Mapping[str, object] | None, allowed: Sequence[str]) -> dict:
@@ -785,7 +767,7 @@ def add_priors(
         sampled, {k: v for k, v in priors.items() if k in sampled}, prefix=prefix
     )
     for name, value in fixed_here.items():
-        params[name] = _constant(name, value, (n_sites,))
+        params[name] = fixed_constant(name, value, (n_sites,))
     return {name: params[name] for name in wanted}
 
 
@@ -932,8 +914,8 @@ def add_likelihood(
         (potential ``<name>_solver_failed``).
     """
     validate_dataset(data, variables=[VARIABLE], counts=True)
-    _check_choice(noise, NOISE_KINDS, "noise model")
-    _check_choice(geometry, GEOMETRIES, "geometry")
+    check_choice(noise, NOISE_KINDS, "noise model")
+    check_choice(geometry, GEOMETRIES, "geometry")
     wanted = instrument_parameter_names(data, geometry)
     fixed_here = _split_fixed(fixed, wanted)
     sampled = [n for n in wanted if n not in fixed_here]
@@ -945,7 +927,7 @@ def add_likelihood(
         if k in sampled
     }
     instrument = PARAMETERS.add_priors(sampled, priors, prefix=prefix)
-    instrument.update({n: _constant(n, v, ()) for n, v in fixed_here.items()})
+    instrument.update({n: fixed_constant(n, v, ()) for n, v in fixed_here.items()})
     site = {k: params[k] for k in ("B_hf", "A", "eta", "theta", "phi") if k in params}
     positions, intensities = site_lines(
         params["delta"],
@@ -1027,9 +1009,9 @@ def build_model(
     """
     validate_dataset(data, variables=[VARIABLE], counts=True)
     _axis(data)
-    _check_choice(variant, VARIANTS, "Hamiltonian variant")
-    _check_choice(geometry, GEOMETRIES, "geometry")
-    _check_choice(noise, NOISE_KINDS, "noise model")
+    check_choice(variant, VARIANTS, "Hamiltonian variant")
+    check_choice(geometry, GEOMETRIES, "geometry")
+    check_choice(noise, NOISE_KINDS, "noise model")
     n_sites = _check_n_sites(n_sites)
     if noise == "poisson" and sigma is not None:
         raise ValueError("sigma is for Gaussian noise; Poisson counts have no free noise level")
@@ -1094,7 +1076,7 @@ def simulate(
     standard deviation ``sigma`` (default :math:`\\sqrt{N}`), rounds to whole counts and
     stores ``sigma`` per point. The truth is kept in ``attrs`` (``truth_<name>``).
     """
-    _check_choice(noise, NOISE_KINDS, "noise model")
+    check_choice(noise, NOISE_KINDS, "noise model")
     rng = np.random.default_rng(rng)
     velocity = np.asarray(velocity, dtype=float)
     site = {

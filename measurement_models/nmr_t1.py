@@ -113,7 +113,7 @@ from pymc.logprob.transforms import Transform
 from .array_backend import is_symbolic
 from .data import load_text, make_dataset, validate_dataset
 from .noise import noise_sd
-from .parameters import Parameter, ParameterTable, Prior, PriorSpec
+from .parameters import Parameter, ParameterTable, Prior, PriorSpec, check_choice
 
 __all__ = [
     "COMPONENT_DIM",
@@ -461,17 +461,12 @@ def _log_uniform(name: str, lower, upper, dims: tuple[str, ...], shape=None):
     )
 
 
-def _check_choice(value, choices, what: str) -> None:
-    if value not in choices:
-        raise ValueError(f"unknown {what} {value!r}; choose one of {tuple(choices)}")
-
-
 def parameter_names(
     variant: str = "single", method: str = "saturation", offset: bool | None = None
 ) -> list[str]:
     """Names of the model's parameters (without ``sigma``), in table order."""
-    _check_choice(variant, VARIANTS, "variant")
-    _check_choice(method, METHODS, "method")
+    check_choice(variant, VARIANTS, "variant")
+    check_choice(method, METHODS, "method")
     n_components, stretched = VARIANTS[variant]
     with_offset = _with_offset(method, offset)
     names = ["T1"]
@@ -783,8 +778,8 @@ def build_model(
     if AXIS not in data.dims:
         raise ValueError(f"T1 data need a {AXIS!r} axis (seconds), got {tuple(data.dims)}")
     _times(data)
-    _check_choice(variant, VARIANTS, "variant")
-    _check_choice(method, METHODS, "method")
+    check_choice(variant, VARIANTS, "variant")
+    check_choice(method, METHODS, "method")
     recovery_terms(spin, transition)
     with pm.Model(coords={COMPONENT_DIM: np.arange(VARIANTS[variant][0])}) as model:
         scales = prior_scales(data, spin, transition, mutable=mutable_data)

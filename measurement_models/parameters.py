@@ -12,14 +12,22 @@ manner of sasmodels' parameter tables. The table then
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-__all__ = ["Parameter", "ParameterTable", "Prior", "PriorSpec", "transformed_point"]
+__all__ = [
+    "Parameter",
+    "ParameterTable",
+    "Prior",
+    "PriorSpec",
+    "check_choice",
+    "fixed_constant",
+    "transformed_point",
+]
 
 
 @dataclass(frozen=True)
@@ -193,3 +201,33 @@ def transformed_point(model: pm.Model, values: Mapping[str, object]) -> dict[str
             value = transform.forward(value, *rv.owner.inputs).eval()
         point[model.rvs_to_values[rv].name] = np.asarray(value)
     return point
+
+
+def check_choice(value: object, choices: Sequence[object], what: str) -> None:
+    """Raise ``ValueError("unknown <what> <value>; choose one of ...")`` for a bad option."""
+    if value not in choices:
+        raise ValueError(f"unknown {what} {value!r}; choose one of {tuple(choices)}")
+
+
+def fixed_constant(
+    name: str, value: object, shape: tuple[int, ...], hint: str = ""
+) -> pt.TensorVariable:
+    """A parameter held fixed: ``value`` broadcast to ``shape`` as a float64 constant.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` does not broadcast to ``shape`` (the message ends with ``hint``) or
+        is not finite.
+    """
+    array = np.asarray(value, dtype=np.float64)
+    try:
+        array = np.broadcast_to(array, shape)
+    except ValueError:
+        raise ValueError(
+            f"fixed value of {name!r} has shape {np.shape(value)}, expected {shape} or scalar"
+            + (f": {hint}" if hint else "")
+        ) from None
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"fixed value of {name!r} must be finite, got {value!r}")
+    return pt.as_tensor_variable(array.copy())

@@ -91,7 +91,7 @@ from .array_backend import is_symbolic
 from .data import count_tempering_ladder, make_dataset, validate_dataset
 from .hermitian import reject_non_finite
 from .noise import noise_sd
-from .parameters import Parameter, ParameterTable, Prior, PriorSpec
+from .parameters import Parameter, ParameterTable, Prior, PriorSpec, check_choice, fixed_constant
 from .sas_form_factors import (
     DISTRIBUTIONS,
     FORM_FACTORS,
@@ -319,11 +319,6 @@ def fisher_information(
 # --------------------------------------------------------------------------------------
 
 
-def _check_choice(value: str, choices: Sequence[str], what: str) -> None:
-    if value not in choices:
-        raise ValueError(f"unknown {what} {value!r}; choose one of {tuple(choices)}")
-
-
 def _check_n_populations(n_populations) -> int:
     try:
         valid = not isinstance(n_populations, bool) and int(n_populations) == n_populations
@@ -336,20 +331,6 @@ def _check_n_populations(n_populations) -> int:
             f"populations), got {n_populations!r}"
         )
     return int(n_populations)
-
-
-def _constant(name: str, value, shape: tuple[int, ...]) -> pt.TensorVariable:
-    array = np.asarray(value, dtype=np.float64)
-    if shape and array.ndim == 0:
-        array = np.full(shape, float(array))
-    if array.shape != shape:
-        raise ValueError(
-            f"fixed {name} must have shape {shape} (one value per population), "
-            f"got {array.shape}: wrong number of populations?"
-        )
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"fixed {name} must be finite, got {array}")
-    return pt.as_tensor_variable(array)
 
 
 def add_priors(
@@ -403,7 +384,8 @@ def add_priors(
     params = PARAMETERS.add_priors(
         sampled, {k: v for k, v in (priors or {}).items() if k in sampled}, prefix=prefix
     )
-    params.update({k: _constant(k, fixed[k], (n,)) for k in wanted if k in fixed})
+    hint = "wrong number of populations?"
+    params.update({k: fixed_constant(k, fixed[k], (n,), hint) for k in wanted if k in fixed})
     return params
 
 
@@ -422,7 +404,7 @@ def _measurement_time(data: xr.Dataset, measurement_time: float | None) -> float
 
 def _check_data(data: xr.Dataset, noise: str) -> xr.Dataset:
     """The single gate for SAS data: validate_dataset, the axis ``q`` and q > 0."""
-    _check_choice(noise, NOISE_KINDS, "noise model")
+    check_choice(noise, NOISE_KINDS, "noise model")
     if noise == "poisson":
         validate_dataset(data, variables=[COUNTS], counts=True)
     else:
@@ -519,7 +501,7 @@ def add_likelihood(
     box = _containers(data, name, noise, time, mutable_data)
     fixed = dict(fixed or {})
     if "background" in fixed:
-        background = _constant("background", fixed["background"], ())
+        background = fixed_constant("background", fixed["background"], ())
     else:
         overrides = {k: v for k, v in (priors or {}).items() if k == "background"}
         background = PARAMETERS.add_priors(["background"], overrides, prefix=prefix)["background"]
@@ -710,7 +692,7 @@ def simulate(
     :math:`\sqrt{I(q_i)/t}`; stored as ``intensity`` and ``sigma``. The truth is kept in
     ``attrs`` (``truth_radius``, ``truth_scale``, ``truth_background``, ...).
     """
-    _check_choice(noise, NOISE_KINDS, "noise model")
+    check_choice(noise, NOISE_KINDS, "noise model")
     form = FormFactor.of(form)
     rng = np.random.default_rng(rng)
     time = _measurement_time(xr.Dataset(), measurement_time)
