@@ -69,9 +69,11 @@ finite PyTensor gradients at :math:`qR \to 0` against the analytic Guinier-limit
 derivative; the Poisson and Gaussian likelihoods against ``scipy.stats``; the Fisher
 information of the counts (posterior widths) proportional to :math:`t`; the loader on
 headers, column names, nm⁻¹ and bad files; and the generic registry conditions. The
-case study ``case_studies/hayashi2023_small_angle_scattering.py`` checks the sampled
-posterior widths against the Fisher-information (Laplace) widths and their
-:math:`t^{-1/2}` scaling.
+case study ``case_studies/hayashi2023_small_angle_scattering.py`` checks replica
+exchange on the paper's model (φ known) against the exact grid posterior and free
+energy (unimodal and multimodal cases) and the Fisher-information (Laplace) widths with
+their :math:`t^{-1/2}` scaling, and selection among sphere, polydisperse sphere and two
+populations on data simulated from each.
 """
 
 from __future__ import annotations
@@ -825,7 +827,7 @@ def load_sas_text(path: str | Path, *, q_unit: str = "1/Å") -> xr.Dataset:
 
 
 def example_data(rng: np.random.Generator | int | None = 0) -> tuple[xr.Dataset, dict]:
-    """A 10 nm sphere measured to absolute intensity (Gaussian, σ from t = 100), 60 q."""
+    """Spheres of radius 10 nm reduced to absolute intensity (σ from t = 100), 60 q."""
     truth = {"radius": np.array([100.0]), "scale": np.array([0.01]), "background": 0.01}
     data = simulate(
         np.geomspace(0.003, 0.3, 60),
