@@ -128,6 +128,7 @@ from .data import count_tempering_ladder, load_text, make_dataset, validate_data
 from .hermitian import reject_non_finite, transition_lines
 from .noise import noise_sd
 from .parameters import Parameter, ParameterTable, Prior, PriorSpec, check_choice, fixed_constant
+from .plotting import sort_labels
 
 __all__ = [
     "ALPHA_FE_FIELD",
@@ -1298,14 +1299,7 @@ def example_data(rng: np.random.Generator | int | None = 0) -> tuple[xr.Dataset,
 
 def relabel_sites(posterior: xr.Dataset, by: str = "delta") -> xr.Dataset:
     """Sort the sites of every draw by ``by`` (undoes label switching between sites)."""
-    order = posterior[by].argsort(axis=posterior[by].get_axis_num(SITE_DIM))
-    relabelled = posterior.copy()
-    for name, var in posterior.data_vars.items():
-        if SITE_DIM in var.dims:
-            index = order.transpose(*var.dims).values
-            values = np.take_along_axis(var.values, index, axis=var.get_axis_num(SITE_DIM))
-            relabelled[name] = var.copy(data=values)
-    return relabelled
+    return sort_labels(posterior, SITE_DIM, by)
 
 
 def posterior_spectra(

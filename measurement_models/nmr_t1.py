@@ -114,6 +114,7 @@ from .array_backend import is_symbolic
 from .data import load_text, make_dataset, validate_dataset
 from .noise import noise_sd
 from .parameters import Parameter, ParameterTable, Prior, PriorSpec, check_choice
+from .plotting import sort_labels
 
 __all__ = [
     "COMPONENT_DIM",
@@ -899,14 +900,7 @@ def example_data(rng: np.random.Generator | int | None = 0) -> tuple[xr.Dataset,
 
 def relabel_components(posterior: xr.Dataset) -> xr.Dataset:
     """Sort the components of every draw by ``T1`` (undoes label switching)."""
-    order = posterior["T1"].argsort(axis=posterior["T1"].get_axis_num(COMPONENT_DIM))
-    relabelled = posterior.copy()
-    for name, var in posterior.data_vars.items():
-        if COMPONENT_DIM in var.dims:
-            index = order.transpose(*var.dims).values
-            values = np.take_along_axis(var.values, index, axis=var.get_axis_num(COMPONENT_DIM))
-            relabelled[name] = var.copy(data=values)
-    return relabelled
+    return sort_labels(posterior, COMPONENT_DIM, "T1")
 
 
 def posterior_curves(

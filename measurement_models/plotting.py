@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-__all__ = ["plot_band", "plot_data", "posterior_draws"]
+__all__ = ["plot_band", "plot_data", "posterior_draws", "sort_labels"]
 
 
 def posterior_draws(posterior: xr.Dataset, max_draws: int = 400, seed: int = 0) -> xr.Dataset:
@@ -32,3 +32,19 @@ def plot_data(ax, data: xr.Dataset, variable: str):
     units = data[axis].attrs.get("units", "")
     ax.set_xlabel(f"{axis} [{units}]" if units else axis)
     ax.set_ylabel(variable)
+
+
+def sort_labels(posterior: xr.Dataset, dim: str, by: str) -> xr.Dataset:
+    """Sort the entries along ``dim`` of every draw by the variable ``by``.
+
+    Undoes label switching among exchangeable components (peaks, sites, populations):
+    every variable with ``dim`` is reordered with the same per-draw permutation.
+    """
+    order = posterior[by].argsort(axis=posterior[by].get_axis_num(dim))
+    relabelled = posterior.copy()
+    for name, var in posterior.data_vars.items():
+        if dim in var.dims:
+            index = order.transpose(*var.dims).values
+            values = np.take_along_axis(var.values, index, axis=var.get_axis_num(dim))
+            relabelled[name] = var.copy(data=values)
+    return relabelled

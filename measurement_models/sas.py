@@ -94,6 +94,7 @@ from .data import count_tempering_ladder, make_dataset, validate_dataset
 from .hermitian import reject_non_finite
 from .noise import noise_sd
 from .parameters import Parameter, ParameterTable, Prior, PriorSpec, check_choice, fixed_constant
+from .plotting import sort_labels
 from .sas_form_factors import (
     DISTRIBUTIONS,
     FORM_FACTORS,
@@ -848,14 +849,7 @@ def tempering_ladder(data: xr.Dataset, n_replicas: int) -> np.ndarray:
 
 def relabel_populations(posterior: xr.Dataset, by: str = "radius") -> xr.Dataset:
     """Sort the populations of every draw by ``by`` (undoes label switching)."""
-    order = posterior[by].argsort(axis=posterior[by].get_axis_num(POPULATION_DIM))
-    relabelled = posterior.copy()
-    for name, var in posterior.data_vars.items():
-        if POPULATION_DIM in var.dims:
-            index = order.transpose(*var.dims).values
-            values = np.take_along_axis(var.values, index, axis=var.get_axis_num(POPULATION_DIM))
-            relabelled[name] = var.copy(data=values)
-    return relabelled
+    return sort_labels(posterior, POPULATION_DIM, by)
 
 
 def posterior_intensity(

@@ -43,6 +43,7 @@ from .array_backend import array_module
 from .data import make_dataset, validate_dataset
 from .noise import noise_sd
 from .parameters import Parameter, ParameterTable, Prior, PriorSpec
+from .plotting import sort_labels
 
 __all__ = [
     "NAGATA2012",
@@ -338,14 +339,7 @@ def relabel_by_position(posterior: xr.Dataset) -> xr.Dataset:
 
     Every variable with the ``peak`` dim is reordered with the same permutation.
     """
-    order = posterior["mu"].argsort(axis=posterior["mu"].get_axis_num(PEAK_DIM))
-    relabelled = posterior.copy()
-    for name, var in posterior.data_vars.items():
-        if PEAK_DIM in var.dims:
-            axis = var.get_axis_num(PEAK_DIM)
-            index = order.transpose(*var.dims).values
-            relabelled[name] = var.copy(data=np.take_along_axis(var.values, index, axis=axis))
-    return relabelled
+    return sort_labels(posterior, PEAK_DIM, "mu")
 
 
 def plot_fit(ax, data: xr.Dataset, posterior: xr.Dataset, shape: str = "gaussian", **_) -> None:
