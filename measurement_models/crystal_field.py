@@ -1,8 +1,10 @@
 r"""Crystal field of a rare-earth ion: specific heat, magnetisation and susceptibility.
 
-Model (seed 001, Bayesian integration of magnetic susceptibility and specific heat; the
-authors' public code for the cubic Ce³⁺ case)
-----------------------------------------------------------------------------------
+Model
+-----
+From seed 001 (Bayesian integration of magnetic susceptibility and specific heat) and
+the authors' public code for the cubic Ce³⁺ case.
+
 The lowest :math:`J` multiplet of a rare-earth ion (Landé factor :math:`g_J`) in a
 crystal field, energies in kelvin (:math:`E/k_B`):
 
@@ -258,6 +260,7 @@ def _b_parameter(name: str) -> Parameter:
     )
 
 
+#: Parameter table: every crystal-field parameter B_k^q that a symmetry may use, and the noise.
 PARAMETERS = ParameterTable(
     (
         *(

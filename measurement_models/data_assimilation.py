@@ -157,11 +157,14 @@ __all__ = [
 ]
 
 VARIABLE = "y"
+#: The two targets of the Λ model: the calculation and the experiment.
 TARGETS = ("y_comp", "y_expt")
 SAMPLE = "sample"
 DESCRIPTOR = "descriptor"
+#: Feature bases of the descriptor (polynomial or sine features).
 BASES = ("polynomial", "sine")
 
+#: Parameter table of the PyMC model of the Λ model.
 PARAMETERS = ParameterTable(
     (
         Parameter(
@@ -673,7 +676,7 @@ class ConjugatePrior:
 
 
 #: Conjugate prior of the demo: noise guesses at the seed's error bars, ν₀ = q + 1, and
-#: κ = 10⁻⁶ (prior sd of the cubic coefficients ≈ σ/√κ = 30 and 100, above the true |25|).
+#: κ = 10⁻⁶ (prior sd of the cubic coefficients ≈ σ/√κ = 30 and 100, above the true magnitude 25).
 DEMO_PRIOR = ConjugatePrior(noise_scale=(0.03, 0.1), dof=3.0, feature_precision=1e-6)
 
 

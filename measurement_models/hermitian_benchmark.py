@@ -22,8 +22,8 @@ one table come from one process, one after the other, so their ratios are meanin
 2. **Model log-density + gradient** for the registered Hamiltonian models (crystal
    field, Mössbauer) at their example data: the compiled ``logp`` and ``dlogp`` of PyMC
    (numba backend) per call, against the model's own bare NumPy forward model of the
-   same data (the physics only, no gradient): :func:`bare_numpy_crystal_field` and
-   :func:`bare_numpy_mossbauer`, checked to agree with the models' forward before timing.
+   same data (the physics only, no gradient): ``bare_numpy_crystal_field`` and
+   ``bare_numpy_mossbauer``, checked to agree with the models' forward before timing.
 """
 
 from __future__ import annotations

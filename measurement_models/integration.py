@@ -1,7 +1,7 @@
 r"""Bayesian integration: one joint PyMC model from several measurements of one sample.
 
 Model (REFERENCE.md, "Bayesian integration"; seed 001, crystal-field integration)
---------------------------------------------------------------------------------
+---------------------------------------------------------------------------------
 Datasets :math:`D_k = \{(x_{ki}, y_{ki})\}_{i=1}^{n_k}`, :math:`k = 1 \dots K`, each with
 its own forward model :math:`f_k` and Gaussian noise of precision :math:`b_k = 1/\sigma_k^2`,
 share the parameters :math:`\theta`. With the error functions

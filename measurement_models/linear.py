@@ -7,9 +7,11 @@ with :math:`\varepsilon_i \sim N(0, \sigma^2)`. Priors (this package's defaults)
 :math:`a, b \sim N(0, 10^2)` independently; :math:`\sigma` known, or
 :math:`\sigma \sim \mathrm{HalfNormal}(1)` when estimated.
 
-Exact results (Gaussian prior :math:`N(m_0, \Sigma_0)`, known :math:`\sigma`, design
-matrix :math:`X` with columns :math:`x` and, for K = 2, :math:`1`)
---------------------------------------------------------------------------------------
+Exact results
+-------------
+With a Gaussian prior :math:`N(m_0, \Sigma_0)`, known :math:`\sigma` and the design
+matrix :math:`X` with columns :math:`x` and, for K = 2, :math:`1`:
+
 * posterior: :math:`\Sigma_N = (\Sigma_0^{-1} + X^\top X/\sigma^2)^{-1}`,
   :math:`m_N = \Sigma_N(\Sigma_0^{-1} m_0 + X^\top y/\sigma^2)`;
 * log evidence: :math:`\log p(y) = \log N(y;\ X m_0,\ \sigma^2 I + X \Sigma_0 X^\top)`,
@@ -57,6 +59,7 @@ VARIABLE = "y"
 AXIS = "x"
 PRIOR_SD = 10.0
 
+#: Parameter table: slope, intercept and noise.
 PARAMETERS = ParameterTable(
     (
         Parameter("a", "y/x", Prior("Normal", mu=0.0, sigma=PRIOR_SD), "slope"),

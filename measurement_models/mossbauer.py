@@ -174,20 +174,25 @@ SITE_DIM = "site"
 
 #: α-Fe calibration standard at room temperature [mm/s] and its field [T].
 ALPHA_FE_LINES = (5.312, 3.076, 0.840)
+#: Hyperfine field of the α-Fe standard at room temperature [T].
 ALPHA_FE_FIELD = 33.0
 #: g_g μ_N and g_e μ_N [mm/s per tesla] implied by the standard (see module docstring).
 G_GROUND = (ALPHA_FE_LINES[1] + ALPHA_FE_LINES[2]) / ALPHA_FE_FIELD
+#: g_e μ_N [mm/s per tesla] of the excited state, implied by the α-Fe standard.
 G_EXCITED = -(ALPHA_FE_LINES[1] - ALPHA_FE_LINES[2]) / ALPHA_FE_FIELD
 #: Upper end of the B_hf prior: ground Zeeman splitting g_g μ_N B ≤ 10 mm/s.
 B_MAX = 10.0 / G_GROUND
 
+#: Hamiltonian variants, from the singlet to the full hyperfine Hamiltonian.
 VARIANTS = ("singlet", "doublet", "sextet", "full")
+#: Variant name to the Hamiltonian terms it contains.
 VARIANT_LABELS = {
     "singlet": "H_c",
     "doublet": "H_c+H_Q",
     "sextet": "H_c+H_M",
     "full": "H_c+H_Q+H_M",
 }
+#: Sample geometries: powder average or single crystal.
 GEOMETRIES = ("powder", "single_crystal")
 NOISE_KINDS = ("poisson", "gaussian")
 _HAMILTONIAN_TERMS = {
@@ -198,6 +203,7 @@ _HAMILTONIAN_TERMS = {
 }
 _SITE = (SITE_DIM,)
 
+#: Parameter table: hyperfine parameters per site, instrument and noise.
 PARAMETERS = ParameterTable(
     (
         Parameter(

@@ -1,10 +1,11 @@
 r"""NMR spin–lattice relaxation: T1 recovery curves and their models (Ueda et al. 2023).
 
-Model (S. Ueda, S. Katakami, S. Yoshida, T. Koyama, Y. Nakai, T. Mito, M. Mizumaki,
-M. Okada, *Bayesian approach to T1 analysis in NMR spectroscopy with applications to
-solid state physics*, JPSJ 92, 054002 (2023); seed 001; REFERENCE.md "NMR spin–lattice
-relaxation T1")
-----------------------------------------------------------------------------------------
+Model
+-----
+S. Ueda, S. Katakami, S. Yoshida, T. Koyama, Y. Nakai, T. Mito, M. Mizumaki, M. Okada,
+*Bayesian approach to T1 analysis in NMR spectroscopy with applications to solid state
+physics*, JPSJ 92, 054002 (2023); seed 001; REFERENCE.md "NMR spin–lattice relaxation T1".
+
 After the observed transition has been saturated at :math:`t = 0`, the nuclear
 magnetisation recovers as :math:`M(t) = M_0[1 - R(t)]`. For magnetic dipolar
 relaxation among the :math:`2I+1` Zeeman levels (transition rates
@@ -144,6 +145,7 @@ __all__ = [
 
 VARIABLE = "intensity"
 AXIS = "time"
+#: Dimension of the relaxation components.
 COMPONENT_DIM = "component"
 _COMPONENT = (COMPONENT_DIM,)
 
@@ -162,8 +164,11 @@ RECOVERY_TERMS: dict[tuple[Fraction, str], tuple[tuple[Fraction, int], ...]] = {
         (_F(1225, 1716), 28),
     ),
 }
+#: Nuclear spins I with a tabulated recovery law.
 SPINS = tuple(sorted({spin for spin, _ in RECOVERY_TERMS}))
+#: Observed transitions: the central line, or the I = 3/2 NQR line.
 TRANSITIONS = ("central", "nqr")
+#: Recovery methods: saturation or inversion recovery.
 METHODS = ("saturation", "inversion")
 #: Variant name -> (number of components, stretched).
 VARIANTS: dict[str, tuple[int, bool]] = {
@@ -172,6 +177,7 @@ VARIANTS: dict[str, tuple[int, bool]] = {
     "two_component": (2, False),
 }
 
+#: Parameter table: relaxation times, stretch exponent and weights, instrument and noise.
 PARAMETERS = ParameterTable(
     (
         Parameter(

@@ -17,7 +17,7 @@ from types import ModuleType
 
 import xarray as xr
 
-from . import crystal_field, linear, mossbauer, nmr_t1, sas, spectral
+from . import ce_xps, crystal_field, linear, mossbauer, nio_cluster, nmr_t1, sas, spectral
 
 __all__ = ["JOBS", "MODELS", "MeasurementModel", "ModelSelectionJob", "get_job", "get_model"]
 
@@ -75,6 +75,7 @@ class ModelSelectionJob:
     candidates: Mapping[int, Mapping[str, object]]
 
 
+#: Every registered measurement model, by registry name.
 MODELS: dict[str, MeasurementModel] = {
     entry.name: entry
     for entry in (
@@ -122,9 +123,26 @@ MODELS: dict[str, MeasurementModel] = {
             "Hayashi et al., JPSJ 92, 094002 (2023), arXiv:2303.04983 (seed 001)",
             {"noise": "gaussian"},
         ),
+        MeasurementModel(
+            "ce_xps",
+            ce_xps,
+            "Ce 3d XPS of a charge-transfer cluster model (4f⁰, 4f¹L, 4f²L²; two or three "
+            "configurations), Voigt lines, Gaussian noise",
+            "Mototake, Mizumaki, Akai, Okada, JPSJ 88, 034004 (2019)",
+            {"n_configurations": 3, "resolution": 0.3},
+        ),
+        MeasurementModel(
+            "nio_cluster",
+            nio_cluster,
+            "NiO [NiO6] cluster on d⁸, d⁹L, d¹⁰L² (monopole model, e_g block): Ni 2p XPS or "
+            "Ni 2p XAS, Gaussian noise; XPS + XAS integration",
+            "Yokoyama et al., JPSJ 90, 034703 (2021) (seed 000)",
+            {"spectrum": "xps"},
+        ),
     )
 }
 
+#: Every model-selection job that ``bayesmeas run NAME`` runs, by name.
 JOBS: dict[str, ModelSelectionJob] = {
     job.name: job
     for job in (

@@ -1,9 +1,11 @@
 r"""Small-angle scattering (SAS) of spheres, Poisson counts (Hayashi et al. 2023).
 
-Model (Y. Hayashi, S. Katakami, S. Kuwamoto, K. Nagata, M. Mizumaki, M. Okada,
-*Bayesian inference for small-angle scattering data*, JPSJ 92, 094002 (2023),
-arXiv:2303.04983; seed 001)
-------------------------------------------------------------------------------------
+Model
+-----
+Y. Hayashi, S. Katakami, S. Kuwamoto, K. Nagata, M. Mizumaki, M. Okada, *Bayesian
+inference for small-angle scattering data*, JPSJ 92, 094002 (2023), arXiv:2303.04983;
+seed 001.
+
 The paper's monodisperse sphere, measured for a time :math:`t`:
 
 .. math::
@@ -45,9 +47,11 @@ and the posterior width scales with it like :math:`t^{-1/2}`. The SLDs are setti
 (:class:`~measurement_models.sas_form_factors.FormFactor`), not parameters: only
 :math:`\phi\,\Delta\rho^2` is identifiable from the intensity.
 
-Priors (:data:`PARAMETERS`; this package's choice: the paper's prior ranges were not
-available to us)
------------------------------------------------------------------------------------
+Priors
+------
+:data:`PARAMETERS`; this package's choice: the paper's prior ranges were not available
+to us.
+
 :math:`R \sim U(10, 1000)` Å (particles of 2–200 nm diameter, the sizes a SAS window
 :math:`q \approx 10^{-3}\text{–}0.5` Å⁻¹ resolves); :math:`\phi \sim U(0, 1)` (a volume
 fraction; give another prior for data in arbitrary units); :math:`p \sim U(0, 0.4)`
@@ -135,13 +139,17 @@ __all__ = [
 VARIABLE = "intensity"
 #: The measured variable of count data (Poisson likelihood).
 COUNTS = "counts"
+#: The axis coordinate: scattering vector q.
 AXIS = "q"
+#: Dimension of the particle populations.
 POPULATION_DIM = "population"
+#: Noise models: Poisson counts or Gaussian absolute intensity.
 NOISE_KINDS = ("poisson", "gaussian")
 #: Accepted q units and their factor to Å⁻¹.
 Q_UNITS = {"1/Å": 1.0, "1/A": 1.0, "Å⁻¹": 1.0, "1/nm": 0.1, "nm⁻¹": 0.1}
 _POP = (POPULATION_DIM,)
 
+#: Parameter table: size, volume fraction and shape per population, background and noise.
 PARAMETERS = ParameterTable(
     (
         Parameter(

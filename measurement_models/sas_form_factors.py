@@ -84,7 +84,9 @@ __all__ = [
 INTENSITY_FACTOR = 1e-4
 #: Below this x the sphere amplitude uses its Taylor series (sasmodels, double precision).
 SERIES_CUTOFF = 0.1
+#: Particle form factors this module computes.
 FORM_FACTORS = ("sphere", "polydisperse_sphere", "core_shell_sphere")
+#: Size distributions of the polydisperse sphere.
 DISTRIBUTIONS = ("gaussian", "schulz")
 #: Default quadrature (n_points, n_sigmas) of each size distribution.
 QUADRATURE = {"gaussian": (100, 6.0), "schulz": (128, 12.0)}

@@ -1,8 +1,10 @@
 r"""Spectral deconvolution: a spectrum as a sum of K peaks (Nagata, Sugita, Okada 2012).
 
-Model (K. Nagata, S. Sugita, M. Okada, *Bayesian spectral deconvolution with the
-exchange Monte Carlo method*, Neural Networks 28, 82 (2012))
-----------------------------------------------------------------------------------
+Model
+-----
+K. Nagata, S. Sugita, M. Okada, *Bayesian spectral deconvolution with the exchange Monte
+Carlo method*, Neural Networks 28, 82 (2012):
+
 .. math::
 
     f(x;\theta) = \sum_{k=1}^{K} a_k\, \phi(x - \mu_k; b_k), \qquad
@@ -63,8 +65,10 @@ __all__ = [
 VARIABLE = "intensity"
 AXIS = "x"
 PEAK_DIM = "peak"
+#: Peak shapes: Gaussian, Lorentzian, pseudo-Voigt.
 SHAPES = ("gaussian", "lorentzian", "pseudo_voigt")
 
+#: Parameter table: height, position, sharpness (and Lorentzian fraction) per peak, and noise.
 PARAMETERS = ParameterTable(
     (
         Parameter(

@@ -13,9 +13,11 @@ Matrices act on the :math:`2J + 1` states :math:`|J, M\rangle` ordered
 :math:`J_x = (J_+ + J_-)/2`, :math:`J_y = (J_+ - J_-)/(2i)` (Condon–Shortley phases, all
 matrix elements of :math:`J_x, J_\pm` real and non-negative), so :math:`[J_x, J_y] = iJ_z`.
 
-Stevens operators (Stevens 1952; Hutchings 1964; Abragam & Bleaney 1970, table 16; the
-full set with :math:`q < 0` as in Rudowicz & Chung 2004)
-----------------------------------------------------------------------------------------
+Stevens operators
+-----------------
+Stevens 1952; Hutchings 1964; Abragam & Bleaney 1970, table 16; the full set with
+:math:`q < 0` as in Rudowicz & Chung 2004.
+
 With :math:`X = J(J+1)`, :math:`S_q^{\pm} = J_+^q \pm J_-^q` and a polynomial
 :math:`P_{kq}(J_z)` with exact integer coefficients (:data:`POLYNOMIALS`),
 

@@ -114,6 +114,7 @@ __all__ = [
     "write_comparison",
 ]
 
+#: The samplers that :func:`compare_samplers` runs.
 SAMPLERS = ("replica_exchange", "smc", "nuts")
 SAMPLER_DIM = "sampler"
 MIN_MODE_FRACTION = 0.01

@@ -86,7 +86,7 @@ def default_ladder(n_replicas: int, smallest: float = 1e-4) -> np.ndarray:
 
 
 #: Mean swap probability between the prior and the first tempered level below which
-#: the two are taken not to overlap (see :meth:`ParallelTempering._adapt_ladder`).
+#: the two are taken not to overlap (see ``ParallelTempering._adapt_ladder``).
 NO_OVERLAP = 0.01
 
 

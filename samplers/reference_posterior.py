@@ -34,6 +34,7 @@ from .free_energy import FreeEnergy
 
 __all__ = ["PARAMETER_DIM", "ReferencePosterior", "parameter_draws"]
 
+#: Dimension of the parameters in a reference posterior.
 PARAMETER_DIM = "parameter"
 MODE_DIM = "mode"
 KINDS = ("analytic", "long run")

@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 Method = Literal["stepping_stone", "thermodynamic_integration", "bridge"]
+#: The free-energy estimators, by name.
 METHODS: tuple[str, ...] = ("stepping_stone", "thermodynamic_integration", "bridge")
 
 
