@@ -385,17 +385,8 @@ def _scaled_priors(priors: Mapping[str, PriorSpec] | None, scales: Mapping[str, 
         "sigma": scales["height"],
     }
 
-    def scaled(row: str, factor):
-        prior = PARAMETERS[row].prior
-
-        def create(name: str, dims: tuple[str, ...]) -> pt.TensorVariable:
-            kwargs = {k: np.float64(v) * factor for k, v in prior.kwargs.items()}
-            return getattr(pm, prior.distribution)(name, **kwargs, dims=dims or None)
-
-        return create
-
     for row, factor in factors.items():
-        out.setdefault(row, scaled(row, factor))
+        out.setdefault(row, PARAMETERS[row].prior.scaled(factor))
     return out
 
 

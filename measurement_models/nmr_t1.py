@@ -541,19 +541,8 @@ def _scaled_priors(
     out = dict(priors)
     level = scales["level"]
 
-    def scaled(row: str):
-        distribution = PARAMETERS[row].prior.distribution
-        kwargs = PARAMETERS[row].prior.kwargs
-
-        def create(name, dims):
-            return getattr(pm, distribution)(
-                name, **{k: np.float64(v) * level for k, v in kwargs.items()}, dims=dims or None
-            )
-
-        return create
-
     for row in ("M0", "offset", "sigma"):
-        out.setdefault(row, scaled(row))
+        out.setdefault(row, PARAMETERS[row].prior.scaled(level))
     out.setdefault("weight", Prior("Dirichlet", a=np.ones(n_components)))
     out.setdefault(
         "T1", lambda name, dims: _log_uniform(name, scales["T1_lower"], scales["T1_upper"], dims)

@@ -59,6 +59,20 @@ class Prior:
         kwargs = {key: np.asarray(value, dtype=np.float64) for key, value in self.kwargs.items()}
         return getattr(pm, self.distribution)(name, **kwargs, dims=dims or None)
 
+    def scaled(self, factor) -> Callable[[str, tuple[str, ...]], pt.TensorVariable]:
+        """This prior with every parameter multiplied by ``factor``, as a :data:`PriorSpec`.
+
+        For default priors stated in units of a data scale (the largest intensity, say):
+        ``factor`` may be a number or a ``pm.Data`` variable, so that models of one
+        structure share a compiled graph across datasets.
+        """
+
+        def create(name: str, dims: tuple[str, ...] = ()) -> pt.TensorVariable:
+            kwargs = {key: np.float64(value) * factor for key, value in self.kwargs.items()}
+            return getattr(pm, self.distribution)(name, **kwargs, dims=dims or None)
+
+        return create
+
     def __repr__(self) -> str:
         args = ", ".join(f"{key}={value!r}" for key, value in self.kwargs.items())
         return f"Prior({self.distribution!r}, {args})"
