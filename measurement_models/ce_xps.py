@@ -578,7 +578,7 @@ def build_model(
     prior_scales(data)
     parameter_names(n_configurations)
     _check_prior_names(priors, n_configurations)
-    _check_settings(resolution, spin_orbit)
+    core_level.check_broadening(resolution, spin_orbit)
     with pm.Model() as model:
         scales = prior_scales(data, mutable=mutable_data)
         params = add_priors(data, n_configurations, priors=priors, scales=scales)
@@ -593,17 +593,6 @@ def build_model(
             mutable_data=mutable_data,
         )
     return model
-
-
-def _check_settings(resolution, spin_orbit) -> None:
-    if resolution is not None and not (np.isfinite(resolution) and resolution > 0):
-        raise ValueError(f"the resolution must be a positive number of eV, got {resolution!r}")
-    if spin_orbit is not None:
-        if np.shape(spin_orbit) != (2,):
-            raise ValueError(f"spin_orbit must be (splitting, ratio), got {spin_orbit!r}")
-        splitting, ratio = spin_orbit
-        if not (np.isfinite(splitting) and np.isfinite(ratio) and ratio >= 0):
-            raise ValueError(f"spin_orbit must be (splitting, ratio ≥ 0), got {spin_orbit!r}")
 
 
 # --------------------------------------------------------------------------------------
@@ -649,7 +638,7 @@ def simulate(
     extra = [n for n in truth if n not in wanted]
     if missing or extra:
         raise ValueError(f"truth must give exactly {wanted}: missing {missing}, unknown {extra}")
-    _check_settings(resolution, spin_orbit)
+    core_level.check_broadening(resolution, spin_orbit)
     rng = np.random.default_rng(rng)
     energy = np.asarray(energy, dtype=float)
     values = {n: float(truth[n]) for n in wanted}

@@ -66,6 +66,8 @@ __all__ = [
     "VOIGT_TERMS",
     "broadened_spectrum",
     "charge_transfer_hamiltonian",
+    "check_broadening",
+    "check_energy_grid",
     "voigt_profile",
     "xas_lines",
     "xps_lines",
@@ -230,6 +232,32 @@ def _matrix_size(h) -> int | None:
     return shape[-1]
 
 
+def check_energy_grid(energy) -> np.ndarray:
+    """The energy grid as a float array; ``ValueError`` unless it is a non-empty 1-d array
+    of finite values."""
+    energy = np.asarray(energy, dtype=float)
+    if energy.ndim != 1 or energy.size == 0 or not np.all(np.isfinite(energy)):
+        raise ValueError("the energy grid must be a non-empty 1-d array of finite values")
+    return energy
+
+
+def check_broadening(resolution: float | None, spin_orbit: tuple[float, float] | None) -> None:
+    """``ValueError`` unless ``resolution`` is None or a positive number (eV) and
+    ``spin_orbit`` is None or ``(splitting, ratio)`` with finite values and ratio ≥ 0."""
+    if resolution is not None and not (np.isfinite(resolution) and resolution > 0):
+        raise ValueError(
+            f"the resolution must be a positive number of eV or None, got {resolution!r}"
+        )
+    if spin_orbit is None:
+        return
+    try:
+        splitting, ratio = (float(v) for v in spin_orbit)
+    except (TypeError, ValueError):
+        raise ValueError(f"spin_orbit must be (splitting, ratio), got {spin_orbit!r}") from None
+    if not (np.isfinite(splitting) and np.isfinite(ratio) and ratio >= 0):
+        raise ValueError(f"spin_orbit must be (splitting, ratio ≥ 0), got {spin_orbit!r}")
+
+
 def broadened_spectrum(
     energy,
     positions,
@@ -266,11 +294,8 @@ def broadened_spectrum(
     (..., n)
     """
     xp = array_module(positions, weights, gamma)
-    energy = np.asarray(energy, dtype=float)
-    if energy.ndim != 1 or energy.size == 0 or not np.all(np.isfinite(energy)):
-        raise ValueError("the energy grid must be a non-empty 1-d array of finite values")
-    if resolution is not None and not (np.isfinite(resolution) and resolution > 0):
-        raise ValueError(f"the resolution must be a positive number, got {resolution!r}")
+    energy = check_energy_grid(energy)
+    check_broadening(resolution, spin_orbit)
     if xp is pt:
         positions, weights = pt.as_tensor_variable(positions), pt.as_tensor_variable(weights)
         gamma = pt.as_tensor_variable(gamma)
@@ -281,7 +306,5 @@ def broadened_spectrum(
     profile = voigt_profile(u, resolution, gamma)
     if spin_orbit is not None:
         splitting, ratio = spin_orbit
-        if not (np.isfinite(splitting) and np.isfinite(ratio) and ratio >= 0):
-            raise ValueError(f"spin_orbit must be (splitting, ratio ≥ 0), got {spin_orbit!r}")
         profile = profile + ratio * voigt_profile(u - splitting, resolution, gamma)
     return (weights[..., None] * profile).sum(axis=-2)

@@ -317,25 +317,6 @@ def lines(params: Mapping[str, object], spectrum: str = "xps") -> tuple:
     return core_level.xas_lines(h_initial, h_final, TRANSITION_XAS)
 
 
-def _check_energy(energy) -> np.ndarray:
-    energy = np.asarray(energy, dtype=float)
-    if energy.ndim != 1 or energy.size == 0 or not np.all(np.isfinite(energy)):
-        raise ValueError("the energy grid must be a non-empty 1-d array of finite values")
-    return energy
-
-
-def _check_broadening(resolution, spin_orbit) -> None:
-    if resolution is not None and not (np.isfinite(resolution) and resolution > 0):
-        raise ValueError(f"the resolution must be a positive number or None, got {resolution!r}")
-    if spin_orbit is not None:
-        try:
-            splitting, ratio = (float(v) for v in spin_orbit)
-        except (TypeError, ValueError):
-            raise ValueError(f"spin_orbit must be (splitting, ratio), got {spin_orbit!r}") from None
-        if not (np.isfinite(splitting) and np.isfinite(ratio) and ratio >= 0):
-            raise ValueError(f"spin_orbit must be (splitting, ratio ≥ 0), got {spin_orbit!r}")
-
-
 def forward(
     energy,
     params: Mapping[str, object],
@@ -370,8 +351,8 @@ def forward(
         a non-positive width (NumPy input), a bad resolution or spin–orbit pair.
     """
     _check_spectrum(spectrum)
-    energy = _check_energy(energy)
-    _check_broadening(resolution, spin_orbit)
+    energy = core_level.check_energy_grid(energy)
+    core_level.check_broadening(resolution, spin_orbit)
     gamma, amplitude, background = _values(params, ("gamma", "amplitude", "background"))
     positions, weights = lines(params, spectrum)
     profile = core_level.broadened_spectrum(
@@ -485,7 +466,7 @@ def build_model(
     _check_spectrum(spectrum)
     validate_dataset(data, variables=[VARIABLE])
     _check_data_spectrum(data, spectrum)
-    _check_broadening(resolution, spin_orbit)
+    core_level.check_broadening(resolution, spin_orbit)
     with pm.Model() as model:
         params = add_priors(priors=priors)
         noise = noise_sd(data, sigma, PARAMETERS, priors)
@@ -512,7 +493,7 @@ def simulate(
     if not (np.isfinite(sigma) and sigma > 0):
         raise ValueError(f"sigma must be positive and finite, got {sigma!r}")
     rng = np.random.default_rng(rng)
-    energy = _check_energy(energy)
+    energy = core_level.check_energy_grid(energy)
     mean = forward(energy, params, spectrum, resolution, spin_orbit)
     if mean.ndim != 1:
         raise ValueError("simulate takes one value per parameter")
@@ -559,7 +540,7 @@ def simulate_pair(
     rng = np.random.default_rng(rng)
     out = []
     for spectrum in SPECTRA:
-        energy = _check_energy(energies[spectrum])
+        energy = core_level.check_energy_grid(energies[spectrum])
         clean = forward(energy, truth, spectrum, resolution, spin_orbit)
         sigma = float(np.max(clean - truth["background"])) / snr
         out.append(simulate(energy, truth, sigma, spectrum, rng, resolution, spin_orbit))
