@@ -33,12 +33,16 @@ $(DOCS_STAMP): $(STAMP) pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/bayesmeas run spectral-deconvolution --output $(OUT)
 
-# Lint, the test suite on every core (pytest-xdist; worksteal balances the long case
-# studies), then the documentation site with warnings as errors.
+# Lint, the test suite on every core (pytest-xdist; one test file per worker at a time,
+# so module-scoped fixtures such as compiled models and quick case-study runs are made
+# once; files are handed out as workers free up, which balances the long case
+# studies), then the documentation site with warnings as errors. The tests run every
+# quick case study into $(CASE_STUDY_RUNS), where the site finds the executed notebooks.
+CASE_STUDY_RUNS := $(CURDIR)/docs/_build/case-study-runs
 test: $(DOCS_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest -n auto --dist worksteal
+	BAYESMEAS_CASE_STUDY_OUTPUT=$(CASE_STUDY_RUNS) $(PY) -m pytest -n auto --dist loadfile
 	@$(MAKE) --no-print-directory docs
 
 test-slow: $(STAMP)

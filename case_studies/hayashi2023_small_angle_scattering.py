@@ -10,9 +10,12 @@
 # %% [markdown]
 # # Small-angle scattering by Bayesian measurement (Hayashi et al. 2023)
 #
-# Hayashi, Katakami, Kuwamoto, Nagata, Mizumaki and Okada (JPSJ 92, 094002 (2023),
-# arXiv:2303.04983; seed 001) estimate the radius R and the background b of
-# monodisperse spheres from photon counts,
+# Hayashi, Katakami, Kuwamoto, Nagata, Mizumaki and Okada (*Bayesian inference for
+# small-angle scattering data*, JPSJ 92, 094002 (2023), arXiv:2303.04983; seed 001) ask:
+# **how precisely can a small-angle scattering measurement determine the particle size,
+# how does that depend on the measurement time and on losing the low-q data, and can the
+# scattering model itself be chosen from the data?** They estimate the radius R and the
+# background b of monodisperse spheres from photon counts,
 #
 #     y_i ~ Poisson( t [ (φ/V) {3 Δρ V (sin qR − qR cos qR)/(qR)³}² + b ] ),
 #
@@ -33,9 +36,12 @@
 # two-dimensional, so it is also computed on a grid (brute-force quadrature, sharing
 # nothing with the sampler but the forward model) and by the Laplace approximation
 # from the Fisher information; both are independent checks of the sampled posterior
-# and free energy. `BAYESMEAS_QUICK=1` runs small settings on a subset (the test suite
-# does this); the numbers quoted in the text are from the full run
-# (`nice .venv/bin/python case_studies/hayashi2023_small_angle_scattering.py`).
+# and free energy. Section 3 chooses among sphere, polydisperse sphere and two
+# populations by F; the last section sets the paper against ours.
+#
+# `BAYESMEAS_QUICK=1` runs small settings on a subset (the test suite does this); the
+# numbers quoted in the text are from the full run (`nice .venv/bin/python
+# case_studies/hayashi2023_small_angle_scattering.py`).
 
 # %%
 import itertools
@@ -43,8 +49,10 @@ import os
 import time
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.figure import Figure
+import pandas as pd
+import xarray as xr
 from scipy import integrate, special, stats
 
 from measurement_models import sas
@@ -52,7 +60,7 @@ from measurement_models.sas_form_factors import FormFactor, population_intensity
 from samplers import ReplicaExchangeSettings, plot_model_selection, select_model
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
-OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/sas"))
+OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/hayashi2023_small_angle_scattering"))
 OUTPUT.mkdir(parents=True, exist_ok=True)
 started = time.perf_counter()
 STUDY = sas.SPHERE_STUDY
@@ -65,7 +73,30 @@ if QUICK:
     N_REPLICAS, TUNE, DRAWS, CHAINS, CORES = 16, 300, 300, 2, 1
 else:
     N_REPLICAS, TUNE, DRAWS, CHAINS, CORES = 40, 1500, 2000, 4, None
-print(sas.PARAMETERS.to_markdown())
+TIMES = (1.0, 100.0) if QUICK else (0.1, 1.0, 10.0, 100.0, 1000.0)  # section 1
+Q_MINS = (0.002, 0.06) if QUICK else (0.002, 0.02, 0.04, 0.06, 0.08)  # section 2
+Q_MIN_TIMES = (1.0,) if QUICK else (1.0, 10.0)
+R_BINS = np.geomspace(10.0, 1000.0, 121)  # posterior mass per bin of log R
+# section 3: truths and candidates (quick: the two cheap candidates on one truth)
+TRUTHS = {
+    "sphere": {"form": "sphere", "radius": [100.0], "scale": [0.01]},
+    "polydisperse": {
+        "form": "polydisperse_sphere",
+        "radius": [100.0],
+        "scale": [0.01],
+        "pd": [0.15],
+    },
+    "two spheres": {"form": "sphere", "radius": [60.0, 150.0], "scale": [0.005, 0.005]},
+}
+CANDIDATES = {
+    "sphere": {"form": "sphere"},
+    "polydisperse": {"form": "polydisperse_sphere"},
+    "two spheres": {"form": "sphere", "n_populations": 2},
+}
+if QUICK:
+    TRUTHS = {"two spheres": TRUTHS["two spheres"]}
+    CANDIDATES = {k: CANDIDATES[k] for k in ("sphere", "two spheres")}
+LEVELS = (100.0,) if QUICK else (100.0, 0.1)
 
 
 def settings_for(data, n_replicas=N_REPLICAS, tune=TUNE, draws=DRAWS):
@@ -86,6 +117,15 @@ def paper_model(data):
 
 def summary(values, digits=3):
     return f"{float(np.mean(values)):.{digits}f} ± {float(np.std(values)):.{digits}g}"
+
+
+def selection_stem(truth_name: str, level: float) -> str:
+    """File stem of one model selection's results in ``OUTPUT``."""
+    return f"selection_{truth_name.replace(' ', '_')}_t{level:g}"
+
+
+# %%
+print(sas.PARAMETERS.to_markdown())
 
 
 # %% [markdown]
@@ -121,17 +161,17 @@ assert np.allclose(mine, ref["intensity"], rtol=1e-8)
 # %%
 
 
-def quad_reference(q, radius, pd, distribution):
+def quad_reference(q, radius, width, distribution):
     """P(q) [1/cm] for Δρ = 5 by adaptive quadrature (one quad per period π/q)."""
-    sigma = pd * radius
+    sigma = width * radius
     if distribution == "gaussian":
         lo, hi = max(0.0, radius - 12 * sigma), radius + 12 * sigma
 
         def g(r):
             return np.exp(-0.5 * ((r - radius) / sigma) ** 2)
     else:
-        z = 1 / pd**2
-        lo, hi = 1e-12, radius * (1 + 25 * pd)
+        z = 1 / width**2
+        lo, hi = 1e-12, radius * (1 + 25 * width)
 
         def g(r):
             return np.exp((z - 1) * np.log(r / radius) - z * (r / radius - 1))
@@ -155,15 +195,20 @@ def quad_reference(q, radius, pd, distribution):
 
 if not QUICK:
     print("distribution | p | max q σ_R with error < 1e-6 | error at q → 0")
+    accuracy = []
     for distribution in ("gaussian", "schulz"):
         form = FormFactor("polydisperse_sphere", distribution=distribution)
-        for pd in (0.02, 0.1, 0.2, 0.3, 0.4):
-            qs = np.geomspace(1e-3, 40 / (pd * 100.0), 40)
-            exact = np.array([quad_reference(qi, 100.0, pd, distribution) for qi in qs])
-            error = np.abs(population_intensity(qs, form, 100.0, pd=pd) / exact - 1)
+        for width in (0.02, 0.1, 0.2, 0.3, 0.4):
+            qs = np.geomspace(1e-3, 40 / (width * 100.0), 40)
+            exact = np.array([quad_reference(qi, 100.0, width, distribution) for qi in qs])
+            error = np.abs(population_intensity(qs, form, 100.0, pd=width) / exact - 1)
             failing = qs[error > 1e-6]
-            limit = failing.min() * pd * 100.0 if failing.size else np.inf
-            print(f"{distribution} | {pd} | {limit:.3g} | {error[0]:.1e}")
+            limit = failing.min() * width * 100.0 if failing.size else np.inf
+            print(f"{distribution} | {width} | {limit:.3g} | {error[0]:.1e}")
+            accuracy.append((distribution, width, limit, error[0]))
+    columns = ["distribution", "p", "max_q_sigma_R", "error_at_low_q"]
+    frame = pd.DataFrame(accuracy, columns=columns)
+    frame.to_csv(OUTPUT / "quadrature_accuracy.csv", index=False)
 
 # %% [markdown]
 # Full run: Gaussian, p = 0.02/0.1/0.2/0.3/0.4: q σ_R ≤ 24.1/26.1/27.1/27.7/23.5;
@@ -224,6 +269,13 @@ def grid_posterior(data, fine_radius=None):
         )
         / z,
         "free_energy": -(top + np.log(z)),
+        "mass": np.diff(
+            np.interp(
+                R_BINS,
+                radius,
+                integrate.cumulative_trapezoid(p_radius / z, radius, initial=0),
+            )
+        ),
     }
 
 
@@ -273,18 +325,67 @@ def print_row(row):
     print(line, flush=True)
 
 
-TIMES = (1.0, 100.0) if QUICK else (0.1, 1.0, 10.0, 100.0, 1000.0)
-time_scan = {}
+def scan_results(rows: list[dict], dims: dict[str, list]) -> xr.Dataset:
+    """The rows of a scan as one Dataset along ``dims`` (draws along ``sample``)."""
+    shape = [len(v) for v in dims.values()]
+    names = list(dims)
+
+    def stack(key):
+        return np.reshape([np.asarray(row[key], dtype=float) for row in rows], [*shape, -1])
+
+    def scalar(values):
+        return (names, np.reshape(np.asarray(values, dtype=float), shape))
+
+    grid = [row.get("grid", {}) for row in rows]
+    no_grid = np.full(R_BINS.size - 1, np.nan)
+    return xr.Dataset(
+        {
+            "radius": ([*names, "sample"], stack("radius")),
+            "background": ([*names, "sample"], stack("background")),
+            "free_energy": scalar([r["free_energy"].value for r in rows]),
+            "free_energy_mcse": scalar([r["free_energy"].mcse for r in rows]),
+            "near_truth": scalar([r["near_truth"] for r in rows]),
+            "q_first": scalar([r["q_min"] for r in rows]),
+            "laplace_sd_radius": scalar([r["laplace_sd"][0] for r in rows]),
+            "laplace_sd_background": scalar([r["laplace_sd"][1] for r in rows]),
+            **{
+                f"grid_{key}": scalar([g.get(key, np.nan) for g in grid])
+                for key in (
+                    "radius_mean",
+                    "radius_sd",
+                    "background_mean",
+                    "background_sd",
+                    "near_truth",
+                    "free_energy",
+                )
+            },
+            "grid_mass": (
+                [*names, "bin"],
+                np.reshape([g.get("mass", no_grid) for g in grid], [*shape, R_BINS.size - 1]),
+            ),
+        },
+        coords={**dims, "bin_edge": R_BINS},
+        attrs={"radius_true": R_TRUE, "background_true": B_TRUE, "scale": PHI},
+    )
+
+
+time_rows, time_counts = [], []
 for i, t in enumerate(TIMES):
     data = sas.simulate(
         Q, radius=[R_TRUE], scale=[PHI], background=B_TRUE, measurement_time=t, rng=2023 + i
     )
-    time_scan[t] = (data, run_paper_model(data, 100 + i, grid=t <= 10))
-    print_row(time_scan[t][1])
+    row = run_paper_model(data, 100 + i, grid=t <= 10)
+    print_row(row)
+    time_rows.append(row)
+    time_counts.append(data.counts.values)
+time_scan = scan_results(time_rows, {"t": list(TIMES)})
+time_scan["counts"] = (("t", "q"), np.array(time_counts))
+time_scan = time_scan.assign_coords(q=Q)
+time_scan.to_netcdf(OUTPUT / "measurement_time.nc")
 
 # %%
-sd_radius = np.array([np.std(row["radius"]) for _, row in time_scan.values()])
-sd_background = np.array([np.std(row["background"]) for _, row in time_scan.values()])
+sd_radius = time_scan["radius"].std("sample").values
+sd_background = time_scan["background"].std("sample").values
 times = np.array(TIMES)
 asymptotic = times >= 1
 slope_r = np.polyfit(np.log(times[asymptotic]), np.log(sd_radius[asymptotic]), 1)[0]
@@ -292,7 +393,7 @@ print(f"sd(R) ∝ t^{slope_r:.3f} for t ≥ 1")
 if np.sum(times >= 10) >= 2:
     slope_b = np.polyfit(np.log(times[times >= 10]), np.log(sd_background[times >= 10]), 1)[0]
     print(f"sd(b) ∝ t^{slope_b:.3f} for t ≥ 10")
-for (_, row), sd_r, sd_b in zip(time_scan.values(), sd_radius, sd_background, strict=True):
+for row, sd_r, sd_b in zip(time_rows, sd_radius, sd_background, strict=True):
     if row["t"] >= 1:
         assert abs(sd_r / row["laplace_sd"][0] - 1) < (0.3 if QUICK else 0.15), row["t"]
         assert abs(np.mean(row["radius"]) - R_TRUE) < 5 * sd_r
@@ -303,20 +404,48 @@ for (_, row), sd_r, sd_b in zip(time_scan.values(), sd_radius, sd_background, st
         assert abs(sd_r / g["radius_sd"] - 1) < 0.15 and abs(sd_b / g["background_sd"] - 1) < 0.15
 assert abs(slope_r + 0.5) < (0.15 if QUICK else 0.05)
 
-fig = Figure(figsize=(11, 4), layout="constrained")
-ax_data, ax_sd = fig.subplots(1, 2)
-for t, (data, _) in time_scan.items():
-    ax_data.loglog(data.q, np.where(data.counts > 0, data.counts, np.nan), ".", ms=2)
-    ax_data.loglog(data.q, t * sas.forward(data.q.values, [R_TRUE], [PHI], B_TRUE), "k-", lw=0.6)
-ax_data.set_xlabel("q [1/Å]")
-ax_data.set_ylabel("counts")
-ax_data.set_title(f"simulated counts, t = {', '.join(f'{t:g}' for t in TIMES)}")
-laplace = np.array([row["laplace_sd"] for _, row in time_scan.values()])
-ax_sd.loglog(times, sd_radius, "o", label="posterior sd(R) [Å]")
-ax_sd.loglog(times, laplace[:, 0], "-", color="C0", label="Laplace sd(R) ∝ t^(−1/2)")
-ax_sd.loglog(times, sd_background, "s", color="C1", label="posterior sd(b) [1/cm]")
-ax_sd.loglog(times, laplace[:, 1], "-", color="C1", label="Laplace sd(b)")
-ax_sd.set_xlabel("measurement time t [counts per 1/cm]")
+# %% [markdown]
+# The simulated counts with the truth, the posterior of R at every t, and the posterior
+# widths against the Laplace widths (drawn from `measurement_time.nc`).
+
+# %% tags=["figures"]
+scan = xr.open_dataset(OUTPUT / "measurement_time.nc")
+fig, (ax_data, ax_r, ax_sd) = plt.subplots(1, 3, figsize=(15, 4), layout="constrained")
+truth_curve = sas.forward(scan.q.values, [R_TRUE], [PHI], B_TRUE)
+for k, t in enumerate(scan.t.values):
+    counts = scan.counts.sel(t=t).values
+    ax_data.loglog(scan.q, np.where(counts > 0, counts, np.nan), ".", ms=2, color=f"C{k}")
+    ax_data.loglog(scan.q, t * truth_curve, "k--", lw=0.8, label="truth" if k == 0 else None)
+    ax_data.plot([], [], ".", color=f"C{k}", label=f"data, t = {t:g}")
+    draws = scan.radius.sel(t=t).values
+    median = np.median(draws)
+    ax_r.errorbar(
+        t,
+        median,
+        yerr=np.abs(np.quantile(draws, [0.03, 0.97]) - median)[:, None],
+        fmt="o",
+        color=f"C{k}",
+        capsize=3,
+    )
+ax_data.set(xlabel="q [1/Å]", ylabel="counts per q point", title="simulated counts")
+ax_data.legend(fontsize="small")
+ax_r.axhline(R_TRUE, color="k", ls="--", lw=1, label="truth")
+ax_r.set(
+    xscale="log",
+    xlabel="measurement time t [counts per 1/cm]",
+    ylabel="R [Å]",
+    title="posterior median and 94 % interval of R",
+)
+ax_r.legend(fontsize="small")
+ax_sd.loglog(scan.t, scan.radius.std("sample"), "o", label="posterior sd(R) [Å]")
+ax_sd.loglog(scan.t, scan.laplace_sd_radius, "-", color="C0", label="Laplace sd(R) ∝ t^(−1/2)")
+ax_sd.loglog(scan.t, scan.background.std("sample"), "s", color="C1", label="posterior sd(b) [1/cm]")
+ax_sd.loglog(scan.t, scan.laplace_sd_background, "-", color="C1", label="Laplace sd(b)")
+ax_sd.set(
+    xlabel="measurement time t [counts per 1/cm]",
+    ylabel="posterior sd [Å or 1/cm]",
+    title="widths against the Laplace widths",
+)
 ax_sd.legend(fontsize="small")
 fig.savefig(OUTPUT / "measurement_time.png", dpi=110)
 
@@ -352,21 +481,26 @@ fig.savefig(OUTPUT / "measurement_time.png", dpi=110)
 # oscillations left), at t = 1 and t = 10.
 
 # %%
-Q_MINS = (0.002, 0.06) if QUICK else (0.002, 0.02, 0.04, 0.06, 0.08)
-Q_MIN_TIMES = (1.0,) if QUICK else (1.0, 10.0)
-q_scan = {}
+q_rows, q_counts = [], []
 for i, t in enumerate(Q_MIN_TIMES):
     full = sas.simulate(
         Q, radius=[R_TRUE], scale=[PHI], background=B_TRUE, measurement_time=t, rng=7 + i
     )
+    q_counts.append(full.counts.values)
     for j, q_min in enumerate(Q_MINS):
         data = full.sel(q=slice(q_min, None))
-        q_scan[t, q_min] = (data, run_paper_model(data, 200 + 10 * i + j))
-        print_row(q_scan[t, q_min][1])
+        row = run_paper_model(data, 200 + 10 * i + j)
+        print_row(row)
+        q_rows.append(row)
+q_scan = scan_results(q_rows, {"t": list(Q_MIN_TIMES), "q_min": list(Q_MINS)})
+q_scan["counts"] = (("t", "q"), np.array(q_counts))
+q_scan = q_scan.assign_coords(q=Q)
+q_scan.to_netcdf(OUTPUT / "low_q_loss.nc")
 
 # %%
-for (t, q_min), (_, row) in q_scan.items():
-    if q_min == Q_MINS[0]:
+for row in q_rows:
+    t, q_min = row["t"], row["q_min"]
+    if q_min == Q[0]:
         assert row["near_truth"] > 0.99
     if "grid" in row:
         g = row["grid"]
@@ -374,28 +508,38 @@ for (t, q_min), (_, row) in q_scan.items():
         assert abs(row["near_truth"] - g["near_truth"]) < 0.1, (t, q_min)
         assert abs(fe.value - g["free_energy"]) < 5 * fe.mcse + 0.3, (t, q_min)
 
-fig = Figure(figsize=(11, 3.2 * len(Q_MIN_TIMES)), layout="constrained")
-axes = np.atleast_2d(fig.subplots(len(Q_MIN_TIMES), 2))
-R_BINS = np.geomspace(10.0, 1000.0, 121)  # posterior mass per bin of log R
+# %% [markdown]
+# The posteriors of R and b for every q_min (drawn from `low_q_loss.nc`; dotted: the
+# grid posterior of the full run; dashed black: the truth).
+
+# %% tags=["figures"]
+scan = xr.open_dataset(OUTPUT / "low_q_loss.nc")
+fig, axes = plt.subplots(
+    len(Q_MIN_TIMES), 2, figsize=(11, 3.4 * len(Q_MIN_TIMES)), layout="constrained", squeeze=False
+)
 for row_axes, t in zip(axes, Q_MIN_TIMES, strict=True):
     for k, q_min in enumerate(Q_MINS):
-        _, row = q_scan[t, q_min]
-        label = f"q_min = {q_min}"
-        mass = np.histogram(row["radius"], bins=R_BINS)[0] / row["radius"].size
+        run = scan.sel(t=t, q_min=q_min)
+        label = f"q_min = {q_min} 1/Å"
+        mass = np.histogram(run.radius.values, bins=R_BINS)[0] / run.sizes["sample"]
         row_axes[0].stairs(mass, R_BINS, color=f"C{k}", label=label)
-        if "grid" in row:
-            g = row["grid"]
-            cumulative = integrate.cumulative_trapezoid(g["density_radius"], g["radius"], initial=0)
-            grid_mass = np.diff(np.interp(R_BINS, g["radius"], cumulative))
-            row_axes[0].stairs(grid_mass, R_BINS, color=f"C{k}", ls=":", lw=2)
-        row_axes[1].hist(row["background"], bins=60, density=True, histtype="step", color=f"C{k}")
-    row_axes[0].set_xscale("log")
-    row_axes[0].set_xlabel("R [Å]")
-    row_axes[0].set_ylabel("posterior mass per bin")
-    row_axes[0].set_title(f"posterior of R, t = {t:g} (dotted: grid)")
+        if np.isfinite(run.grid_mass.values).all():
+            row_axes[0].stairs(run.grid_mass.values, R_BINS, color=f"C{k}", ls=":", lw=2)
+        row_axes[1].hist(
+            run.background.values, bins=60, density=True, histtype="step", color=f"C{k}"
+        )
+    row_axes[0].axvline(R_TRUE, color="k", ls="--", lw=1, label="truth")
+    row_axes[0].set(
+        xscale="log",
+        xlabel="R [Å]",
+        ylabel="posterior mass per bin",
+        title=f"posterior of R, t = {t:g} (dotted: grid)",
+    )
     row_axes[0].legend(fontsize="x-small")
-    row_axes[1].set_xlabel("b [1/cm]")
-    row_axes[1].set_title(f"posterior of b, t = {t:g}")
+    row_axes[1].axvline(B_TRUE, color="k", ls="--", lw=1)
+    row_axes[1].set(
+        xlabel="b [1/cm]", ylabel="posterior density [cm]", title=f"posterior of b, t = {t:g}"
+    )
 fig.savefig(OUTPUT / "low_q_loss.png", dpi=110)
 
 # %% [markdown]
@@ -432,25 +576,6 @@ fig.savefig(OUTPUT / "low_q_loss.png", dpi=110)
 # per q point).
 
 # %%
-TRUTHS = {
-    "sphere": {"form": "sphere", "radius": [100.0], "scale": [0.01]},
-    "polydisperse": {
-        "form": "polydisperse_sphere",
-        "radius": [100.0],
-        "scale": [0.01],
-        "pd": [0.15],
-    },
-    "two spheres": {"form": "sphere", "radius": [60.0, 150.0], "scale": [0.005, 0.005]},
-}
-CANDIDATES = {
-    "sphere": {"form": "sphere"},
-    "polydisperse": {"form": "polydisperse_sphere"},
-    "two spheres": {"form": "sphere", "n_populations": 2},
-}
-if QUICK:  # the two cheap candidates on one truth
-    TRUTHS = {"two spheres": TRUTHS["two spheres"]}
-    CANDIDATES = {k: CANDIDATES[k] for k in ("sphere", "two spheres")}
-LEVELS = (100.0,) if QUICK else (100.0, 0.1)
 # (replicas, tune, draws): the polydisperse candidate costs 100 radii per q point
 SELECTION_SETTINGS = (N_REPLICAS, TUNE, DRAWS) if QUICK else (32, 1000, 1500)
 
@@ -458,6 +583,7 @@ selections = {}
 for i, (truth_name, truth) in enumerate(TRUTHS.items()):
     for level in LEVELS:
         data = sas.simulate(Q, background=B_TRUE, measurement_time=level, rng=300 + i, **truth)
+        data.to_netcdf(OUTPUT / f"{selection_stem(truth_name, level)}_data.nc")
         result = select_model(
             {
                 name: (lambda kw=kw, data=data: sas.build_model(data, mutable_data=True, **kw))
@@ -467,9 +593,9 @@ for i, (truth_name, truth) in enumerate(TRUTHS.items()):
             dim="model",
             random_seed=2024 + i,
             progressbar=False,
-            path=OUTPUT / f"selection_{truth_name.replace(' ', '_')}_t{level:g}.nc",
+            path=OUTPUT / f"{selection_stem(truth_name, level)}.nc",
         )
-        selections[truth_name, level] = (data, result)
+        selections[truth_name, level] = result
         table = result.to_dataset(inherit=False)
         print(f"\n--- truth: {truth_name}, t = {level:g} ---")
         print(
@@ -480,13 +606,48 @@ for i, (truth_name, truth) in enumerate(TRUTHS.items()):
         print(table.attrs["decision"], f"[{table.attrs['wall_time_s']} s]", flush=True)
 
 # %%
-for (truth_name, level), (_, result) in selections.items():
+for (truth_name, level), result in selections.items():
     if level >= 100:
         assert result.attrs["chosen"] == truth_name, (truth_name, result.attrs["decision"])
 
-fig = Figure(figsize=(11, 3.6 * len(selections)), layout="constrained")
-axes = np.atleast_2d(fig.subplots(len(selections), 2))
-for row_axes, ((truth_name, level), (data, result)) in zip(axes, selections.items(), strict=True):
+rows = []
+for (truth_name, level), result in selections.items():
+    best = result.attrs["best"]
+    posterior = result[f"candidates/{best}/posterior"].to_dataset()
+    if posterior.sizes.get("population", 1) > 1:
+        posterior = sas.relabel_populations(posterior)
+    draws = posterior.stack(s=("chain", "draw"))
+    for name in ("radius", "scale", "pd"):
+        for k in range(draws.sizes["population"]) if name in draws else ():
+            values = draws[name].isel(population=k).values
+            rows.append(
+                {
+                    "truth": truth_name,
+                    "t": level,
+                    "chosen": result.attrs["chosen"],
+                    "best": best,
+                    "parameter": name,
+                    "population": k,
+                    "mean": float(values.mean()),
+                    "sd": float(values.std()),
+                }
+            )
+posterior_table = pd.DataFrame(rows)
+posterior_table.to_csv(OUTPUT / "selection_posteriors.csv", index=False)
+print(posterior_table.to_markdown(index=False, floatfmt=".4g"))
+
+# %% [markdown]
+# The data with the chosen model's posterior median and 94 % band and the truth
+# (dashed), and F − min F of every candidate (drawn from the saved selections).
+
+# %% tags=["figures"]
+shown = [(name, level) for name in TRUTHS for level in LEVELS]
+fig, axes = plt.subplots(
+    len(shown), 2, figsize=(11, 3.6 * len(shown)), layout="constrained", squeeze=False
+)
+for row_axes, (truth_name, level) in zip(axes, shown, strict=True):
+    data = xr.open_dataset(OUTPUT / f"{selection_stem(truth_name, level)}_data.nc")
+    result = xr.open_datatree(OUTPUT / f"{selection_stem(truth_name, level)}.nc")
     best = result.attrs["best"]
     posterior = result[f"candidates/{best}/posterior"].to_dataset()
     if "population" in posterior.dims and posterior.sizes["population"] > 1:
@@ -495,26 +656,6 @@ for row_axes, ((truth_name, level), (data, result)) in zip(axes, selections.item
     row_axes[0].set_title(f"truth {truth_name}, t = {level:g}: fit of {best}")
     plot_model_selection(result, ax=row_axes[1])
 fig.savefig(OUTPUT / "model_selection.png", dpi=110)
-
-# %%
-rows = []
-for (truth_name, level), (_, result) in selections.items():
-    best = result.attrs["best"]
-    posterior = result[f"candidates/{best}/posterior"].to_dataset()
-    if posterior.sizes.get("population", 1) > 1:
-        posterior = sas.relabel_populations(posterior)
-    draws = posterior.stack(s=("chain", "draw"))
-    described = ", ".join(
-        f"{name} = "
-        + "/".join(
-            summary(draws[name].isel(population=k), 3) for k in range(draws.sizes["population"])
-        )
-        for name in ("radius", "scale", "pd")
-        if name in draws
-    )
-    rows.append((truth_name, level, result.attrs["chosen"], described))
-for row in rows:
-    print(" | ".join(str(v) for v in row))
 
 # %% [markdown]
 # Full run (F − F_min ± each candidate's MCSE, in nats):
@@ -545,3 +686,31 @@ for row in rows:
 
 # %%
 print(f"wall time {time.perf_counter() - started:.0f} s ({'quick' if QUICK else 'full'} settings)")
+
+# %% [markdown]
+# ## Paper against ours
+#
+# | quantity | paper | ours | agreement |
+# |---|---|---|---|
+# | sphere I(q), R = 120 Å ¹ | 1.34836e4, 6.20114, 0.104734 | the same | to 1e−8 |
+# | sd(R) against t | studied ² | ∝ t^−0.497, = Laplace width | qualitative |
+# | b at short t | estimability transition ² | posterior ≈ prior at t = 0.1 | qualitative |
+# | R after low-q loss (t = 1) | three loss levels ² | lost for q_min ≥ 0.04 Å⁻¹ | qualitative |
+# | R after low-q loss (t = 10) | — | lost for q_min ≥ 0.08 Å⁻¹ | — (ours) |
+# | exchange MC against exact grid | — | F within 0.09 nats | — (ours) |
+# | scattering model by F | truth chosen ³ | truth chosen, 3 of 3 at t = 100 | yes |
+# | model at ~10³ counts | — | simplest adequate, or undecided | — (ours) |
+#
+# ¹ Not the paper's: sasmodels' reference values for its `sphere` (REFERENCE.md) at
+# q = 0.01, 0.1, 0.2 Å⁻¹, the implementation used in the field. ² The paper (seed
+# slides: Θ = {R, b, t}, three synthetic data sets with increasing low-q loss, exchange
+# Monte Carlo) studies these; its numbers are not available to us. ³ The follow-ups
+# (J. Appl. Cryst. 2024, arXiv:2401.10466; arXiv:2405.07302) select multicomponent and
+# core–shell models by F.
+#
+# Why they differ, and what is missing: the paper's measurement settings (q range, t,
+# R, the three data sets) and its posterior figures are not available to us beyond the
+# seed slides, so the rows compare behaviours, not numbers: the simulated measurement
+# here is our choice (`sas.SPHERE_STUDY`), and the q_min and t at which the estimate of
+# R fails depend on it. The rows marked "—" are our own checks, which the paper does not
+# report.

@@ -42,17 +42,21 @@ import os
 import time
 from pathlib import Path
 
+import arviz_plots as azp
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import xarray as xr
+from arviz_base.labels import MapLabeller
 from scipy import optimize
+from scipy.integrate import trapezoid
 from scipy.special import voigt_profile
 
 from measurement_models import ce_xps as ce
 from samplers import ReplicaExchangeSettings, select_model
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
-OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/ce_xps"))
+OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/mototake2019_ce3d_xps_selection"))
 OUTPUT.mkdir(parents=True, exist_ok=True)
 started = time.perf_counter()
 STUDY = ce.SELECTION_STUDY
@@ -64,15 +68,20 @@ ENERGY, TRUTH, RESOLUTION, SIGMA = (
 )
 # Replica exchange (componentwise Metropolis, adapted ladder); every candidate of one
 # structure shares one compiled graph across datasets (mutable_data=True).
+# Quick: 16 replicas, 400 + 400 (12 replicas and 200 + 200 biased F₂ by 17 nats at
+# Δ = 7.66; even these settings leave F biased by several nats, see the Laplace check).
 SETTINGS = ReplicaExchangeSettings(
-    draws=200 if QUICK else 3000,
-    tune=200 if QUICK else 2000,
+    draws=400 if QUICK else 3000,
+    tune=400 if QUICK else 2000,
     chains=1 if QUICK else 4,
     cores=1 if QUICK else 2,
-    n_replicas=12 if QUICK else 24,
+    n_replicas=16 if QUICK else 24,
 )
 DELTAS = (7.66,) if QUICK else STUDY["deltas"]
 N_SEEDS = 1 if QUICK else 2
+SHOWN = tuple(dict.fromkeys((DELTAS[0], DELTAS[-1])))  # the Δ whose fits are drawn
+
+# %%
 print(ce.PARAMETERS.to_markdown())
 
 # %% [markdown]
@@ -207,11 +216,18 @@ def build(data, n_configurations):
     return ce.build_model(data, n_configurations, resolution=RESOLUTION, mutable_data=True)
 
 
+def spectrum(delta, seed):
+    """The simulated spectrum of noise seed ``seed`` at Δ (the other parameters the paper's)."""
+    return ce.simulate(ENERGY, clean(delta), SIGMA, rng=100 + seed, resolution=RESOLUTION)
+
+
 results = []
-fits = {}
 for delta in DELTAS:
     for seed in range(N_SEEDS):
-        data = ce.simulate(ENERGY, clean(delta), SIGMA, rng=100 + seed, resolution=RESOLUTION)
+        data = spectrum(delta, seed)
+        shown = seed == 0 and delta in SHOWN
+        if shown:
+            data.to_netcdf(OUTPUT / f"data_delta{delta}.nc")
         result = select_model(
             {2: lambda d=data: build(d, 2), 3: lambda d=data: build(d, 3)},
             "replica_exchange",
@@ -219,6 +235,7 @@ for delta in DELTAS:
             dim="configurations",
             random_seed=2019 + seed,
             progressbar=False,
+            path=OUTPUT / f"selection_delta{delta}.nc" if shown else None,
         )
         table = result.to_dataset(inherit=False)
         f, mcse = table["free_energy"].values, table["free_energy_mcse"].values
@@ -235,8 +252,6 @@ for delta in DELTAS:
             }
         )
         print(results[-1])
-        if seed == 0:
-            fits[delta] = (data, result)
 selection = pd.DataFrame(results)
 selection.to_csv(OUTPUT / "selection.csv", index=False)
 print(selection.round(2).to_string(index=False))
@@ -257,13 +272,8 @@ print(selection.round(2).to_string(index=False))
 # the free energies of the two models are equal within their Monte Carlo error in all six
 # runs: |ΔF| ≤ 0.22 nats, mean −0.03 ± 0.10, every one "undecided",
 # none choosing three configurations. F cannot prefer two configurations here by more
-# than the Occam factor of U_ff, and that factor is small: the data exclude only the low
-# U_ff values that would make the third line visible (at Δ = 12.5 and the other
-# parameters fixed, U_ff = 0.5, 2 and 5 eV give the line 6 %, 4 % and 1 % of the weight;
-# Δ, V and U_fc re-adjust the two main lines for larger U_ff). Our estimate, not a
-# measurement: about a fifth of the U(0, 20) eV prior is excluded, worth
-# −log 0.8 ≈ 0.2 nats in favour of two configurations, below the MCSE of these runs
-# and consistent with the mean above. Where the line is visible (Δ ≤ 8,
+# than the Occam factor of U_ff; the Laplace section below measures it (0.11–0.26 nats on
+# noise-free spectra, smaller than the spread the noise gives). Where the line is visible (Δ ≤ 8,
 # SNR₃ ≥ 10) the three-configuration model wins by 26.6–72.3 nats in every run. At
 # Δ = 9 (SNR₃ ≈ 3, χ²_min/2 = 4 nats) both runs are undecided (+0.37 and −0.12):
 # that is the detection threshold for this noise level.
@@ -296,42 +306,47 @@ for delta, row in summary.iterrows():
 
 # %% [markdown]
 # ## Figures: the fits of both models, and ΔF against Δ
+#
+# Drawn from the saved results (`bayesmeas figures mototake2019_ce3d_xps_selection`
+# redraws them without sampling): the simulated spectrum with the posterior median and
+# 94 % band of each model, for the lowest and the highest Δ; then F₂ − F₃ of every run.
 
-# %%
-shown = [d for d in (DELTAS[0], DELTAS[-1]) if d in fits]
-fig, axes = plt.subplots(1, len(shown), figsize=(5.5 * len(shown), 3.8), squeeze=False)
-for ax, delta in zip(axes[0], dict.fromkeys(shown), strict=False):
-    data, result = fits[delta]
-    for n, color in ((2, "C0"), (3, "C1")):
-        posterior = result[f"candidates/{n}/posterior"].to_dataset()
+# %% tags=["figures"]
+fig, axes = plt.subplots(1, len(SHOWN), figsize=(5.5 * len(SHOWN), 3.8), squeeze=False)
+for ax, delta in zip(axes[0], SHOWN, strict=True):
+    data = xr.open_dataset(OUTPUT / f"data_delta{delta}.nc")
+    runs = xr.open_datatree(OUTPUT / f"selection_delta{delta}.nc")
+    for n, color in (("2", "C0"), ("3", "C1")):
         ce.plot_fit(
             ax,
             data,
-            posterior,
+            runs[f"candidates/{n}/posterior"].to_dataset(),
             resolution=RESOLUTION,
             label=f"{n} conf.",
             color=color,
-            show_data=n == 3,
+            show_data=n == "3",
         )
-    ax.set_title(f"Δ = {delta} eV")
+    ax.set_title(f"Δ = {delta} eV (simulated, seed 0)")
 fig.tight_layout()
 fig.savefig(OUTPUT / "fits.png", dpi=120)
-plt.close(fig)
 
+# %% tags=["figures"]
+selection_saved = pd.read_csv(OUTPUT / "selection.csv")
+visibility_saved = pd.read_csv(OUTPUT / "visibility.csv", index_col=0)
 fig, ax = plt.subplots(figsize=(5.5, 3.8))
 ax.errorbar(
-    selection["Δ"],
-    selection["ΔF = F₂ − F₃"],
-    yerr=2 * selection["MCSE"],
+    selection_saved["Δ"],
+    selection_saved["ΔF = F₂ − F₃"],
+    yerr=2 * selection_saved["MCSE"],
     fmt="o",
-    label="runs (±2 MCSE)",
+    label="replica exchange (±2 MCSE)",
 )
 ax.plot(
-    visibility.index,
-    visibility["χ²_min/2 (2 conf.)"],
+    visibility_saved.index,
+    visibility_saved["χ²_min/2 (2 conf.)"],
     "k--",
     lw=1,
-    label="χ²_min/2 of the 2-conf. fit",
+    label="χ²_min/2 of the 2-conf. fit (noise-free)",
 )
 ax.axhline(0.0, color="0.5", lw=0.8)
 ax.set_yscale("symlog", linthresh=1.0)
@@ -339,7 +354,27 @@ ax.set(xlabel="Δ [eV]", ylabel="F₂ − F₃ [nats]", title="> 0: three config
 ax.legend(fontsize="small")
 fig.tight_layout()
 fig.savefig(OUTPUT / "delta_f.png", dpi=120)
-plt.close(fig)
+
+# %% [markdown]
+# The three-configuration posterior at the highest Δ drawn above (ArviZ pair plot, all
+# chains; full run: Δ = 12.5 eV, where the third line is invisible). Δ, U_fc and V move
+# with U_ff along a ridge that keeps the two main lines in place: the data fix the
+# spectrum, not U_ff (see the Laplace section below).
+
+# %% tags=["figures"]
+pair_delta = SHOWN[0]
+pair_runs = xr.open_datatree(OUTPUT / f"selection_delta{pair_delta}.nc")
+pair = azp.plot_pair(
+    pair_runs["candidates/3"],
+    var_names=["delta", "u_ff", "u_fc", "v"],
+    backend="matplotlib",
+    labeller=MapLabeller(
+        var_name_map={"delta": "Δ [eV]", "u_ff": "U_ff [eV]", "u_fc": "U_fc [eV]", "v": "V [eV]"}
+    ),
+    visuals={"scatter": {"alpha": 0.15}},
+    figure_kwargs={"figsize": (7, 7)},
+)
+pair.savefig(OUTPUT / "pair_three_configurations.png", dpi=110)
 
 # %% [markdown]
 # ## The visible-case margins against least squares on the same noisy spectra
@@ -378,7 +413,7 @@ def best_half_chi2(data, n_configurations):
 
 if not QUICK:
     for delta in (7.66, 8.0):
-        data, _ = fits[delta]
+        data = spectrum(delta, 0)
         gap = best_half_chi2(data, 2) - best_half_chi2(data, 3)
         row = selection[(selection["Δ"] == delta) & (selection["seed"] == 0)].iloc[0]
         print(f"Δ = {delta}: Δχ²/2 = {gap:.1f} nats; F₂ − F₃ = {row['ΔF = F₂ − F₃']:.1f}")
@@ -390,6 +425,214 @@ if not QUICK:
 # (U_ff's prior range against its posterior width, and the different posterior volumes
 # of the shared parameters). The noise-free χ²_min/2 above (84.7, 38.8) differs from
 # these by the noise realisation (spread ≈ √(2 χ²_min/2) ≈ 9–13 nats).
+#
+# ## Every ΔF against a Laplace profile in U_ff, and the Occam factor of U_ff
+#
+# An independent check of every sampled F₂ − F₃, in NumPy/SciPy only, and a measurement of
+# how much F can prefer two configurations when the third line is invisible. The
+# three-configuration evidence is an integral over U_ff of the evidence at fixed U_ff,
+#
+# $$ \frac{Z_3}{Z_2} = \frac{1}{20\,\mathrm{eV}} \int_0^{20} \frac{Z_3(U_{ff})}{Z_2}\,
+#    dU_{ff}, $$
+#
+# and at fixed U_ff both models have the same six parameters (Δ, V, U_fc, Γ, A, B) with
+# the same priors, well determined by the two main lines, so Laplace's method gives the
+# ratio with the prior constants cancelling:
+# log Z₃(U_ff)/Z₂ = Δ log L_max − ½ Δ log det(JᵀJ), J the Jacobian of the residuals
+# (σ known). The grid runs from U_ff = 20 down to 0.1 eV with warm starts (and a start at
+# the truth); where the optimum lies on a prior bound (Δ → 20 eV at small U_ff: the prior
+# cuts the ridge) Laplace's method does not apply, and those points are left out of the
+# integral (`F₂ − F₃ (Laplace)`) or counted at their bounded value (`… upper`), which
+# brackets the value. F₂ − F₃ = log Z₃/Z₂.
+#
+# The same computation on the **noise-free** spectra gives the Occam factor without the
+# noise realisation: what F prefers on average at each Δ.
+
+# %%
+LOWER = np.array([0.0, 0.0, 0.0, 0.05, 0.0, -5.0])  # Δ, V, U_fc, Γ, A, B
+UPPER = np.array([20.0, 2.0, 20.0, 3.0, 100.0, 5.0])
+U_GRID = np.linspace(20.0, 0.1, 40 if QUICK else 200)  # descending: warm starts
+
+
+def laplace_profile(y, delta):
+    """log Z₃(U_ff)/Z₂ on U_GRID (NaN where the optimum is on a prior bound) and bounded.
+
+    Starts: the previous grid point's optimum, and the truth of the spectrum at Δ.
+    """
+
+    def residual(x, u_ff):
+        if u_ff is None:
+            mean = ce.forward(ENERGY, *x, n_configurations=2, resolution=RESOLUTION)
+        else:
+            mean = ce.forward(ENERGY, *x, u_ff=u_ff, resolution=RESOLUTION)
+        return (mean - y) / SIGMA
+
+    def laplace(u_ff, start):
+        fit = optimize.least_squares(
+            residual,
+            start,
+            args=(u_ff,),
+            bounds=(LOWER, UPPER),
+            x_scale="jac",
+            xtol=1e-12,
+            ftol=1e-12,
+            gtol=1e-12,
+        )
+        log_z = -0.5 * np.sum(fit.fun**2) - 0.5 * np.linalg.slogdet(fit.jac.T @ fit.jac)[1]
+        inside = bool(np.all((fit.x > LOWER + 1e-6) & (fit.x < UPPER - 1e-6)))
+        return fit.x, log_z, inside
+
+    truth = np.array([clean(delta)[k] for k in ce.parameter_names(2)])
+    x2, log_z2, _ = laplace(None, truth)
+    x, interior, bounded = x2, [], []
+    for u_ff in U_GRID:
+        candidates = [laplace(u_ff, x), laplace(u_ff, truth)]
+        x, log_z, inside = max(candidates, key=lambda c: c[1])
+        bounded.append(log_z - log_z2)
+        interior.append(log_z - log_z2 if inside else np.nan)
+    return np.array(interior), np.array(bounded)
+
+
+def log_evidence_ratio(profile):
+    """log Z₃/Z₂ = log ∫ p(U_ff) Z₃(U_ff)/Z₂ dU_ff, p = U(0, 20); NaN points count 0."""
+    order = np.argsort(U_GRID)
+    ratio = np.nan_to_num(np.exp(profile[order]), nan=0.0)
+    return float(np.log(trapezoid(ratio, U_GRID[order]) / 20.0))
+
+
+rows, profiles = [], {}
+for _, run in selection.iterrows():
+    delta, seed = run["Δ"], int(run["seed"])
+    interior, bounded = laplace_profile(spectrum(delta, seed)["intensity"].values, delta)
+    profiles[f"Δ={delta}, seed {seed}"] = interior
+    laplace_df = log_evidence_ratio(interior)
+    rows.append(
+        {
+            "Δ": delta,
+            "seed": seed,
+            "F₂ − F₃ (sampled)": run["ΔF = F₂ − F₃"],
+            "MCSE": run["MCSE"],
+            "F₂ − F₃ (Laplace)": laplace_df,
+            "F₂ − F₃ (Laplace, upper)": log_evidence_ratio(bounded),
+            "(sampled − Laplace)/MCSE": (run["ΔF = F₂ − F₃"] - laplace_df) / run["MCSE"],
+        }
+    )
+laplace_check = pd.DataFrame(rows)
+laplace_check.to_csv(OUTPUT / "laplace_check.csv", index=False)
+print(laplace_check.round(3).to_string(index=False))
+
+noise_free = []
+for delta in (12.5,) if QUICK else STUDY["deltas"]:
+    t = clean(delta)
+    y = ce.forward(
+        ENERGY, *(t[k] for k in ce.parameter_names(2)), u_ff=t["u_ff"], resolution=RESOLUTION
+    )
+    interior, bounded = laplace_profile(y, delta)
+    profiles[f"Δ={delta}, noise-free"] = interior
+    noise_free.append(
+        {
+            "Δ": delta,
+            "F₂ − F₃ (Laplace)": log_evidence_ratio(interior),
+            "F₂ − F₃ (Laplace, upper)": log_evidence_ratio(bounded),
+            "U_ff at the largest Z₃(U_ff)": U_GRID[np.nanargmax(interior)],
+        }
+    )
+occam = pd.DataFrame(noise_free)
+occam.to_csv(OUTPUT / "occam_noise_free.csv", index=False)
+print(occam.round(3).to_string(index=False))
+xr.Dataset(
+    {"log_z3_over_z2": (("case", "u_ff"), np.array(list(profiles.values())))},
+    coords={"case": list(profiles), "u_ff": U_GRID},
+    attrs={"description": "Laplace log Z3(U_ff)/Z2; NaN where the optimum is on a prior bound"},
+).to_netcdf(OUTPUT / "laplace_profiles.nc")
+
+# Full run: every sampled ΔF agrees with its Laplace value (3 MCSE plus 0.1 nat for
+# Laplace's error). The quick run (one chain, 400 + 400) is not long enough for that: its
+# F are biased by several nats more than its MCSE says (F₂ − F₃ =
+# 58.4–61.7 in three runs, against Laplace's 67.4), so it is checked only for the choice.
+deviation = laplace_check["F₂ − F₃ (sampled)"] - laplace_check["F₂ − F₃ (Laplace)"]
+if not QUICK:
+    assert np.all(np.abs(deviation) <= 3 * laplace_check["MCSE"] + 0.1), laplace_check
+
+# %% tags=["figures"]
+profiles_saved = xr.open_dataset(OUTPUT / "laplace_profiles.nc")["log_z3_over_z2"]
+check_saved = pd.read_csv(OUTPUT / "laplace_check.csv")
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+deltas_saved = sorted({float(c.split(",")[0][2:]) for c in profiles_saved["case"].values})
+colours = dict(
+    zip(deltas_saved, plt.cm.viridis(np.linspace(0, 0.9, len(deltas_saved))), strict=True)
+)
+for case in profiles_saved["case"].values:
+    delta = float(case.split(",")[0][2:])
+    left.plot(
+        profiles_saved["u_ff"],
+        profiles_saved.sel(case=case),
+        "--" if "noise-free" in case else "-",
+        color=colours[delta],
+        lw=1.2 if "noise-free" in case else 0.8,
+        label=case,
+    )
+left.axhline(0.0, color="0.5", lw=0.8)
+left.set_yscale("symlog", linthresh=1.0)
+left.set(
+    xlabel="U_ff [eV]",
+    ylabel="log Z₃(U_ff) / Z₂",
+    ylim=(-3, 100),
+    title="evidence at fixed U_ff (Laplace; dashed: noise-free)",
+)
+left.legend(fontsize="x-small", ncol=2)
+right.errorbar(
+    check_saved["F₂ − F₃ (Laplace)"],
+    check_saved["F₂ − F₃ (sampled)"],
+    yerr=2 * check_saved["MCSE"],
+    fmt="o",
+    label="runs (±2 MCSE)",
+)
+lim = [check_saved["F₂ − F₃ (Laplace)"].min() - 1, check_saved["F₂ − F₃ (Laplace)"].max() + 1]
+right.plot(lim, lim, "k--", lw=0.8, label="equal")
+right.set_xscale("symlog", linthresh=1.0)
+right.set_yscale("symlog", linthresh=1.0)
+right.set(
+    xlabel="F₂ − F₃, Laplace [nats]",
+    ylabel="F₂ − F₃, replica exchange [nats]",
+    title="sampled against Laplace",
+)
+right.legend(fontsize="small")
+fig.tight_layout()
+fig.savefig(OUTPUT / "laplace.png", dpi=120)
+
+# %% [markdown]
+# Full run (the sampled values from the run above; the Laplace computation, in
+# NumPy/SciPy, takes 5 minutes): every sampled F₂ − F₃ agrees with its Laplace value,
+# (sampled − Laplace)/MCSE from −1.76 to +0.97 over the 12 runs, the visible cases to
+# 0.01–0.12 nats (26.64 vs 26.65, 27.53 vs 27.40, 67.51 vs 67.47, 72.33 vs 72.43). The
+# two independent computations of F confirm each other: the replica-exchange MCSE is
+# honest at these settings, and Laplace's method is accurate here. The bracket
+# (Laplace against Laplace, upper) is 0.02 nats or less: the prior bounds cut off almost
+# nothing.
+#
+# | Δ [eV] | F₂ − F₃ on the noise-free spectrum (Laplace) | U_ff of the largest Z₃(U_ff) |
+# |---|---|---|
+# | 12.5 | −0.108 | 8.0 |
+# | 11 | −0.258 | 9.8 |
+# | 10.08 | −0.181 | 10.2 |
+# | 9 | +2.32 | 10.4 |
+# | 8 | +35.97 | 10.5 |
+# | 7.66 | +81.39 | 10.5 |
+#
+# **The Occam factor of U_ff, measured.** Where the third line is invisible the
+# two-configuration model *is* preferred, on average, but by 0.11–0.26 nats only (a Bayes
+# factor of 1.1–1.3): small against the noise realisation, which moves F₂ − F₃ by
+# ±0.25 nats (the six noisy spectra: −0.43 to +0.23 by Laplace), so that single spectra
+# tie. The reason is visible in the left panel: Z₃(U_ff) stays within a factor e^{±0.5}
+# of Z₂ for U_ff from 4 to 20 eV, because along a ridge Δ rises as U_ff falls (at
+# Δ = 12.5: Δ̂ = 11.0 at U_ff = 20, 14.8 at U_ff = 5, 19.4 at U_ff = 2) and keeps the two
+# main lines where the data put them. Only U_ff ≲ 4 eV is excluded, a fifth of the prior,
+# and part of that is paid back by the slightly better fit at U_ff ≈ 8–10 eV. Under these
+# priors F cannot prefer two configurations by more; a narrower prior on Δ or U_ff (from
+# other measurements, or from atomic values) would cut the ridge and raise the penalty.
+# Where the line is visible, F₂ − F₃ on noise-free spectra (36 and 81 nats) is χ²_min/2
+# (38.8, 84.7) less an Occam factor of 3 nats, and Z₃(U_ff) peaks at the true 10.5 eV.
 #
 # ## Paper against ours
 #
@@ -403,9 +646,12 @@ if not QUICK:
 # | peaks, Δ = 10.08 | "2–3" | line 3 at 0.4 σ; F: undecided | consistent |
 # | peaks, Δ = 7.66 | 3 | line 3 at 5.6 σ; F: 3 by 68–72 nats | yes |
 # | F picks the Hamiltonian | yes | yes where line 3 is visible | yes |
+# | 2 conf. preferred, line 3 invisible | yes | by 0.11–0.26 nats (noise-free) | in sign; small |
 #
 # The paper's noise level and spectra are not known to us: where the choice flips
-# (between Δ = 9 and 8 eV at σ = 0.05) is a property of our simulated spectra.
+# (between Δ = 9 and 8 eV at σ = 0.05) is a property of our simulated spectra, and so is
+# the size of the two-configuration margin, which depends on the priors of Δ and U_ff
+# (ours: U(0, 20) eV each; the paper's are not given in the seed).
 
 # %%
 print(f"wall time {time.perf_counter() - started:.0f} s")

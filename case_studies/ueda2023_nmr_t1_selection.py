@@ -10,12 +10,13 @@
 # %% [markdown]
 # # Which relaxation model? NMR T1 recovery curves by Bayesian free energy
 #
-# The NMR case of the Bayesian-measurement programme (Ueda, Katakami, Yoshida, Koyama,
-# Nakai, Mito, Mizumaki, Okada, JPSJ 92, 054002 (2023); seed 001): a spin–lattice
-# relaxation curve is fitted with models for sample disorder (a stretched exponent) and
-# for several coexisting relaxation components, and the model is chosen by the free
-# energy F = −log p(D | model). Here, on simulated saturation-recovery data of the
-# central line of an I = 3/2 nucleus,
+# Ueda, Katakami, Yoshida, Koyama, Nakai, Mito, Mizumaki and Okada (*Bayesian approach
+# to T1 analysis in NMR spectroscopy with applications to solid state physics*, JPSJ 92,
+# 054002 (2023); seed 001) ask: **can the model of a spin–lattice relaxation curve —
+# one T1, a stretched exponent for sample disorder, or several coexisting relaxation
+# components — be chosen from the data by the Bayesian free energy
+# F = −log p(D | model), instead of by eye?** Here, on simulated saturation-recovery data
+# of the central line of an I = 3/2 nucleus,
 #
 # | variant | R(t) = 1 − M(t)/M₀ | parameters |
 # |---|---|---|
@@ -23,17 +24,17 @@
 # | stretched | 0.1 e^{−(t/T1)^β} + 0.9 e^{−(6t/T1)^β} | T1, β, M₀, c |
 # | two_component | Σ_k w_k [0.1 e^{−t/T1,k} + 0.9 e^{−6t/T1,k}] | T1,1, T1,2, w, M₀, c |
 #
-# with M(t) = M₀[1 − R(t)] + c and Gaussian noise of known σ. We ask how often the free
-# energy picks the true variant, over many noise realisations, at three noise levels
+# with M(t) = M₀[1 − R(t)] + c and Gaussian noise of known σ. The reader will see the
+# recovery laws; the sampled free energy checked against quadrature; how often the free
+# energy picks the true variant over many noise realisations at three noise levels
 # σ/M₀ = 0.3 %, 1 %, 3 % (the truths and the 30 log-spaced delays from 0.1 ms to 1 s are
-# `nmr_t1.SELECTION_STUDY`, our choice, not the paper's data). Before that, the sampled
-# free energy is checked against quadrature.
+# `nmr_t1.SELECTION_STUDY`, our choice, not the paper's data); example fits; and the
+# paper against ours.
 #
 # `BAYESMEAS_QUICK=1` runs one small selection and one quadrature check (the test suite
-# does this); the numbers quoted in the text are from the full run
-# (`nice .venv/bin/python case_studies/ueda2023_nmr_t1_selection.py`: 180 selections
-# of three candidates, 40.6 min wall time on two cores shared with other jobs, 1666 s of
-# CPU time).
+# does this); the numbers quoted in the text are from the full run (`nice .venv/bin/python
+# case_studies/ueda2023_nmr_t1_selection.py`: 180 selections of three candidates, 40.6
+# min wall time on two cores shared with other jobs, 1666 s of CPU time).
 
 # %%
 import os
@@ -50,7 +51,7 @@ from measurement_models import nmr_t1 as nm
 from samplers import ReplicaExchangeSettings, plot_model_selection, sample_free_energy, select_model
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
-OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/nmr_t1"))
+OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/ueda2023_nmr_t1_selection"))
 OUTPUT.mkdir(parents=True, exist_ok=True)
 started = time.perf_counter()
 STUDY = nm.SELECTION_STUDY
@@ -68,10 +69,13 @@ N_SEEDS = 1 if QUICK else 20
 SIGMAS = (0.01,) if QUICK else STUDY["sigmas"]
 # quick: two candidates (every candidate variant is one more numba compile on a fresh machine)
 CANDIDATES = ("single", "stretched") if QUICK else tuple(nm.VARIANTS)
-print(nm.PARAMETERS.to_markdown())
+TRUTHS = ("stretched",) if QUICK else tuple(nm.VARIANTS)
+EXAMPLE_SIGMA = 0.01  # the examples drawn: first data set of each truth at 1 % noise
+OUTCOMES = ["single", "stretched", "two_component", "undecided"]
 
 
-def simulate(truth: str, sigma: float, seed: int):
+def simulate(truth: str, sigma: float, seed: int) -> xr.Dataset:
+    """One simulated recovery curve of ``SELECTION_STUDY``."""
     return nm.simulate(
         TIME,
         **STUDY["truths"][truth],
@@ -83,9 +87,13 @@ def simulate(truth: str, sigma: float, seed: int):
     )
 
 
-def build(data, variant: str):
+def build(data: xr.Dataset, variant: str):
+    """A candidate model, with the data in ``pm.Data`` (one compiled graph per variant)."""
     return nm.build_model(data, variant, spin=SPIN, transition=TRANSITION, mutable_data=True)
 
+
+# %%
+print(nm.PARAMETERS.to_markdown())
 
 # %% [markdown]
 # ## The recovery laws
@@ -94,14 +102,16 @@ def build(data, variant: str):
 # from the master equation of magnetic dipolar relaxation among the 2I+1 levels), and
 # what disorder and a second component do to the I = 3/2 central line.
 
-# %%
+# %% tags=["figures"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 u = np.geomspace(1e-3, 10.0, 300)  # t / T1
 for spin, transition in nm.RECOVERY_TERMS:
     axes[0].plot(
         u, nm.recovery(u, 1.0, spin=spin, transition=transition), label=f"I = {spin}, {transition}"
     )
-axes[0].set(xscale="log", xlabel="t / T1", ylabel="R(t) = 1 − M/M₀", title="recovery laws")
+axes[0].set(
+    xscale="log", xlabel="t / T1 [dimensionless]", ylabel="R(t) = 1 − M/M₀", title="recovery laws"
+)
 axes[0].legend(fontsize="small")
 for truth, values in STUDY["truths"].items():
     axes[1].plot(TIME, nm.forward(TIME, spin=SPIN, **values), label=truth)
@@ -109,7 +119,6 @@ axes[1].set(xscale="log", xlabel="time [s]", ylabel="M(t) / M₀", title="the th
 axes[1].legend(fontsize="small")
 fig.tight_layout()
 fig.savefig(OUTPUT / "recovery_laws.png", dpi=120)
-plt.close(fig)
 
 # %% [markdown]
 # ## An independent check of F: quadrature
@@ -131,6 +140,7 @@ plt.close(fig)
 
 # %%
 def quadrature_free_energy(data: xr.Dataset) -> float:
+    """F of the single-T1 model by exact Gaussian integrals over (M₀, c) and quadrature."""
     t, y = data["time"].values, data["intensity"].values
     sigma, level, n = float(data["sigma"].values[0]), np.abs(y).max(), y.size
     a, b = np.log(t[0]), np.log(6 * t[-1])
@@ -168,14 +178,18 @@ check = ReplicaExchangeSettings(
 quadrature_rows = []
 for k, sigma in enumerate(SIGMAS if QUICK else STUDY["sigmas"]):
     data = simulate("single", sigma, 7 + k)
+    data.to_netcdf(OUTPUT / f"quadrature_data_sigma{sigma:g}.nc")
     _, free = sample_free_energy(build(data, "single"), check, random_seed=4, progressbar=False)
     exact = quadrature_free_energy(data)
-    quadrature_rows.append((sigma, exact, free.value, free.mcse))
+    quadrature_rows.append(
+        {"sigma": sigma, "quadrature": exact, "sampled": free.value, "sampled_mcse": free.mcse}
+    )
     print(
         f"σ/M₀ = {sigma:.1%}: quadrature F = {exact:.3f}, replica exchange {free.value:.3f} "
         f"± {free.mcse:.3f} ({(free.value - exact) / free.mcse:+.2f} MCSE)"
     )
     assert abs(free.value - exact) < 4 * free.mcse
+pd.DataFrame(quadrature_rows).to_csv(OUTPUT / "quadrature_check.csv", index=False)
 
 # %% [markdown]
 # ## How often is the right model chosen?
@@ -216,11 +230,13 @@ for k, sigma in enumerate(SIGMAS if QUICK else STUDY["sigmas"]):
 
 # %%
 rows = []
-examples = {}
 for sigma in SIGMAS:
-    for k, truth in enumerate(("stretched",) if QUICK else nm.VARIANTS):
+    for k, truth in enumerate(TRUTHS):
         for seed in range(N_SEEDS):
             data = simulate(truth, sigma, 10_000 * k + 100 * seed + round(sigma * 1e4))
+            example = seed == 0 and sigma == EXAMPLE_SIGMA
+            if example:
+                data.to_netcdf(OUTPUT / f"example_{truth}_data.nc")
             result = select_model(
                 {v: (lambda v=v, d=data: build(d, v)) for v in CANDIDATES},
                 "replica_exchange",
@@ -228,6 +244,7 @@ for sigma in SIGMAS:
                 dim="variant",
                 random_seed=seed,
                 progressbar=False,
+                path=OUTPUT / f"example_{truth}_selection.nc" if example else None,
             )
             table = result.to_dataset(inherit=False)
             free = table["free_energy"]
@@ -246,8 +263,6 @@ for sigma in SIGMAS:
                 }
             )
             pd.DataFrame(rows).to_csv(OUTPUT / "selection_frequencies.csv", index=False)
-            if seed == 0 and sigma == 0.01:
-                examples[truth] = (data, result)
         done = [r for r in rows if r["sigma"] == sigma and r["truth"] == truth]
         print(
             f"σ/M₀ = {sigma:.1%}, truth {truth}: chosen "
@@ -258,26 +273,22 @@ for sigma in SIGMAS:
 # %%
 frame = pd.DataFrame(rows)
 frame.to_csv(OUTPUT / "selection_frequencies.csv", index=False)
-outcomes = ["single", "stretched", "two_component", "undecided"]
 summary_rows = []
 for (sigma, truth), group in frame.groupby(["sigma", "truth"], sort=False):
     counts = group["chosen"].value_counts()
     summary_rows.append(
         {
-            "σ/M₀": f"{sigma:.1%}",
+            "sigma": sigma,
             "truth": truth,
-            **{o: int(counts.get(o, 0)) for o in outcomes},
-            "correct": f"{(group['chosen'] == truth).mean():.0%}",
-            "best = truth": f"{(group['best'] == truth).mean():.0%}",
+            **{o: int(counts.get(o, 0)) for o in OUTCOMES},
+            "correct": float((group["chosen"] == truth).mean()),
+            "best = truth": float((group["best"] == truth).mean()),
             "n": len(group),
         }
     )
 summary = pd.DataFrame(summary_rows)
-print("| " + " | ".join(summary.columns) + " |")
-print("|" + "---|" * len(summary.columns))
-for values in summary.itertuples(index=False):
-    print("| " + " | ".join(str(v) for v in values) + " |")
 summary.to_csv(OUTPUT / "selection_summary.csv", index=False)
+print(summary.to_markdown(index=False, floatfmt=".3g"))
 if QUICK:
     assert frame["best"].iloc[0] == "stretched", frame.iloc[0].to_dict()
 else:
@@ -297,34 +308,82 @@ else:
 # 0.02 (truth 0.5 / 0.5), components sorted by T1.
 
 # %%
-fig, axes = plt.subplots(2, len(examples), figsize=(5 * len(examples), 7), squeeze=False)
-for j, (truth, (data, result)) in enumerate(examples.items()):
+example_rows = []
+for truth in TRUTHS:
+    result = xr.open_datatree(OUTPUT / f"example_{truth}_selection.nc")
     posterior = result[f"candidates/{truth}/posterior"].to_dataset()
     if truth == "two_component":
         posterior = nm.relabel_components(posterior)
-    nm.plot_fit(axes[0, j], data, posterior)
-    axes[0, j].set_title(f"truth {truth}: {truth} fit")
-    plot_model_selection(result, ax=axes[1, j])
     draws = posterior.stack(s=("chain", "draw"))
+    known = {**STUDY["truths"][truth], "M0": STUDY["M0"], "offset": 0.0}
     for name in ("T1", "stretch", "weight", "M0", "offset"):
         if name not in draws:
             continue
         mean = np.atleast_1d(draws[name].mean("s").values)
         sd = np.atleast_1d(draws[name].std("s").values)
-        known = {**STUDY["truths"][truth], "M0": STUDY["M0"], "offset": 0.0}[name]
-        print(f"{truth}: {name} = {np.round(mean, 4)} ± {np.round(sd, 4)}  (truth {known})")
+        truth_values = np.broadcast_to(np.atleast_1d(known[name]), mean.shape)
+        for i, (m, s, v) in enumerate(zip(mean, sd, truth_values, strict=True)):
+            example_rows.append(
+                {"truth": truth, "parameter": name, "component": i, "mean": m, "sd": s, "true": v}
+            )
+        print(f"{truth}: {name} = {np.round(mean, 4)} ± {np.round(sd, 4)}  (truth {known[name]})")
         if name in ("T1", "stretch"):
-            assert np.all(np.abs(mean - np.atleast_1d(known)) < 4 * sd + 1e-12), (truth, name)
+            assert np.all(np.abs(mean - truth_values) < 4 * sd + 1e-12), (truth, name)
+pd.DataFrame(example_rows).to_csv(OUTPUT / "example_posteriors.csv", index=False)
+
+# %% [markdown]
+# The data with the posterior median and 94 % band of the true variant (truth dashed),
+# and F − min F of every candidate with its MCSE, from the saved runs.
+
+# %% tags=["figures"]
+fig, axes = plt.subplots(2, len(TRUTHS), figsize=(5 * len(TRUTHS), 7), squeeze=False)
+for j, truth in enumerate(TRUTHS):
+    data = xr.open_dataset(OUTPUT / f"example_{truth}_data.nc")
+    result = xr.open_datatree(OUTPUT / f"example_{truth}_selection.nc")
+    posterior = result[f"candidates/{truth}/posterior"].to_dataset()
+    if truth == "two_component":
+        posterior = nm.relabel_components(posterior)
+    nm.plot_fit(axes[0, j], data, posterior)
+    axes[0, j].set_title(f"truth {truth}, σ/M₀ = {EXAMPLE_SIGMA:.0%}: {truth} fit")
+    plot_model_selection(result, ax=axes[1, j])
 fig.tight_layout()
 fig.savefig(OUTPUT / "example_posteriors.png", dpi=120)
-plt.close(fig)
 
+# %% [markdown]
+# The outcome of every selection, per noise level and truth (full run: 20 data sets
+# each).
+
+# %% tags=["figures"]
+saved = pd.read_csv(OUTPUT / "selection_summary.csv")
 fig, axes = plt.subplots(1, len(SIGMAS), figsize=(4.5 * len(SIGMAS), 3.6), squeeze=False)
 for ax, sigma in zip(axes[0], SIGMAS, strict=True):
-    part = summary[summary["σ/M₀"] == f"{sigma:.1%}"].set_index("truth")[outcomes]
+    part = saved[np.isclose(saved["sigma"], sigma)].set_index("truth")[OUTCOMES]
     part.plot.bar(ax=ax, stacked=True, legend=ax is axes[0, 0], rot=0)
-    ax.set(title=f"σ/M₀ = {sigma:.1%}", ylabel="data sets", xlabel="truth")
+    ax.set(title=f"σ/M₀ = {sigma:.1%}", ylabel="data sets [count]", xlabel="true variant")
 fig.tight_layout()
 fig.savefig(OUTPUT / "selection_frequencies.png", dpi=120)
-plt.close(fig)
+
+# %%
 print(f"wall time {time.perf_counter() - started:.0f} s")
+
+# %% [markdown]
+# ## Paper against ours
+#
+# | quantity | paper | ours | agreement |
+# |---|---|---|---|
+# | I = 3/2 central recovery | 0.1 e^{−t/T1} + 0.9 e^{−6t/T1} | the same (tests) | exact |
+# | model for disorder | stretched exponent | chosen in 90–100 % (σ/M₀ ≤ 3 %) | yes |
+# | coexisting components | Σ_k w_k R(t; T1,k) | chosen in 95–100 % (σ/M₀ ≤ 1 %) | yes |
+# | F picks the model | yes (measured curves) | truth in 85–100 % (σ/M₀ ≤ 1 %) | yes |
+# | sampled F | exchange MC | within 0.8 MCSE of quadrature | — (ours) |
+# | 4 + 40 ms at σ/M₀ = 3 % | — | read as stretched, 13 of 20 | — (ours) |
+#
+# Why they differ, and what is missing: the paper analyses measured NMR recovery curves
+# of its own samples, which are not available to us; this case study therefore asks the
+# paper's question of simulated curves of our choice (`nmr_t1.SELECTION_STUDY`), so no
+# row can compare a fitted number with a published one. The source available to us (the
+# programme's seed slides and REFERENCE.md) gives the recovery laws and the claims —
+# models for disorder and for coexisting components, selected by F — but no numerical
+# results; the rows marked "—" are checks and findings of ours that the paper does not
+# state. The frequency of correct choices is ours alone: it depends on our noise levels,
+# delays and truths.

@@ -4,13 +4,13 @@ Why Sphinx (with myst-nb) rather than MkDocs (with mkdocs-jupyter): every docstr
 in the package is numpydoc with reStructuredText math (``:math:``, ``.. math::``) and
 cross-references (``:func:``, ``:data:``); Sphinx autodoc with numpydoc renders them as
 written, MkDocs' mkdocstrings does not. myst-parser reads the existing Markdown pages
-unchanged, and myst-nb reads the jupytext percent-format case studies directly
-(``nb_custom_formats``), without a converted copy in the repository. Nitpicky mode
+unchanged, and myst-nb renders the case studies (jupytext percent-format scripts,
+executed as notebooks by :mod:`samplers.case_studies`) with their outputs. Nitpicky mode
 (``-n``) plus ``-W`` turns every broken internal link or cross-reference into an error.
 
 Generated at build time by ``docs/_ext/bayesmeas_docs.py`` (never committed): the API
 reference (``docs/api/``), one page per measurement model (``docs/models/``) and the
-case-study copies (``docs/case-studies/``). The same extension fails the build when a
+executed case studies (``docs/case-studies/``). The same extension fails the build when a
 public name has no docstring or is missing from the API reference.
 """
 
@@ -44,9 +44,9 @@ exclude_patterns = ["_build", "_ext", "conf.py", "**/__pycache__", "**/.ipynb_ch
 # --- MyST and notebooks -------------------------------------------------------------
 myst_heading_anchors = 3  # `[text](page.md#a-heading)` links resolve (and fail if wrong)
 myst_enable_extensions = ["dollarmath"]
-# Case studies are jupytext percent-format scripts; they are rendered, never run here:
-# their full runs take minutes to hours, and their Markdown cells quote the numbers.
-nb_custom_formats = {".py": "bayesmeas_docs.read_case_study"}
+# Case studies arrive as notebooks already executed (quick size) by the test suite or by
+# the extension (bayesmeas_docs.executed_notebook); myst-nb renders their outputs and
+# never runs them itself. Their Markdown cells quote the numbers of the full runs.
 nb_execution_mode = "off"
 
 # --- API documentation --------------------------------------------------------------

@@ -21,6 +21,8 @@ from . import (
     sas,
     spectral,
     stevens,
+    xafs_io,
+    xanes,
 )
 from .data import load_text, make_dataset, validate_dataset
 from .parameters import Parameter, ParameterTable, Prior
@@ -50,4 +52,6 @@ __all__ = [
     "spectral",
     "stevens",
     "validate_dataset",
+    "xafs_io",
+    "xanes",
 ]

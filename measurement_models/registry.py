@@ -17,7 +17,7 @@ from types import ModuleType
 
 import xarray as xr
 
-from . import ce_xps, crystal_field, linear, mossbauer, nio_cluster, nmr_t1, sas, spectral
+from . import ce_xps, crystal_field, linear, mossbauer, nio_cluster, nmr_t1, sas, spectral, xanes
 
 __all__ = ["JOBS", "MODELS", "MeasurementModel", "ModelSelectionJob", "get_job", "get_model"]
 
@@ -138,6 +138,14 @@ MODELS: dict[str, MeasurementModel] = {
             "Ni 2p XAS, Gaussian noise; XPS + XAS integration",
             "Yokoyama et al., JPSJ 90, 034703 (2021) (seed 000)",
             {"spectrum": "xps"},
+        ),
+        MeasurementModel(
+            "xanes",
+            xanes,
+            "XANES edge: arctan step + pseudo-Voigt white line + K Gaussians; Gaussian noise "
+            "on normalised μ or Poisson raw fluorescence counts",
+            "Iwamitsu, Akai et al., Phys. Status Solidi B 257, 2000107 (2020) (seed 003)",
+            {"n_gaussians": 2},
         ),
     )
 }

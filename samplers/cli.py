@@ -1,4 +1,4 @@
-"""The ``bayesmeas`` command: list, run a job, redraw a figure, run the sampler benchmark.
+"""The ``bayesmeas`` command: list, run a job or a case study, redraw figures, benchmark.
 
 The command lives in ``samplers`` because ``measurement_models`` must not import
 ``samplers``; everything physical it needs comes from the registry of
@@ -13,10 +13,9 @@ from pathlib import Path
 
 from measurement_models.registry import JOBS, MODELS, get_job
 
-__all__ = ["main"]
+from .case_studies import CASE_STUDIES_DIR, get_case_study, list_case_studies
 
-#: Case studies live in the source checkout, beside the packages.
-CASE_STUDIES = Path(__file__).resolve().parents[1] / "case_studies"
+__all__ = ["main"]
 
 #: ``--quick`` and full settings of ``bayesmeas run``, per sampler.
 SIZES = {
@@ -30,21 +29,6 @@ SIZES = {
 }
 
 
-def _case_studies() -> list[tuple[str, str]]:
-    studies = []
-    for path in sorted(CASE_STUDIES.glob("*.py")):
-        title = next(
-            (
-                line.lstrip("# ").strip()
-                for line in path.read_text().splitlines()
-                if line.startswith("# #")
-            ),
-            "",
-        )
-        studies.append((path.stem, title))
-    return studies
-
-
 def _list(_: argparse.Namespace) -> int:
     print("Measurement models:")
     for entry in MODELS.values():
@@ -53,23 +37,62 @@ def _list(_: argparse.Namespace) -> int:
     print("\nJobs (bayesmeas run NAME):")
     for job in JOBS.values():
         print(f"  {job.name:<24} {job.summary}")
-    print("\nCase studies (case_studies/):")
-    studies = _case_studies()
+    print("\nCase studies (bayesmeas run NAME [--full]; a unique part of NAME will do):")
+    studies = list_case_studies()
     if not studies:
-        print(f"  none found in {CASE_STUDIES} (they live in the source checkout)")
-    for name, title in studies:
-        print(f"  {name:<40} {title}")
+        print(f"  none found in {CASE_STUDIES_DIR} (they live in the source checkout)")
+    for study in studies:
+        print(f"  {study.name:<40} {study.title}")
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.job in JOBS:
+        if args.full:
+            raise ValueError("--full is for case studies; a job runs full unless --quick")
+        return _run_job(args)
+    studies = [s.name for s in list_case_studies()]
+    if not any(args.job.lower() in name.lower() for name in studies):
+        raise ValueError(
+            f"unknown job or case study {args.job!r}; jobs: {', '.join(JOBS)}; "
+            f"case studies: {', '.join(studies) or f'none in {CASE_STUDIES_DIR}'}"
+        )
+    return _run_case_study(get_case_study(args.job).name, args)  # ambiguous: an error
+
+
+def _run_case_study(name: str, args: argparse.Namespace) -> int:
+    from .case_studies import run_case_study
+
+    ignored = [
+        f"--{k}" for k in ("sampler", "draws", "chains", "replicas", "cores") if _given(args, k)
+    ]
+    if ignored or (args.quick and args.full):
+        raise ValueError(
+            f"a case study chooses its own sampler settings; {', '.join(ignored) or '--quick'} "
+            "cannot be combined with it (use --full for the paper-size run)"
+        )
+    output = Path(args.output or Path("results") / name)
+    size = "full" if args.full else "quick"
+    print(f"{name}: {size} run; output folder {output.resolve()}")
+    notebook = run_case_study(name, output, full=args.full)
+    written = sorted(p.name for p in output.iterdir() if p.is_file())
+    print(f"wrote {notebook} and, in the same folder: {', '.join(written)}")
+    return 0
+
+
+def _given(args: argparse.Namespace, key: str) -> bool:
+    return getattr(args, key) is not None
+
+
+def _run_job(args: argparse.Namespace) -> int:
     from .jobs import format_table, run_model_selection, write_result
     from .model_selection import ReplicaExchangeSettings, SMCSettings
 
     job = get_job(args.job)
-    sizes = dict(SIZES[args.sampler]["quick" if args.quick else "full"])
+    sampler = args.sampler or "replica_exchange"
+    sizes = dict(SIZES[sampler]["quick" if args.quick else "full"])
     sizes.update({k: v for k in ("draws", "chains") if (v := getattr(args, k)) is not None})
-    if args.sampler == "smc":
+    if sampler == "smc":
         settings = SMCSettings(**sizes, cores=args.cores)
     else:
         if args.replicas is not None:
@@ -96,6 +119,16 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _figures(args: argparse.Namespace) -> int:
+    from .case_studies import redraw_figures
+
+    study = get_case_study(args.case_study)
+    output = Path(args.output or Path("results") / study.name)
+    for path in redraw_figures(study.name, output):
+        print(f"wrote {path}")
+    return 0
+
+
 def _benchmark(args: argparse.Namespace) -> int:
     from .benchmark import main as benchmark_main
 
@@ -113,16 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
         func=_list
     )
 
-    run = commands.add_parser("run", help="run a job on its built-in data")
-    run.add_argument("job", help=f"one of: {', '.join(JOBS)}")
-    run.add_argument("--quick", action="store_true", help="small sampler settings (< 2 minutes)")
-    run.add_argument("--output", help="output folder (default results/JOB)")
+    run = commands.add_parser(
+        "run",
+        help="run a job on its built-in data, or a case study",
+        description="A job (default: full sampler settings, --quick for small ones) or a case "
+        "study (default: its quick size, --full for the paper-size run), by name.",
+    )
+    run.add_argument("job", help=f"a job ({', '.join(JOBS)}) or a case study (bayesmeas list)")
+    run.add_argument("--quick", action="store_true", help="job: small sampler settings (< 2 min)")
+    run.add_argument("--full", action="store_true", help="case study: the paper-size run")
+    run.add_argument("--output", help="output folder (default results/NAME)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     run.add_argument(
         "--sampler",
         choices=sorted(SIZES),
-        default="replica_exchange",
-        help="free-energy sampler (default replica_exchange)",
+        help="job: free-energy sampler (default replica_exchange)",
     )
     run.add_argument("--draws", type=int, help="recorded draws (SMC: particles) per chain")
     run.add_argument("--chains", type=int, help="independent chains (for the MCSE)")
@@ -135,6 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("result", help="result.nc written by `bayesmeas run`")
     plot.add_argument("--output", help="PNG path (default: beside the result)")
     plot.set_defaults(func=_plot)
+
+    figures = commands.add_parser(
+        "figures", help="redraw a case study's figures from its saved results (no sampling)"
+    )
+    figures.add_argument("case_study", help="a case study (bayesmeas list)")
+    figures.add_argument("--output", help="its results folder (default results/NAME)")
+    figures.set_defaults(func=_figures)
 
     benchmark = commands.add_parser(
         "benchmark",

@@ -10,8 +10,10 @@ At ``builder-inited`` (before Sphinx looks for source files) it writes, from the
   priors, references, what was checked), the parameter table as
   ``PARAMETERS.to_markdown()`` renders it at this build, the registry entry, the pages
   and case studies that use it, and its API. A model module's API page *is* this page;
-* ``docs/case-studies/``: a copy of every ``case_studies/*.py`` (jupytext percent
-  format), which myst-nb reads as a notebook, not executed.
+* ``docs/case-studies/``: every case study as an executed notebook, with its printed
+  tables and figures: the one the test suite wrote (``make test`` runs each quick case
+  study into ``docs/_build/case-study-runs``), or, when that is missing or older than
+  the script, one run here (:func:`executed_notebook`).
 
 Files are rewritten only when their text changes, so warm builds stay incremental, and
 generated files that no longer correspond to a module or case study are removed. All
@@ -35,12 +37,14 @@ import ast
 import functools
 import importlib
 import inspect
+import os
 import shutil
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 
+import nbformat
 from apicheck import PACKAGES, public_modules, undocumented
 from docutils import nodes
 from sphinx import addnodes
@@ -49,6 +53,8 @@ from sphinx.environment import BuildEnvironment
 from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
+
+from samplers.case_studies import CaseStudy, list_case_studies, run_case_study
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +71,12 @@ NARRATIVE_PAGES: dict[str, tuple[str, ...]] = {
     "ce_xps": ("ce-xps",),
     "nio_cluster": ("nio-xps-xas",),
 }
+
+#: Executed case studies, relative to the repository (see :func:`case_study_runs`).
+CASE_STUDY_RUNS = Path("docs/_build/case-study-runs")
+
+#: Seconds one cell of a quick case study may take when the site runs it.
+CELL_TIMEOUT = 1800
 
 #: Values whose ``repr`` is longer than this are not printed after a constant's name.
 MAX_VALUE_REPR = 100
@@ -339,33 +351,47 @@ def generate_pages(srcdir: Path, root: Path) -> None:
     remove_stale(api_dir, [*(f"{m.__name__}.md" for m in others), "index.md"], "*.md")
 
     copy_dir.mkdir(exist_ok=True)
-    stems = []
-    for path in sorted(case_dir.glob("*.py")):
-        target = copy_dir / path.name
-        if not target.exists() or target.read_bytes() != path.read_bytes():
-            shutil.copyfile(path, target)
-        stems.append(path.name)
-    remove_stale(copy_dir, stems, "*.py")
+    runs = case_study_runs(root)
+    names = []
+    for study in list_case_studies(case_dir):
+        try:
+            notebook = executed_notebook(study, runs)
+        except RuntimeError as error:
+            logger.warning(str(error), type="bayesmeas", subtype="case_study")
+            continue
+        target = copy_dir / notebook.name
+        if not target.exists() or target.read_bytes() != notebook.read_bytes():
+            shutil.copyfile(notebook, target)
+        names.append(notebook.name)
+    remove_stale(copy_dir, names, "*.ipynb")
+    remove_stale(copy_dir, [], "*.py")  # the unexecuted copies of earlier builds
+
+
+def case_study_runs(root: Path) -> Path:
+    """Where executed case studies are found: ``$BAYESMEAS_CASE_STUDY_OUTPUT`` (``make
+    test`` sets it, so the test suite's quick runs are reused) or
+    ``docs/_build/case-study-runs``."""
+    return Path(os.environ.get("BAYESMEAS_CASE_STUDY_OUTPUT") or root / CASE_STUDY_RUNS)
+
+
+def executed_notebook(study: CaseStudy, runs: Path) -> Path:
+    """The executed notebook of ``study`` for its current source, run now if missing.
+
+    A notebook counts when its recorded ``source_sha256`` is the script's and it did not
+    fail; a quick or a full run will do. Otherwise the quick case study is run here
+    (:func:`samplers.case_studies.run_case_study`), which takes up to a few minutes.
+    """
+    path = runs / study.name / f"{study.name}.ipynb"
+    if path.exists():
+        meta = nbformat.read(path, as_version=4).metadata.get("bayesmeas", {})
+        if meta.get("source_sha256") == study.source_hash() and not meta.get("failed"):
+            return path
+    logger.info(f"bayesmeas: running case study {study.name} (quick) for the site")
+    return run_case_study(study.name, runs / study.name, timeout=CELL_TIMEOUT)
 
 
 def _hidden(entries: list[str]) -> str:
     return "\n".join(["```{toctree}", ":hidden:", ":maxdepth: 1", "", *entries, "```", ""])
-
-
-def read_case_study(text: str):
-    """A jupytext percent-format script as a notebook, marked as Python.
-
-    The case studies carry no kernel metadata (they are scripts); without it myst-nb
-    cannot choose a lexer for the code cells. Used through ``nb_custom_formats``.
-    """
-    import jupytext
-
-    notebook = jupytext.reads(text, fmt="py:percent")
-    notebook.metadata.setdefault(
-        "kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"}
-    )
-    notebook.metadata.setdefault("language_info", {"name": "python", "pygments_lexer": "ipython3"})
-    return notebook
 
 
 # --- events -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import xarray as xr
 
 from measurement_models import linear
 from samplers import cli
+from samplers.case_studies import CASE_STUDIES_DIR, get_case_study
 
 
 def test_list_names_models_jobs_and_case_studies(capsys):
@@ -18,13 +19,36 @@ def test_list_names_models_jobs_and_case_studies(capsys):
     for name in ("linear", "spectral", "spectral-deconvolution", "linear-regression"):
         assert name in out
     assert "Case studies" in out
-    for study in cli.CASE_STUDIES.glob("*.py"):
+    for study in CASE_STUDIES_DIR.glob("*.py"):
         assert study.stem in out
 
 
 def test_unknown_job_is_a_clear_error(capsys):
     assert cli.main(["run", "no-such-job"]) == 2
-    assert "unknown job 'no-such-job'; available: spectral-deconvolution" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown job or case study 'no-such-job'; jobs: spectral-deconvolution" in err
+    assert "case studies: crystal_field_integration" in err
+
+
+def test_case_study_names_resolve_or_fail_clearly(capsys):
+    assert get_case_study("mototake").name == "mototake2019_ce3d_xps_selection"
+    assert get_case_study("nagata2012_spectral_deconvolution").path.exists()
+    with pytest.raises(ValueError, match=r"ambiguous: it matches .*hayashi2023"):
+        get_case_study("_s")
+    assert cli.main(["run", "2023"]) == 2  # hayashi2023 and ueda2023
+    assert "is ambiguous" in capsys.readouterr().err
+
+
+def test_case_study_options_that_do_not_apply_are_refused(capsys):
+    assert cli.main(["run", "okada", "--draws", "10"]) == 2
+    assert "chooses its own sampler settings; --draws" in capsys.readouterr().err
+    assert cli.main(["run", "linear-regression", "--full"]) == 2
+    assert "--full is for case studies" in capsys.readouterr().err
+
+
+def test_figures_need_a_results_folder(tmp_path, capsys):
+    assert cli.main(["figures", "okada", "--output", str(tmp_path / "missing")]) == 2
+    assert "no results folder" in capsys.readouterr().err
 
 
 SAMPLER_NAMES = {"replica_exchange": "replica exchange", "smc": "sample_smc"}
