@@ -46,6 +46,7 @@ import xarray as xr
 from measurement_models import xanes
 from measurement_models.xafs_io import load_xafs
 from samplers import ReplicaExchangeSettings, select_model
+from samplers.case_studies import MissingDataError
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/xanes_fe_k_edge"))
@@ -81,7 +82,7 @@ started = time.perf_counter()
 # %%
 missing = [name for name, _ in SPECTRA.values() if not (REAL / name).exists()]
 if missing:
-    raise FileNotFoundError(f"{missing} not in {REAL}: fetch them from {SOURCE}")
+    raise MissingDataError(f"{missing} not in {REAL}: fetch them from {SOURCE}")
 data = {label: xanes.normalize(load_xafs(REAL / name), e0) for label, (name, e0) in SPECTRA.items()}
 for label, ds in data.items():
     print(f"{label}: edge step {ds.attrs['edge_step']:.4f} (raw mu units)")

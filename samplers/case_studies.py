@@ -28,6 +28,8 @@ from pathlib import Path
 __all__ = [
     "CASE_STUDIES_DIR",
     "CaseStudy",
+    "MissingDataError",
+    "NotRunnable",
     "get_case_study",
     "list_case_studies",
     "redraw_figures",
@@ -39,6 +41,20 @@ CASE_STUDIES_DIR = Path(__file__).resolve().parents[1] / "case_studies"
 
 #: The tag of the cells that draw figures from the saved results.
 FIGURES_TAG = "figures"
+
+
+class MissingDataError(FileNotFoundError):
+    """A case study needs measured data that are not on this machine.
+
+    A case study that reads third-party data raises it, naming the files and their
+    public source, when they are absent. :func:`run_case_study` then reports the case
+    study as not runnable here (``NotRunnable``) rather than as failed, and the site
+    renders the notebook up to that point, with the message.
+    """
+
+
+class NotRunnable(RuntimeError):
+    """Raised by :func:`run_case_study` when the case study raised :class:`MissingDataError`."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +170,8 @@ def run_case_study(
     -------
     pathlib.Path
         The executed notebook. When a cell fails, the notebook up to the failure is
-        still written, and the error is raised as a ``RuntimeError`` naming it.
+        still written, and the error is raised as a ``RuntimeError`` naming it; when the
+        case study raised :class:`MissingDataError`, as :class:`NotRunnable`.
     """
     import nbformat
     from nbclient.exceptions import CellExecutionError
@@ -173,6 +190,10 @@ def run_case_study(
     try:
         _execute(notebook, study, output, full, timeout)
     except CellExecutionError as error:
+        if error.ename == MissingDataError.__name__:
+            notebook.metadata["bayesmeas"]["missing_data"] = error.evalue
+            nbformat.write(notebook, path)
+            raise NotRunnable(f"case study {study.name}: {error.evalue}") from None
         notebook.metadata["bayesmeas"]["failed"] = True
         nbformat.write(notebook, path)
         raise RuntimeError(f"case study {study.name} failed (notebook: {path}):\n{error}") from None

@@ -54,7 +54,7 @@ from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
-from samplers.case_studies import CaseStudy, list_case_studies, run_case_study
+from samplers.case_studies import CaseStudy, NotRunnable, list_case_studies, run_case_study
 
 logger = logging.getLogger(__name__)
 
@@ -379,7 +379,10 @@ def executed_notebook(study: CaseStudy, runs: Path) -> Path:
 
     A notebook counts when its recorded ``source_sha256`` is the script's and it did not
     fail; a quick or a full run will do. Otherwise the quick case study is run here
-    (:func:`samplers.case_studies.run_case_study`), which takes up to a few minutes.
+    (:func:`samplers.case_studies.run_case_study`), which takes up to a few minutes. A
+    case study whose measured data are absent on this machine
+    (:class:`samplers.case_studies.MissingDataError`) is rendered as far as it ran,
+    ending with the message that names the data and their source.
     """
     path = runs / study.name / f"{study.name}.ipynb"
     if path.exists():
@@ -387,7 +390,11 @@ def executed_notebook(study: CaseStudy, runs: Path) -> Path:
         if meta.get("source_sha256") == study.source_hash() and not meta.get("failed"):
             return path
     logger.info(f"bayesmeas: running case study {study.name} (quick) for the site")
-    return run_case_study(study.name, runs / study.name, timeout=CELL_TIMEOUT)
+    try:
+        return run_case_study(study.name, runs / study.name, timeout=CELL_TIMEOUT)
+    except NotRunnable as reason:  # its measured data are absent: shown up to that point
+        logger.info(f"bayesmeas: {reason}; rendered as far as it ran")
+        return path
 
 
 def _hidden(entries: list[str]) -> str:

@@ -16,8 +16,9 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pytest
 
-from samplers.case_studies import get_case_study, redraw_figures, run_case_study
+from samplers.case_studies import NotRunnable, get_case_study, redraw_figures, run_case_study
 
 #: Seconds one quick case-study cell may take before the test fails.
 CELL_TIMEOUT = 900
@@ -33,7 +34,10 @@ def run_quick(name: str, tmp_path_factory) -> Path:
     output = Path(base) / study.name if base else tmp_path_factory.mktemp(study.name)
     if output.exists():
         shutil.rmtree(output)
-    notebook = run_case_study(study.name, output, timeout=CELL_TIMEOUT)
+    try:
+        notebook = run_case_study(study.name, output, timeout=CELL_TIMEOUT)
+    except NotRunnable as reason:  # third-party measured data absent on this machine
+        pytest.skip(str(reason))
     assert nbformat.read(notebook, as_version=4).metadata["bayesmeas"]["size"] == "quick"
     figures = sorted(output.glob("*.png"))
     assert figures, f"{study.name} wrote no figures"
