@@ -41,9 +41,8 @@
 # Quick (`BAYESMEAS_QUICK=1`, the tests) uses small sampler settings, samples only the
 # integrated posterior (the single-dataset posteriors come from quadrature alone) and
 # skips the tetragonal section. The numbers quoted in the text are from the full run
-# (`python case_studies/crystal_field_integration.py`, 358 s on two cores, quoted in
-# docs/hamiltonians.md; `bayesmeas run crystal_field_integration --full` runs the same
-# settings).
+# (`nice .venv/bin/bayesmeas run crystal_field_integration --full`, 1081 s on two cores
+# shared with a CI run; quoted in docs/hamiltonians.md).
 
 # %%
 import os
@@ -437,7 +436,7 @@ fig.savefig(OUTPUT / "posterior_B40.png", dpi=110)
 #
 # F_int − (F_mag + F_spc) < 0: a shared crystal field explains both measurements better
 # than two independent ones (the second copy of B₄⁰ would cost its Occam factor). Full
-# run: −11.42 ± 0.12 nats sampled, −11.40 exact.
+# run: −11.17 ± 0.11 nats sampled, −11.40 exact.
 
 # %%
 f = posterior_table["exact F"]
@@ -510,8 +509,8 @@ print(f"wall time {time.perf_counter() - start:.1f} s ({'quick' if QUICK else 'f
 # ## Paper against ours
 #
 # The paper's numbers are those of the seed-001 slide (low-noise case); ours are from
-# the full run (358 s on two cores, docs/hamiltonians.md; the same settings as
-# `bayesmeas run crystal_field_integration --full`; the run writes them to
+# the full run (`bayesmeas run crystal_field_integration --full`, 1081 s on two shared
+# cores, docs/hamiltonians.md; the run writes them to
 # `noise_precision.csv`, `posterior_B40.csv`, `shared_against_separate.csv` and
 # `tetragonal.csv`). "Exact" is quadrature over B₄⁰.
 #
@@ -519,16 +518,16 @@ print(f"wall time {time.perf_counter() - start:.1f} s ({'quick' if QUICK else 'f
 # |---|---|---|---|
 # | B₄⁰ cubic, integrated [K] | 0.1167 (truth) | 0.116697 ± 1.49 × 10⁻⁶ | yes (−2 sd) |
 # | b̂ of 1/χ (true 10⁴) [(emu/mol)²] | 8111.3 | 10453.5 ± 0.5 (exact 10453.6) | no, (a) |
-# | b̂ of C (true 10⁶) [(mol K/J)²] | 10⁶ | 1.07471 × 10⁶ (exact 1.07483 × 10⁶) | yes, (a) |
-# | sd(B₄⁰) 1/χ alone [K] | — | 8.70 × 10⁻⁶ | — |
-# | sd(B₄⁰) C alone [K] | — | 1.51 × 10⁻⁶ | — |
+# | b̂ of C (true 10⁶) [(mol K/J)²] | 10⁶ | 1.07479 × 10⁶ (exact 1.07483 × 10⁶) | yes, (a) |
+# | sd(B₄⁰) 1/χ alone [K] | — | 8.83 × 10⁻⁶ (exact 8.70 × 10⁻⁶) | — |
+# | sd(B₄⁰) C alone [K] | — | 1.49 × 10⁻⁶ (exact 1.50 × 10⁻⁶) | — |
 # | sd(B₄⁰) integrated [K] | narrower than either | 1.49 × 10⁻⁶ (exact 1.482 × 10⁻⁶) | yes, (b) |
-# | F of 1/χ alone [nats] | — | −1112.03 (exact −1112.02) | —, (c) |
-# | F of C alone [nats] | — | −1921.09 (exact −1921.03) | —, (c) |
-# | F integrated [nats] | — | −3044.53 (exact −3044.46) | —, (c) |
-# | F_int − (F_mag + F_spc) [nats] | < 0 (shared) | −11.42 ± 0.12 (exact −11.40) | yes |
-# | tetragonal sd(B₂⁰, B₄⁰, \|B₄⁴\|), 1/χ [K] | — | 2.7e−4, 7.5e−5, 9.8e−5 | — |
-# | tetragonal sd, integrated [K] | narrower | 1.2e−4, 7.6e−6, 9.7e−5 | yes, (b) |
+# | F of 1/χ alone [nats] | — | −1112.06 (exact −1112.02) | —, (c) |
+# | F of C alone [nats] | — | −1921.12 (exact −1921.03) | —, (c) |
+# | F integrated [nats] | — | −3044.35 (exact −3044.46) | —, (c) |
+# | F_int − (F_mag + F_spc) [nats] | < 0 (shared) | −11.17 ± 0.11 (exact −11.40) | yes (2 MCSE) |
+# | tetragonal sd(B₂⁰, B₄⁰, \|B₄⁴\|), 1/χ [K] | — | 2.8e−4, 7.7e−5, 9.7e−5 | — |
+# | tetragonal sd, integrated [K] | narrower | 1.2e−4, 7.4e−6, 9.4e−5 | yes, (b) |
 #
 # Why they differ:
 #
