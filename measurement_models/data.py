@@ -16,13 +16,20 @@ deep inside PyTensor.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
-__all__ = ["count_tempering_ladder", "load_text", "make_dataset", "validate_dataset"]
+__all__ = [
+    "count_tempering_ladder",
+    "load_text",
+    "make_dataset",
+    "numeric_row",
+    "numeric_table",
+    "validate_dataset",
+]
 
 #: Characters that start a comment in the text formats we read.
 COMMENT_CHARS = ("#", "%", ";", "!")
@@ -190,6 +197,45 @@ def _check_finite(name: str, values: np.ndarray) -> None:
         )
 
 
+def numeric_row(path: str | Path, number: int, fields: Sequence[str], line: str) -> list[float]:
+    """The fields of line ``number`` of a text file as floats.
+
+    Raises
+    ------
+    ValueError
+        ``path:number: not a numeric row: '<line>'`` when a field is not a number.
+    """
+    try:
+        return [float(field) for field in fields]
+    except ValueError:
+        raise ValueError(f"{path}:{number}: not a numeric row: {line.strip()[:80]!r}") from None
+
+
+def numeric_table(path: str | Path, rows: Iterable[tuple[int, Sequence[float]]]) -> np.ndarray:
+    """The data rows of a text file, given as (line number, values) pairs, as one array.
+
+    The one check of the text loaders (:func:`load_text`, ``xafs_io``, ``sas``) that every
+    row has as many columns as the first.
+
+    Raises
+    ------
+    ValueError
+        ``path:number: k columns, but the first data row has m``, or ``path: no data rows
+        (empty data)``.
+    """
+    table: list[Sequence[float]] = []
+    for number, values in rows:
+        if table and len(values) != len(table[0]):
+            raise ValueError(
+                f"{path}:{number}: {len(values)} columns, but the first data row has "
+                f"{len(table[0])}"
+            )
+        table.append(values)
+    if not table:
+        raise ValueError(f"{path}: no data rows (empty data)")
+    return np.array(table, dtype=float)
+
+
 def load_text(
     path: str | Path,
     *,
@@ -223,25 +269,16 @@ def load_text(
         :func:`validate_dataset`.
     """
     path = Path(path)
-    rows: list[list[float]] = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        for char in COMMENT_CHARS:
-            line = line.split(char, 1)[0]
-        fields = line.replace(",", " ").split()
-        if not fields:
-            continue
-        try:
-            rows.append([float(field) for field in fields])
-        except ValueError:
-            raise ValueError(f"{path}:{number}: not a numeric row: {line.strip()!r}") from None
-        if len(rows[-1]) != len(rows[0]):
-            raise ValueError(
-                f"{path}:{number}: {len(rows[-1])} columns, but the first data row has "
-                f"{len(rows[0])}"
-            )
-    if not rows:
-        raise ValueError(f"{path}: no data rows (empty data)")
-    table = np.array(rows)
+
+    def rows():
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            for char in COMMENT_CHARS:
+                line = line.split(char, 1)[0]
+            fields = line.replace(",", " ").split()
+            if fields:
+                yield number, numeric_row(path, number, fields, line)
+
+    table = numeric_table(path, rows())
     if table.shape[1] not in (2, 3):
         raise ValueError(f"{path}: expected 2 or 3 columns (x, y[, sigma]), got {table.shape[1]}")
     return make_dataset(

@@ -94,7 +94,7 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from .array_backend import is_symbolic
-from .data import count_tempering_ladder, make_dataset, validate_dataset
+from .data import count_tempering_ladder, make_dataset, numeric_table, validate_dataset
 from .hermitian import reject_non_finite
 from .noise import noise_sd
 from .parameters import Parameter, ParameterTable, Prior, PriorSpec, check_choice, fixed_constant
@@ -789,28 +789,24 @@ def load_sas_text(path: str | Path, *, q_unit: str = "1/Å") -> xr.Dataset:
     path = Path(path)
     factor = _q_factor(q_unit)
     header: list[str] = []
-    rows: list[list[float]] = []
-    for number, raw in enumerate(path.read_text().splitlines(), start=1):
-        line = raw.split("#", 1)[0]
-        fields = _fields(line)
-        if not fields:
-            continue
-        if not _is_numeric_row(fields) or (not rows and len(fields) < 2):
-            if rows:
-                raise ValueError(
-                    f"{path}:{number}: non-numeric line after the data started: {raw.strip()!r}"
-                )
-            header.append(raw.strip())
-            continue
-        rows.append([float(f.replace("D", "E").replace("d", "e")) for f in fields])
-        if len(rows[-1]) != len(rows[0]):
-            raise ValueError(
-                f"{path}:{number}: {len(rows[-1])} columns, but the first data row has "
-                f"{len(rows[0])}"
-            )
-    if not rows:
-        raise ValueError(f"{path}: no data rows (empty data)")
-    table = np.array(rows)
+
+    def rows():
+        started = False  # non-numeric lines are header lines until the data start
+        for number, raw in enumerate(path.read_text().splitlines(), start=1):
+            fields = _fields(raw.split("#", 1)[0])
+            if not fields:
+                continue
+            if not _is_numeric_row(fields) or (not started and len(fields) < 2):
+                if started:
+                    raise ValueError(
+                        f"{path}:{number}: non-numeric line after the data started: {raw.strip()!r}"
+                    )
+                header.append(raw.strip())
+                continue
+            started = True
+            yield number, [float(f.replace("D", "E").replace("d", "e")) for f in fields]
+
+    table = numeric_table(path, rows())
     if not 2 <= table.shape[1] <= 4:
         raise ValueError(
             f"{path}: expected 2 to 4 columns (q, I[, dI[, dq]]), got {table.shape[1]}"

@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .data import validate_dataset
+from .data import numeric_row, numeric_table, validate_dataset
 
 __all__ = ["MU_COLUMNS", "load_xafs", "read_xafs_text"]
 
@@ -110,26 +110,19 @@ def read_xafs_text(
         labels different from the number of columns.
     """
     path = Path(path)
-    header, rows = [], []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if line.lstrip().startswith("#"):
-            if not rows:
-                header.append(line)
-            continue
-        if not line.strip():
-            continue
-        try:
-            rows.append([float(field) for field in line.split()])
-        except ValueError:
-            raise ValueError(f"{path}:{number}: not a numeric row: {line.strip()[:60]!r}") from None
-        if len(rows[-1]) != len(rows[0]):
-            raise ValueError(
-                f"{path}:{number}: {len(rows[-1])} columns, but the first data row has "
-                f"{len(rows[0])}"
-            )
-    if not rows:
-        raise ValueError(f"{path}: no data rows (empty data)")
-    table = np.array(rows)
+    header: list[str] = []
+
+    def rows():
+        started = False  # comment lines before the first data row are the header
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if line.lstrip().startswith("#"):
+                if not started:
+                    header.append(line)
+            elif line.strip():
+                started = True
+                yield number, numeric_row(path, number, line.split(), line)
+
+    table = numeric_table(path, rows())
     attrs, columns, last_comment = _header_fields(header)
     if columns:
         labels = [columns[i][0] for i in sorted(columns)]
