@@ -124,7 +124,14 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from .array_backend import array_module, is_symbolic
-from .data import count_tempering_ladder, load_text, make_dataset, validate_dataset
+from .data import (
+    count_tempering_ladder,
+    load_text,
+    make_dataset,
+    numeric_row,
+    numeric_table,
+    validate_dataset,
+)
 from .hermitian import reject_non_finite, transition_lines
 from .noise import noise_sd
 from .parameters import Parameter, ParameterTable, Prior, PriorSpec, check_choice, fixed_constant
@@ -1217,13 +1224,8 @@ def load_channel_counts(
             continue
         if len(fields) != 2:
             raise ValueError(f"{path}:{number}: expected 'channel_counts', got {line.strip()!r}")
-        try:
-            rows.append([float(field) for field in fields])
-        except ValueError:
-            raise ValueError(f"{path}:{number}: not numeric: {line.strip()!r}") from None
-    if not rows:
-        raise ValueError(f"{path}: no data rows (empty data)")
-    channels, counts = np.array(rows).T
+        rows.append((number, numeric_row(path, number, fields, line)))
+    channels, counts = numeric_table(path, rows).T
     if np.any(channels != np.round(channels)):
         raise ValueError(f"{path}: channel numbers must be whole numbers")
     attrs: dict[str, object] = {

@@ -648,7 +648,7 @@ def test_bad_inputs_are_rejected(tmp_path):
         mb.simulate(v, delta=[0.0], gamma=[0.05], epsilon=5.0, baseline=1e3)
     bad = tmp_path / "bad.csv"
     bad.write_text("1_100\n2_x\n")
-    with pytest.raises(ValueError, match=r"bad\.csv:2: not numeric"):
+    with pytest.raises(ValueError, match=r"bad\.csv:2: not a numeric row"):
         mb.load_channel_counts(bad)
     bad.write_text("1_100_3\n")
     with pytest.raises(ValueError, match="expected 'channel_counts'"):
