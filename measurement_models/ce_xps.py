@@ -80,7 +80,7 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from . import core_level, hermitian
-from .array_backend import array_module, is_symbolic
+from .array_backend import array_module
 from .data import make_dataset, validate_dataset
 from .noise import noise_sd
 from .parameters import Parameter, ParameterTable, Prior, PriorSpec
@@ -221,22 +221,6 @@ def _check_configurations(n_configurations: int, u_ff) -> None:
         raise ValueError("the two-configuration model has no u_ff (it is the U_ff → ∞ limit)")
 
 
-def _check_numeric(**values) -> None:
-    """Finite NumPy inputs (PyTensor inputs are kept in range by the priors)."""
-    for name, value in values.items():
-        if value is None or is_symbolic(value):
-            continue
-        array = np.asarray(value, dtype=float)
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"{name} must be finite, got {value!r}")
-    gamma = values.get("gamma")
-    if gamma is not None and not is_symbolic(gamma) and np.any(np.asarray(gamma) <= 0):
-        raise ValueError(f"gamma (Lorentzian half width) must be positive, got {gamma!r}")
-    amplitude = values.get("amplitude")
-    if amplitude is not None and not is_symbolic(amplitude) and np.any(np.asarray(amplitude) < 0):
-        raise ValueError(f"amplitude must not be negative, got {amplitude!r}")
-
-
 def hamiltonians(delta, v, u_fc, u_ff=None, n_configurations: int = 3):
     r"""Initial- and final-state Hamiltonians :math:`H_i, H_f`, shape (..., m, m).
 
@@ -254,7 +238,7 @@ def hamiltonians(delta, v, u_fc, u_ff=None, n_configurations: int = 3):
         NumPy for NumPy inputs, PyTensor graphs otherwise.
     """
     _check_configurations(n_configurations, u_ff)
-    _check_numeric(delta=delta, v=v, u_fc=u_fc, u_ff=u_ff)
+    core_level.check_line_parameters({"delta": delta, "v": v, "u_fc": u_fc, "u_ff": u_ff})
     xp = array_module(delta, v, u_fc, u_ff)
     if xp is pt:
         values = [pt.as_tensor_variable(x) for x in (delta, v, u_fc, 0.0 if u_ff is None else u_ff)]
@@ -331,7 +315,9 @@ def forward(
         number of configurations, ``u_ff`` missing for three or given for two
         configurations, a bad energy grid, resolution or spin-orbit setting.
     """
-    _check_numeric(gamma=gamma, amplitude=amplitude, background=background)
+    core_level.check_line_parameters(
+        {"gamma": gamma, "amplitude": amplitude, "background": background}
+    )
     positions, weights = lines(delta, v, u_fc, u_ff, n_configurations)
     xp = array_module(positions, gamma, amplitude, background)
     asarray = pt.as_tensor_variable if xp is pt else np.asarray

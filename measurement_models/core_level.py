@@ -68,6 +68,7 @@ __all__ = [
     "charge_transfer_hamiltonian",
     "check_broadening",
     "check_energy_grid",
+    "check_line_parameters",
     "voigt_profile",
     "xas_lines",
     "xps_lines",
@@ -256,6 +257,25 @@ def check_broadening(resolution: float | None, spin_orbit: tuple[float, float] |
         raise ValueError(f"spin_orbit must be (splitting, ratio), got {spin_orbit!r}") from None
     if not (np.isfinite(splitting) and np.isfinite(ratio) and ratio >= 0):
         raise ValueError(f"spin_orbit must be (splitting, ratio ≥ 0), got {spin_orbit!r}")
+
+
+def check_line_parameters(values: dict[str, object]) -> None:
+    """``ValueError`` unless every numeric value (NumPy, not PyTensor; None skipped) is
+    finite, the Lorentzian half width ``gamma`` is positive and ``amplitude`` ≥ 0.
+
+    The one check of the cluster models' (``ce_xps``, ``nio_cluster``) numeric
+    parameters; PyTensor inputs are kept in range by the priors.
+    """
+    numeric = {k: v for k, v in values.items() if v is not None and not is_symbolic(v)}
+    for name, value in numeric.items():
+        if not np.all(np.isfinite(np.asarray(value, dtype=float))):
+            raise ValueError(f"parameter {name!r} must be finite, got {value!r}")
+    if "gamma" in numeric and np.any(np.asarray(numeric["gamma"], dtype=float) <= 0):
+        raise ValueError(
+            f"the Lorentzian half width gamma must be positive, got {numeric['gamma']!r}"
+        )
+    if "amplitude" in numeric and np.any(np.asarray(numeric["amplitude"], dtype=float) < 0):
+        raise ValueError(f"the amplitude must not be negative, got {numeric['amplitude']!r}")
 
 
 def broadened_spectrum(

@@ -257,12 +257,8 @@ def _values(params: Mapping[str, object], names: Sequence[str]) -> list:
     values = [params[name] for name in names]
     if is_symbolic(*values):
         return [pt.as_tensor_variable(v) for v in values]
+    core_level.check_line_parameters(dict(zip(names, values, strict=True)))
     arrays = [np.asarray(v, dtype=float) for v in values]
-    for name, array in zip(names, arrays, strict=True):
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"parameter {name!r} must be finite, got {params[name]!r}")
-    if "gamma" in names and np.any(arrays[names.index("gamma")] <= 0):
-        raise ValueError(f"the width gamma must be positive, got {params['gamma']!r}")
     return list(np.broadcast_arrays(*arrays))
 
 
