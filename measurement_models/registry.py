@@ -17,7 +17,18 @@ from types import ModuleType
 
 import xarray as xr
 
-from . import ce_xps, crystal_field, linear, mossbauer, nio_cluster, nmr_t1, sas, spectral, xanes
+from . import (
+    ce_xps,
+    crystal_field,
+    linear,
+    magnetic_compton,
+    mossbauer,
+    nio_cluster,
+    nmr_t1,
+    sas,
+    spectral,
+    xanes,
+)
 
 __all__ = ["JOBS", "MODELS", "MeasurementModel", "ModelSelectionJob", "get_job", "get_model"]
 
@@ -146,6 +157,13 @@ MODELS: dict[str, MeasurementModel] = {
             "on normalised μ or Poisson raw fluorescence counts",
             "Iwamitsu, Akai et al., Phys. Status Solidi B 257, 2000107 (2020) (seed 003)",
             {"n_gaussians": 2},
+        ),
+        MeasurementModel(
+            "magnetic_compton",
+            magnetic_compton,
+            "Magnetic Compton profile of Fe: atomic Hartree–Fock 3d + 4s profiles (spin "
+            "moments a_3d, a_4s) convolved with a Gaussian resolution, Gaussian noise",
+            "seed 000 (SPring-8 BL08W, Fe); HF orbitals of Koga et al., IJQC 71, 491 (1999)",
         ),
     )
 }

@@ -223,12 +223,25 @@ def add_likelihood(
     sigma,
     shape: str = "gaussian",
     name: str = VARIABLE,
+    mutable_data: bool = False,
 ) -> pt.TensorVariable:
-    """Add the Gaussian likelihood of one spectrum to the current model."""
+    """Add the Gaussian likelihood of one spectrum to the current model.
+
+    ``mutable_data=True`` puts the axis, the observed values and a per-point ``sigma``
+    array in ``pm.Data`` containers (``<name>_x``, ``<name>_observed``, ``<name>_sigma``),
+    so that spectra with the same K and number of points share one compiled graph
+    (``pm.set_data``).
+    """
     validate_dataset(data, variables=[VARIABLE])
     x = data[data[VARIABLE].dims[0]].values
+    observed = data[VARIABLE].values
+    if mutable_data:
+        x = pm.Data(f"{name}_x", x)
+        observed = pm.Data(f"{name}_observed", observed)
+        if isinstance(sigma, np.ndarray) and sigma.ndim == 1:
+            sigma = pm.Data(f"{name}_sigma", sigma)
     mean = forward(x, params["a"], params["mu"], params["b"], shape, params.get("eta"))
-    return pm.Normal(name, mu=mean, sigma=sigma, observed=data[VARIABLE].values)
+    return pm.Normal(name, mu=mean, sigma=sigma, observed=observed)
 
 
 def build_model(
@@ -237,6 +250,7 @@ def build_model(
     sigma: float | None = None,
     shape: str = "gaussian",
     priors: Mapping[str, PriorSpec] | None = None,
+    mutable_data: bool = False,
 ) -> pm.Model:
     """PyMC model of a spectrum as a sum of ``n_peaks`` peaks.
 
@@ -254,6 +268,9 @@ def build_model(
         Peak shape.
     priors : mapping, optional
         Prior overrides by parameter name.
+    mutable_data : bool
+        Data in ``pm.Data`` containers (see :func:`add_likelihood`): spectra with the
+        same K and number of points then share one compiled graph.
 
     Returns
     -------
@@ -267,7 +284,8 @@ def build_model(
     _check_shape(shape)
     with pm.Model(coords={PEAK_DIM: np.arange(int(n_peaks))}) as model:
         params = add_priors(int(n_peaks), priors, shape)
-        add_likelihood(data, params, noise_sd(data, sigma, PARAMETERS, priors), shape)
+        sd = noise_sd(data, sigma, PARAMETERS, priors)
+        add_likelihood(data, params, sd, shape, mutable_data=mutable_data)
     return model
 
 

@@ -1,4 +1,4 @@
-"""The ``bayesmeas`` command: list, run a job or a case study, redraw figures, benchmark.
+"""The ``bayesmeas`` command: list, run a job or a case study, redraw figures, benchmark, batch.
 
 The command lives in ``samplers`` because ``measurement_models`` must not import
 ``samplers``; everything physical it needs comes from the registry of
@@ -135,6 +135,136 @@ def _benchmark(args: argparse.Namespace) -> int:
     return benchmark_main(args.benchmark_args)
 
 
+def _batch_settings(args: argparse.Namespace):
+    from dataclasses import replace
+
+    from .selection import METHODS
+
+    settings = METHODS[args.sampler]()
+    given = {k: getattr(args, k) for k in ("draws", "chains") if getattr(args, k) is not None}
+    if args.tune is not None:
+        if args.sampler != "replica_exchange":
+            raise ValueError("--tune is for replica exchange")
+        given["tune"] = args.tune
+    if args.replicas is not None:
+        if args.sampler != "replica_exchange":
+            raise ValueError("--replicas is for replica exchange")
+        given["n_replicas"] = args.replicas
+    return replace(settings, **given)
+
+
+def _batch_candidates(text: str | None) -> dict | None:
+    import json
+
+    if text is None:
+        return None
+    try:
+        candidates = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f'--candidates must be JSON, e.g. \'{{"K=1": {{"n_peaks": 1}}}}\': {error}'
+        ) from None
+    if not isinstance(candidates, dict) or not all(
+        isinstance(v, dict) for v in candidates.values()
+    ):
+        raise ValueError("--candidates must map candidate names to build_model keywords")
+    return candidates
+
+
+def _batch_options(args: argparse.Namespace) -> dict:
+    """``fit_batch`` keywords from the ``bayesmeas batch`` arguments."""
+    positions = tuple(p.strip() for p in args.positions.split(","))
+    if len(positions) != 2:
+        raise ValueError(
+            f"--positions needs two names separated by a comma, got {args.positions!r}"
+        )
+    return {
+        "output": Path(args.output),
+        "candidates": _batch_candidates(args.candidates),
+        "settings": _batch_settings(args),
+        "random_seed": args.seed,
+        "positions": positions,
+        "key_parameter": args.key_parameter,
+        "progress": not args.quiet,
+    }
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from .batch import benchmark_batch, fit_batch
+
+    options = _batch_options(args)
+    if args.benchmark is not None:
+        if args.scheduler is not None:
+            raise ValueError("--benchmark measures a local cluster; it cannot use --scheduler")
+        _, bench, _ = benchmark_batch(
+            args.model,
+            args.spectra,
+            n_workers=args.workers or 2,
+            n_sequential=args.benchmark,
+            **options,
+        )
+        print(bench.to_dataframe().to_string(index=False))
+        print(bench.summary())
+        return 0
+    result = fit_batch(
+        args.model,
+        args.spectra,
+        scheduler=args.scheduler,
+        n_workers=args.workers,
+        resume=not args.no_resume,
+        retry_failed=args.retry_failed,
+        **options,
+    )
+    output = options["output"]
+    print(
+        f"{result.sizes['spectrum']} spectra: {result.attrs['n_ok']} ok, "
+        f"{result.attrs['n_failed']} failed; {result.attrs['n_fitted_this_run']} fitted in "
+        f"{result.attrs['wall_time_s']} s\nwrote {output / 'batch.nc'}"
+    )
+    if (output / "map.png").exists():
+        print(f"wrote {output / 'map.png'}")
+    return 0
+
+
+def _add_batch_parser(commands) -> None:
+    batch = commands.add_parser(
+        "batch",
+        help="fit one model to many spectra on a Dask cluster (resumable)",
+        description="Fit MODEL to every spectrum of SPECTRA (netCDF file with a 'spectrum' "
+        "dimension, or a folder of text files) on a local Dask cluster or on --scheduler; "
+        "per-spectrum parts in OUTPUT/parts, the collection in OUTPUT/batch.nc, maps in "
+        "OUTPUT/map.png when the spectra have positions. A rerun resumes.",
+    )
+    batch.add_argument("model", help="registered measurement model (bayesmeas list)")
+    batch.add_argument("spectra", help="netCDF file or folder of spectra")
+    batch.add_argument("--output", required=True, help="output folder")
+    batch.add_argument(
+        "--candidates",
+        help='JSON: candidate name to build_model keywords, e.g. \'{"K=1": {"n_peaks": 1}, '
+        '"K=2": {"n_peaks": 2}}\' (default: the registry\'s example keywords, one candidate)',
+    )
+    batch.add_argument("--sampler", choices=sorted(SIZES), default="replica_exchange")
+    batch.add_argument("--draws", type=int, help="recorded draws (SMC: particles) per chain")
+    batch.add_argument("--tune", type=int, help="replica exchange: tuning iterations")
+    batch.add_argument("--chains", type=int, help="independent chains (for the MCSE)")
+    batch.add_argument("--replicas", type=int, help="replica-exchange ladder levels")
+    batch.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://host:8786")
+    batch.add_argument("--workers", type=int, help="local cluster workers (default: cores)")
+    batch.add_argument("--seed", type=int, default=0, help="batch random seed (default 0)")
+    batch.add_argument("--positions", default="x,y", help="position coordinates (default x,y)")
+    batch.add_argument("--key-parameter", help="parameter drawn on the map, e.g. 'a[0]'")
+    batch.add_argument("--no-resume", action="store_true", help="fit every spectrum again")
+    batch.add_argument("--retry-failed", action="store_true", help="fit failed spectra again")
+    batch.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    batch.add_argument(
+        "--benchmark",
+        type=int,
+        metavar="N",
+        help="also fit the first N spectra in a sequential loop and report spectra/min",
+    )
+    batch.set_defaults(func=_batch)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``bayesmeas``."""
     parser = argparse.ArgumentParser(
@@ -188,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     benchmark.add_argument("benchmark_args", nargs=argparse.REMAINDER)
     benchmark.set_defaults(func=_benchmark)
+    _add_batch_parser(commands)
     return parser
 
 

@@ -27,7 +27,7 @@ def test_unknown_job_is_a_clear_error(capsys):
     assert cli.main(["run", "no-such-job"]) == 2
     err = capsys.readouterr().err
     assert "unknown job or case study 'no-such-job'; jobs: spectral-deconvolution" in err
-    assert "case studies: crystal_field_integration" in err
+    assert "case studies: batch_spectral_map, crystal_field_integration" in err
 
 
 def test_case_study_names_resolve_or_fail_clearly(capsys):
@@ -108,3 +108,49 @@ def test_benchmark_subcommand_forwards_its_options(monkeypatch):
     monkeypatch.setattr(samplers.benchmark, "main", lambda argv: seen.append(argv) or 0)
     assert cli.main(["benchmark", "--quick", "--ks", "1", "2"]) == 0
     assert seen == [["--quick", "--ks", "1", "2"]]
+
+
+def test_batch_options_become_fit_batch_keywords(tmp_path):
+    args = cli.build_parser().parse_args(
+        ["batch", "spectral", "spectra.nc", "--output", str(tmp_path), "--draws", "300",
+         "--tune", "100", "--chains", "3", "--replicas", "12", "--seed", "7", "--quiet",
+         "--candidates", '{"K=1": {"n_peaks": 1}, "K=2": {"n_peaks": 2}}',
+         "--positions", "map_x, map_y", "--key-parameter", "mu[0]"]
+    )  # fmt: skip
+    options = cli._batch_options(args)
+    settings = options["settings"]
+    assert (settings.draws, settings.tune, settings.chains, settings.n_replicas) == (
+        300,
+        100,
+        3,
+        12,
+    )
+    assert options["candidates"] == {"K=1": {"n_peaks": 1}, "K=2": {"n_peaks": 2}}
+    assert options["positions"] == ("map_x", "map_y")
+    assert (options["random_seed"], options["progress"], options["key_parameter"]) == (
+        7,
+        False,
+        "mu[0]",
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--candidates", "{K=1}"], "--candidates must be JSON"),
+        (["--candidates", '{"K=1": 1}'], "must map candidate names"),
+        (["--sampler", "smc", "--tune", "10"], "--tune is for replica exchange"),
+        (["--positions", "x"], "--positions needs two names"),
+    ],
+)
+def test_batch_bad_options_are_clear_errors(extra, message, tmp_path, capsys):
+    argv = ["batch", "spectral", str(tmp_path), "--output", str(tmp_path / "out"), *extra]
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_batch_bad_input_is_reported_before_any_cluster_starts(tmp_path, capsys):
+    assert cli.main(["batch", "nope", str(tmp_path), "--output", str(tmp_path / "o")]) == 2
+    assert "unknown measurement model 'nope'" in capsys.readouterr().err
+    assert cli.main(["batch", "spectral", str(tmp_path), "--output", str(tmp_path / "o")]) == 2
+    assert "no spectra" in capsys.readouterr().err
