@@ -20,7 +20,7 @@ import xarray as xr
 from scipy import optimize, stats
 
 from measurement_models import spectral
-from samplers import ReplicaExchangeSettings, select_model
+from samplers import ReplicaExchangeSettings, SMCSettings, select_model
 from samplers.batch import POSITIONS_FILE, fit_batch, load_spectra, local_cluster, spectrum_seed
 from samplers.cli import main
 
@@ -138,6 +138,27 @@ def test_free_energy_matches_laplace_evidence(runs):
         mcse = float(result["free_energy_mcse"].sel(spectrum=sid, candidate="K=1"))
         exact = -laplace_log_evidence(spectra["intensity"].sel(spectrum=sid).values)
         assert abs(f - exact) < 4 * mcse + 0.15, (sid, f, mcse, exact)
+
+
+def test_smc_settings_fit_on_the_cluster(cluster, tmp_path):
+    """settings=SMCSettings: every spectrum compiled afresh on a worker; F against Laplace
+    (SMC's chain spread as MCSE; the same allowance as for replica exchange)."""
+    spectra = make_spectra().isel(spectrum=[0])
+    result = fit_batch(
+        "spectral",
+        spectra,
+        output=tmp_path,
+        candidates={"K=1": {"n_peaks": 1}},
+        settings=SMCSettings(draws=400, chains=2),
+        scheduler=cluster.scheduler_address,
+        progress=False,
+    )
+    assert str(result["status"].values[0]) == "ok"
+    f = float(result["free_energy"].sel(spectrum="s0", candidate="K=1"))
+    mcse = float(result["free_energy_mcse"].sel(spectrum="s0", candidate="K=1"))
+    exact = -laplace_log_evidence(spectra["intensity"].sel(spectrum="s0").values)
+    assert abs(f - exact) < 4 * mcse + 0.15, (f, mcse, exact)
+    assert "sample_smc" in xr.open_dataset(tmp_path / "batch.nc").attrs["sampler"]
 
 
 def test_posterior_and_selection_against_truth(runs):
