@@ -910,15 +910,14 @@ def plot_fit(
             sld_solvent=data.attrs.get("sld_solvent", form.sld_solvent),
             sld_shell=data.attrs.get("sld_shell"),
         )
-        shape = {k: data.attrs[f"truth_{k}"] for k in truth_form.shape_parameters}
-        truth = forward(
-            q,
-            data.attrs["truth_radius"],
-            data.attrs["truth_scale"],
-            data.attrs["truth_background"],
-            truth_form,
-            **shape,
-        )
+        # per-population truths: netCDF reads a one-population array back as a scalar
+        per_population = [
+            np.atleast_1d(data.attrs[f"truth_{k}"])
+            for k in ("radius", "scale", *truth_form.shape_parameters)
+        ]
+        radius, scale, *shape_values = per_population
+        shape = dict(zip(truth_form.shape_parameters, shape_values, strict=True))
+        truth = forward(q, radius, scale, data.attrs["truth_background"], truth_form, **shape)
         ax.plot(q, truth * factor, "k--", lw=1, label="truth")
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -613,3 +613,33 @@ def test_selection_finds_the_polydisperse_truth():
     assert result.attrs["chosen"] == "polydisperse", result.attrs["decision"]
     posterior = result["candidates/polydisperse/posterior"].to_dataset()
     assert abs(float(posterior.pd.mean()) - 0.15) < 4 * float(posterior.pd.std())
+
+
+def test_plot_fit_draws_the_truth_after_a_netcdf_round_trip(tmp_path):
+    """netCDF reads a one-population truth array back as a scalar; plot_fit must draw the
+    same truth line from the reopened file as from the simulated dataset."""
+    import matplotlib.pyplot as plt
+    import xarray as xr
+
+    q = np.geomspace(0.002, 0.3, 40)
+    data = sas.simulate(q, radius=[100.0], scale=[0.01], background=0.01, rng=0)
+    data.to_netcdf(tmp_path / "sphere.nc")
+    reopened = xr.open_dataset(tmp_path / "sphere.nc")
+    assert np.ndim(reopened.attrs["truth_radius"]) == 0  # the round trip this test is about
+    posterior = xr.Dataset(
+        {
+            "radius": (("chain", "draw", "population"), np.full((1, 4, 1), 100.0)),
+            "scale": (("chain", "draw", "population"), np.full((1, 4, 1), 0.01)),
+            "background": (("chain", "draw"), np.full((1, 4), 0.01)),
+        },
+        coords={"population": [0]},
+    )
+    lines = []
+    for dataset in (data, reopened):
+        fig, ax = plt.subplots()
+        sas.plot_fit(ax, dataset, posterior)
+        (truth,) = [line for line in ax.get_lines() if line.get_label() == "truth"]
+        lines.append(truth.get_ydata())
+        plt.close(fig)
+    np.testing.assert_allclose(lines[1], lines[0], rtol=1e-12)
+    assert np.all(np.isfinite(lines[0])) and np.all(lines[0] > 0)
