@@ -250,11 +250,19 @@ fig.savefig(OUTPUT / "centroid_shift.png", dpi=120)
 # (Fe2O3) and 0.18 ± 0.10 (FeO) edge-step·eV, and the **Fe³⁺ − Fe²⁺ centroid shift is
 # 0.9 ± 1.1 eV**.
 #
+# **K is not decided by these runs.** A longer run of K = 6, 7, 8 alone (24 replicas,
+# 4 chains × 4000 + 4000; not part of the case study) gave F = −197.2 ± 2.2, −195.8 ± 0.6,
+# −200.2 ± 1.7 (Fe2O3) and −179.4 ± 0.7, −179.2 ± 0.8, −182.5 ± 0.8 (FeO): F is still
+# falling at K = 8, and at K = 6 the two runs differ by 5.6 and 3.0 nats, 1.9 and 2.6
+# combined MCSE. With many exchangeable Gaussians on 51 points the componentwise-Metropolis
+# ladder mixes too slowly for its stepping-stone MCSE to cover the run-to-run spread, so the
+# p(K|D) above overstate the certainty; deciding K needs a better-mixing sampler, not more K.
+#
 # ## Paper against ours
 #
 # | quantity | paper | ours | agreement |
 # |---|---|---|---|
-# | K by F | K = 13, full XANES (seed 003) | K = 6, 20 eV pre-edge window | method only |
+# | K by F | K = 13, full XANES (seed 003) | undecided: lowest F at the largest K tried (6; 8 in a longer run), 20 eV pre-edge window | not reached |
 # | Fe³⁺ − Fe²⁺ centroid | ≈ 1.4 eV (Wilke 2001) | 0.9 ± 1.1 eV (K = 6) | within 0.5 sd |
 # | same, at K = 4 | ≈ 1.4 eV | 1.41 ± 0.61 eV | within 0.1 sd |
 # | Fe³⁺ above Fe²⁺ | yes | yes (posterior mean, every K ≥ 2) | qualitative |
