@@ -48,9 +48,10 @@ from pytensor.graph.basic import equal_computations
 from pytensor.graph.traversal import graph_inputs
 from pytensor.tensor.random.type import RandomGeneratorType
 
-from .free_energy import FreeEnergy, free_energy, tidy_replica_stats
+from .free_energy import FreeEnergy, free_energy
 from .model_selection import ReplicaExchangeSettings, SMCSettings, selection_table
 from .replica_exchange import ReplicaExchange
+from .replica_exchange_run import sample_with_step
 
 __all__ = ["QUANTILES", "SpectrumTask", "clear_cache", "fit_spectrum", "summarize_posterior"]
 
@@ -231,22 +232,19 @@ def _sample_with_step(
 ) -> tuple[xr.DataTree, FreeEnergy]:
     """``sample_replica_exchange`` on an existing step: same seeds, same draws."""
     _, sample_options = _split_extra(settings)
-    with compiled.model:
-        idata = pm.sample(
-            draws=settings.draws,
-            tune=settings.tune,
-            chains=settings.chains,
-            cores=1,
-            step=compiled.step,
-            random_seed=seed,
-            progressbar=False,
-            compute_convergence_checks=False,
-            quiet=True,
-            **sample_options,
-        )
-    for group in ("sample_stats", "warmup_sample_stats"):
-        if group in idata.children:
-            idata[group] = xr.DataTree(tidy_replica_stats(idata[group].to_dataset()))
+    idata = sample_with_step(
+        compiled.step,
+        model=compiled.model,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        cores=1,
+        random_seed=seed,
+        progressbar=False,
+        compute_convergence_checks=False,
+        quiet=True,
+        **sample_options,
+    )
     return idata, free_energy(idata, settings.method)
 
 

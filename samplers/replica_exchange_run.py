@@ -22,7 +22,12 @@ from .noise_scan import gaussian_noise
 from .replica_exchange import ReplicaExchange
 from .thermodynamic import METHODS
 
-__all__ = ["free_energy_dataset", "sample_replica_exchange", "tidy_replica_stats"]
+__all__ = [
+    "free_energy_dataset",
+    "sample_replica_exchange",
+    "sample_with_step",
+    "tidy_replica_stats",
+]
 
 
 def free_energy_dataset(idata: xr.DataTree) -> tuple[xr.Dataset, dict[str, FreeEnergy]]:
@@ -46,6 +51,21 @@ def free_energy_dataset(idata: xr.DataTree) -> tuple[xr.Dataset, dict[str, FreeE
         attrs={"default_method": "stepping_stone", "units": "nats", "definition": "F = -log p(D)"},
     )
     return dataset, estimates
+
+
+def sample_with_step(step: ReplicaExchange, *, model: pm.Model, **sample_kwargs) -> xr.DataTree:
+    """``pm.sample`` with an existing :class:`ReplicaExchange` step, replica stats tidied.
+
+    The step keeps its compiled functions, so a caller that swaps the model's ``pm.Data``
+    between runs samples again without recompiling (``samplers.batch_worker``); PyMC
+    resets the step's ladder, scales and generator before every chain.
+    """
+    with model:
+        idata = pm.sample(step=step, **sample_kwargs)
+    for group in ("sample_stats", "warmup_sample_stats"):
+        if group in idata.children:
+            idata[group] = xr.DataTree(tidy_replica_stats(idata[group].to_dataset()))
+    return idata
 
 
 def sample_replica_exchange(
@@ -91,19 +111,17 @@ def sample_replica_exchange(
             n_sweeps=n_sweeps,
             vectorize=vectorize,
         )
-        idata = pm.sample(
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=cores,
-            step=step,
-            random_seed=random_seed,
-            progressbar=progressbar,
-            **sample_kwargs,
-        )
-    for group in ("sample_stats", "warmup_sample_stats"):
-        if group in idata.children:
-            idata[group] = xr.DataTree(tidy_replica_stats(idata[group].to_dataset()))
+    idata = sample_with_step(
+        step,
+        model=model,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        cores=cores,
+        random_seed=random_seed,
+        progressbar=progressbar,
+        **sample_kwargs,
+    )
     dataset, _ = free_energy_dataset(idata)
     noise = gaussian_noise(model)
     if noise is not None:
