@@ -262,7 +262,7 @@ fig.savefig(OUTPUT / "centroid_shift.png", dpi=120)
 #
 # | quantity | paper | ours | agreement |
 # |---|---|---|---|
-# | K by F | K = 13, full XANES (seed 003) | undecided: lowest F at the largest K tried (6; 8 in a longer run), 20 eV pre-edge window | not reached |
+# | K by F | K = 13, full XANES (seed 003) | undecided: F falls to K = 8 | not reached |
 # | Fe³⁺ − Fe²⁺ centroid | ≈ 1.4 eV (Wilke 2001) | 0.9 ± 1.1 eV (K = 6) | within 0.5 sd |
 # | same, at K = 4 | ≈ 1.4 eV | 1.41 ± 0.61 eV | within 0.1 sd |
 # | Fe³⁺ above Fe²⁺ | yes | yes (posterior mean, every K ≥ 2) | qualitative |
