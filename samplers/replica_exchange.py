@@ -65,8 +65,11 @@ class ReplicaExchange(BlockedStep):
         energies).
     adapt_ladder : bool
         Equalise swap rejection rates during tuning (default True).
-    update : {"componentwise", "block"}
-        Random-walk Metropolis variant inside each replica.
+    update : {"componentwise", "block", "adaptive"}
+        Random-walk Metropolis variant inside each replica: one coordinate at a time,
+        all at once with per-coordinate scales, or all at once along a per-level
+        covariance learnt while tuning (for strongly correlated parameters; see
+        :mod:`samplers.parallel_tempering`).
     n_sweeps : int
         Metropolis sweeps (each followed by a swap round) per recorded draw.
     initial_scale : float

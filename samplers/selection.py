@@ -25,6 +25,14 @@ MCSE" as a tie, would still pick one of two equal models a third of the time.
 Sampling longer shrinks the MCSE and decides a close call that is real; two equally
 good models stay undecided, which is the honest answer (their posterior probabilities
 are then about equal too).
+
+The MCSE only measures the noise of what the ladders explored. For replica exchange the
+table also counts each chain's **round trips** (a replica travelling from the prior
+level to the posterior level and back, :func:`samplers.ladder_diagnostics`). A ladder
+with no round trip never brought a state from the prior up to the posterior, so its F
+rests on the region it started in and can be biased far beyond its MCSE (a multimodal
+posterior whose modes are not connected at any temperature). When the chosen candidate
+or one tied with it has a chain without a round trip, the decision says so.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ import xarray as xr
 
 from .environment import environment
 from .free_energy import FreeEnergy
+from .ladder_diagnostics import ladder_diagnostics
 from .model_selection import ReplicaExchangeSettings, SMCSettings, selection_table
 
 __all__ = ["METHODS", "plot_model_selection", "select_model", "write_model_selection"]
@@ -233,11 +242,16 @@ def select_model(
             {"free_energy": str(fe), "wall_time_s": round(time.perf_counter() - tic, 2)}
         )
         runs[str(label)] = idata
-        log(f"      {fe}  [{time.perf_counter() - tic:.1f} s]")
+        trips = _round_trips(idata)
+        log(
+            f"      {fe}  [{time.perf_counter() - tic:.1f} s]"
+            + ("" if trips is None else f"  round trips per chain {trips.tolist()}")
+        )
 
     table = selection_table(
         free_energies, dim=dim, log_prior=log_prior, tie_tolerance=tie_tolerance
     )
+    _add_round_trips(table, runs, dim)
     if not np.all(np.isfinite(table["free_energy_mcse"])):
         warnings.warn(
             "some free energies have no Monte Carlo standard error (one chain?): "
@@ -260,6 +274,40 @@ def select_model(
     if path is not None:
         write_model_selection(tree, path)
     return tree
+
+
+def _round_trips(idata: xr.DataTree) -> np.ndarray | None:
+    """Round trips per chain of a replica-exchange run (None for other samplers)."""
+    stats = idata["sample_stats"] if "sample_stats" in idata.children else None
+    if stats is None or "replica_at_level" not in stats.data_vars:
+        return None
+    return ladder_diagnostics(idata)["round_trips"].values
+
+
+def _add_round_trips(table: xr.Dataset, runs: Mapping[str, xr.DataTree], dim: str) -> None:
+    """Add ``round_trips`` (candidate, chain) and caution the decision about ladders
+    without a round trip among the chosen candidate and those tied with it."""
+    trips = {label: _round_trips(run) for label, run in runs.items()}
+    if all(value is None for value in trips.values()):
+        return
+    counts = np.full((table.sizes[dim], table.sizes["chain"]), np.nan)
+    for i, label in enumerate(table[dim].values):
+        value = trips[str(label)]
+        if value is not None:
+            counts[i, : value.size] = value
+    table["round_trips"] = ((dim, "chain"), counts)
+    table["round_trips"].attrs["long_name"] = "replica round trips prior → posterior → prior"
+    contenders = table[dim].values[table["tied_with_best"].values]
+    stuck = [
+        str(label)
+        for label, row in zip(table[dim].values, counts, strict=True)
+        if label in contenders and np.any(row == 0)
+    ]
+    if stuck:
+        table.attrs["decision"] += (
+            f"; caution: a ladder of {', '.join(stuck)} made no round trip from the prior "
+            "to the posterior, so its F may be biased beyond its MCSE (see round_trips)"
+        )
 
 
 def write_model_selection(tree: xr.DataTree, path: str | Path) -> Path:

@@ -9,11 +9,13 @@ unadapted ladder and a wrong evidence.
 
 from __future__ import annotations
 
+import arviz as az
 import numpy as np
 import pytest
 from scipy import stats
 
 from samplers.parallel_tempering import (
+    CHOLESKY_INTERVAL,
     NO_OVERLAP,
     ParallelTempering,
     count_round_trips,
@@ -103,7 +105,7 @@ class Conjugate:
 GAUSS = Conjugate()
 
 
-@pytest.fixture(scope="module", params=["componentwise", "block"])
+@pytest.fixture(scope="module", params=["componentwise", "block", "adaptive"])
 def gaussian_run(request):
     kernel = ParallelTempering(GAUSS.log_density, n_replicas=10, update=request.param)
     state, record = run(kernel, np.zeros(GAUSS.dim), seed=7)
@@ -370,6 +372,100 @@ def test_bimodal_without_tempering_stays_in_one_mode():
     assert abs(weight - exact_right) > 0.25
 
 
+# --- a strongly correlated posterior: what the adaptive (full-covariance) moves are for -
+
+
+class CorrelatedLinear:
+    """Prior x ~ N(0, s0² I) in 3-D; y ~ N(A x, σ² I) with nearly collinear columns of A.
+
+    The tempered posterior is Gaussian with precision P_β = I/s0² + β AᵀA/σ² and mean
+    P_β⁻¹ β Aᵀy/σ²; the posterior correlation of x₀ and x₁ is ≈ −0.99. The evidence is
+    that of y ~ N(0, σ² I + s0² A Aᵀ).
+    """
+
+    def __init__(self, n=20, s0=3.0, sigma=0.5, seed=3):
+        rng = np.random.default_rng(seed)
+        t = np.linspace(0.0, 1.0, n)
+        self.A = np.column_stack([1.0 + 0.0 * t, 1.0 + 0.08 * t, np.cos(3 * t)])
+        self.s0, self.sigma = s0, sigma
+        self.y = self.A @ np.array([1.0, 0.5, -0.5]) + sigma * rng.standard_normal(n)
+
+    def log_density(self, x):
+        log_prior = stats.norm.logpdf(x, 0.0, self.s0).sum(axis=1)
+        residual = self.y[None, :] - x @ self.A.T
+        log_lik = stats.norm.logpdf(residual, 0.0, self.sigma).sum(axis=1)
+        return log_prior, log_lik
+
+    def tempered(self, beta):
+        precision = np.eye(3) / self.s0**2 + beta * self.A.T @ self.A / self.sigma**2
+        cov = np.linalg.inv(precision)
+        return cov @ (beta * self.A.T @ self.y / self.sigma**2), cov
+
+    def log_evidence(self):
+        n = self.y.size
+        cov = self.sigma**2 * np.eye(n) + self.s0**2 * self.A @ self.A.T
+        return float(stats.multivariate_normal(np.zeros(n), cov).logpdf(self.y))
+
+
+CORRELATED = CorrelatedLinear()
+
+
+@pytest.fixture(scope="module")
+def correlated_runs():
+    """The same budget of evaluations (3 block moves = 1 componentwise sweep of 3
+    coordinates) for the diagonal block moves and the adaptive ones."""
+    runs = {}
+    for update in ("block", "adaptive"):
+        kernel = ParallelTempering(CORRELATED.log_density, n_replicas=8, update=update)
+        runs[update] = run(kernel, np.zeros(3), seed=21, tune=2000, draws=6000)
+    return runs
+
+
+def test_adaptive_moves_learn_the_posterior_covariance(correlated_runs):
+    state, _ = correlated_runs["adaptive"]
+    _, exact = CORRELATED.tempered(1.0)
+    assert exact[0, 1] / np.sqrt(exact[0, 0] * exact[1, 1]) < -0.98
+    learnt = state.chol[-1] @ state.chol[-1].T
+    # the proposal is the running covariance shrunk 5 % towards its diagonal, which
+    # leaves the correlation at 0.95 of the posterior's; its size within 20 %
+    correlation = learnt[0, 1] / np.sqrt(learnt[0, 0] * learnt[1, 1])
+    assert abs(correlation - 0.95 * exact[0, 1] / np.sqrt(exact[0, 0] * exact[1, 1])) < 0.02
+    np.testing.assert_allclose(np.diag(learnt), np.diag(exact), rtol=0.2)
+
+
+def test_adaptive_moves_sample_the_exact_posterior_and_evidence(correlated_runs):
+    state, record = correlated_runs["adaptive"]
+    mean, cov = CORRELATED.tempered(1.0)
+    x = record["x"][:, -1, :]
+    z_mean = (x.mean(axis=0) - mean) / standard_error(x)
+    squares = (x - mean) ** 2
+    z_var = (squares.mean(axis=0) - np.diag(cov)) / standard_error(squares)
+    assert np.all(np.abs(z_mean) < 4), z_mean
+    assert np.all(np.abs(z_var) < 4), z_var
+    estimate, mcse = log_evidence(record["log_lik"], state.betas)
+    exact = CORRELATED.log_evidence()
+    assert abs(estimate - exact) < 4 * mcse + mcse**2, (estimate, exact, mcse)
+
+
+def test_adaptive_moves_mix_faster_than_diagonal_block_moves(correlated_runs):
+    """Same moves, same draws: the β = 1 chain of x₀ has an effective sample size at least
+    3× larger with the learnt covariance than with per-coordinate scales (measured: 6–7×
+    for seeds 21, 22). ArviZ's ESS, not batch means, whose √n batches are shorter than the
+    diagonal chain's autocorrelation and would understate the difference."""
+    ess = {
+        update: float(az.ess(record["x"][None, :, -1, 0]))
+        for update, (_, record) in correlated_runs.items()
+    }
+    assert ess["adaptive"] > 3 * ess["block"], ess
+
+
+def test_adaptive_move_needs_an_adaptive_state():
+    kernel = ParallelTempering(CORRELATED.log_density, n_replicas=4, update="block")
+    state = kernel.init(np.zeros(3))
+    with pytest.raises(ValueError, match="adaptive"):
+        kernel._adaptive_move(np.random.default_rng(0), state, tune=False)
+
+
 # --- swaps, bookkeeping, non-finite values ----------------------------------------------
 
 
@@ -455,7 +551,7 @@ def truncated_density(counter):
     return log_density
 
 
-@pytest.mark.parametrize("update", ["componentwise", "block"])
+@pytest.mark.parametrize("update", ["componentwise", "block", "adaptive"])
 def test_non_finite_proposals_are_rejected_and_counted(update):
     counter = [0]
     kernel = ParallelTempering(
@@ -536,7 +632,7 @@ def test_constructor_errors():
         ParallelTempering(density, n_replicas=1)
 
 
-@pytest.mark.parametrize("update", ["componentwise", "block"])
+@pytest.mark.parametrize("update", ["componentwise", "block", "adaptive"])
 def test_same_seed_same_trajectory(update):
     def trajectory(seed):
         kernel = ParallelTempering(GAUSS.log_density, n_replicas=6, update=update)
@@ -547,28 +643,45 @@ def test_same_seed_same_trajectory(update):
     for key in ("x", "log_lik", "replica", "tuning_ladders", "swap_probability"):
         np.testing.assert_array_equal(first[1][key], again[1][key])
     np.testing.assert_array_equal(first[0].scales, again[0].scales)
+    np.testing.assert_array_equal(first[0].factor, again[0].factor)
+    if update == "adaptive":
+        np.testing.assert_array_equal(first[0].chol, again[0].chol)
     assert not np.array_equal(first[1]["x"], other[1]["x"])
     assert not np.array_equal(first[0].betas, other[0].betas)
 
 
-@pytest.mark.parametrize("update", ["componentwise", "block"])
+@pytest.mark.parametrize("update", ["componentwise", "block", "adaptive"])
 def test_proposals_and_ladder_are_frozen_when_not_tuning(update):
-    """Outside tuning the kernel is a fixed Markov kernel: no scale, factor or ladder moves."""
+    """Outside tuning the kernel is a fixed Markov kernel: no scale, factor, covariance or
+    ladder moves."""
     kernel = ParallelTempering(GAUSS.log_density, n_replicas=6, update=update)
     rng = np.random.default_rng(4)
     state = kernel.init(np.zeros(GAUSS.dim))
     for _ in range(100):
         kernel.step(rng, state, tune=True)
-    frozen = state.scales.copy(), state.factor.copy(), state.betas.copy()
+
+    def proposal():
+        chol = state.chol.copy() if update == "adaptive" else np.zeros(0)
+        return state.scales.copy(), state.factor.copy(), state.betas.copy(), chol
+
+    frozen = proposal()
     x = state.x.copy()
     for _ in range(100):
         kernel.step(rng, state, tune=False)
     assert not np.array_equal(state.x, x)
-    for before, after in zip(frozen, (state.scales, state.factor, state.betas), strict=True):
+    for before, after in zip(frozen, proposal(), strict=True):
         np.testing.assert_array_equal(before, after)
-    # while tuning, they do move (componentwise: the scales; block: the factor and scales)
-    kernel.step(rng, state, tune=True)
-    assert not np.array_equal(frozen[0], state.scales)
+    # while tuning, they do move (componentwise: the scales; block: the factor and scales;
+    # adaptive: the factor, and the covariance factor every CHOLESKY_INTERVAL moves)
+    for _ in range(CHOLESKY_INTERVAL):
+        kernel.step(rng, state, tune=True)
+    moved = proposal()
+    if update == "componentwise":
+        assert not np.array_equal(frozen[0], moved[0])
+    else:
+        assert not np.array_equal(frozen[1], moved[1])
+    if update == "adaptive":
+        assert not np.array_equal(frozen[3], moved[3])
 
 
 def test_count_round_trips_by_hand():

@@ -235,6 +235,18 @@ def test_parallel_chains_pickle_and_reproduce(line):
     assert cloudpickle.loads(cloudpickle.dumps(step)).kernel.n_levels == 4
 
 
+def test_adaptive_moves_through_pymc_match_the_exact_evidence(line):
+    """update="adaptive" inside pm.sample: F of the line against the exact evidence, and
+    the step (with its learnt covariances) pickles to chain processes reproducibly."""
+    _, model, exact = line
+    kwargs = dict(draws=1500, tune=1000, chains=2, random_seed=8, n_replicas=16, **QUIET)
+    two = sample_replica_exchange(model=model, cores=2, update="adaptive", n_sweeps=2, **kwargs)
+    fe = free_energy(two)
+    assert abs(fe.value - exact) < 4 * fe.mcse + BIAS_ALLOWANCE, (fe, exact)
+    one = sample_replica_exchange(model=model, cores=1, update="adaptive", n_sweeps=2, **kwargs)
+    np.testing.assert_array_equal(one["posterior"]["a"].values, two["posterior"]["a"].values)
+
+
 def test_loop_fallback_matches_the_vectorised_evaluation(line):
     _, model, _ = line
     kwargs = dict(draws=50, tune=50, chains=1, cores=1, random_seed=1, n_replicas=4, **QUIET)

@@ -11,6 +11,7 @@ from measurement_models import linear, spectral
 from samplers import (
     FreeEnergy,
     ReplicaExchangeSettings,
+    ladder_diagnostics,
     model_probabilities,
     plot_model_selection,
     select_model,
@@ -135,6 +136,44 @@ def test_every_run_is_kept_and_written_to_one_file(line_selection):
     ax = plot_model_selection(path)
     assert ax.get_title() == "chosen: y=ax+b"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["y=ax", "y=ax+b"]
+
+
+def test_round_trips_are_counted_per_candidate_and_chain(line_selection):
+    """The table's round trips are those of each run's ladder; this easy line has many,
+    so the decision carries no caution."""
+    _, result, _ = line_selection
+    table = result.to_dataset(inherit=False)
+    for name in ("y=ax", "y=ax+b"):
+        expected = ladder_diagnostics(result[f"candidates/{name}"])["round_trips"].values
+        np.testing.assert_array_equal(table["round_trips"].sel(model=name), expected)
+        assert np.all(expected > 0), (name, expected)
+    assert "caution" not in result.attrs["decision"]
+
+
+def test_ladders_without_round_trips_are_flagged(line_data):
+    """A physical limit: a replica needs at least 2 × 23 swap rounds to go from the prior
+    to the posterior of a 24-level ladder and back, so 20 draws cannot hold a round trip,
+    and the decision must say that F may be biased."""
+    data, _ = line_data
+    result = select_model(
+        {
+            "y=ax": lambda: linear.build_model(data, n_terms=1),
+            "y=ax+b": lambda: linear.build_model(data, n_terms=2),
+        },
+        random_seed=3,
+        progressbar=False,
+        draws=20,
+        tune=100,
+        chains=2,
+        n_replicas=24,
+        cores=1,
+    )
+    table = result.to_dataset(inherit=False)
+    np.testing.assert_array_equal(table["round_trips"], 0)
+    decision = result.attrs["decision"]
+    assert "caution: a ladder of" in decision and "made no round trip" in decision
+    contenders = result.attrs["tied"].split(", ")
+    assert all(name in decision.split("caution")[1] for name in contenders)
 
 
 def test_identical_candidates_are_undecided(line_data):
