@@ -54,7 +54,7 @@ from scipy.optimize import least_squares
 from measurement_models import xanes
 from measurement_models.parameters import Prior
 from measurement_models.xafs_io import load_xafs
-from samplers.case_studies import MissingDataError
+from samplers.case_studies import real_data_dir, require_real_data
 from samplers.stopping import (
     accumulate,
     laplace_sampler,
@@ -69,9 +69,7 @@ from samplers.stopping import (
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/fexanes_repeated_scans"))
 OUTPUT.mkdir(parents=True, exist_ok=True)
-REAL = Path("../shared/data/real")
-if not REAL.exists() and "__file__" in globals():  # run from another directory
-    REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+REAL = real_data_dir()
 SOURCE = "xraypy/xraylarch examples/xafsdata/fexafs/ (fexanes_a.001 ... fexanes_e.001)"
 FILES = [f"fexanes_{s}.001" for s in "abcde"]
 NORMALISE = {"e0": 7112.0, "pre": (-80.0, -15.0), "post": (40.0, 240.0)}  # eV
@@ -110,9 +108,7 @@ started = time.perf_counter()
 # of the five scans' average ("mean-scan equivalents"): one scan counts 1 s per point.
 
 # %%
-missing = [name for name in FILES if not (REAL / name).exists()]
-if missing:
-    raise MissingDataError(f"{missing} not in {REAL}: fetch them from {SOURCE}")
+require_real_data(FILES, SOURCE)
 scans, rows = [], []
 for name in FILES:
     raw = load_xafs(REAL / name)

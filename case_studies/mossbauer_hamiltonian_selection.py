@@ -63,13 +63,12 @@ from scipy import optimize
 from measurement_models import mossbauer as mb
 from measurement_models.parameters import transformed_point
 from samplers import ReplicaExchangeSettings, plot_model_selection, select_model
+from samplers.case_studies import real_data_dir
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/mossbauer_hamiltonian_selection"))
 OUTPUT.mkdir(parents=True, exist_ok=True)
-REAL = Path("../shared/data/real")
-if not REAL.exists() and "__file__" in globals():  # run from another directory
-    REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+REAL = real_data_dir()
 FE_PATH, OXY_PATH = REAL / "alpha_fe_moss.csv", REAL / "oxyhaemoglobin_moss.csv"
 started = time.perf_counter()
 # Replica exchange (componentwise Metropolis), one ladder per chain. The ladder starts at

@@ -46,14 +46,12 @@ import xarray as xr
 from measurement_models import xanes
 from measurement_models.xafs_io import load_xafs
 from samplers import ReplicaExchangeSettings, select_model
-from samplers.case_studies import MissingDataError
+from samplers.case_studies import real_data_dir, require_real_data
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/xanes_fe_k_edge"))
 OUTPUT.mkdir(parents=True, exist_ok=True)
-REAL = Path("../shared/data/real")
-if not REAL.exists() and "__file__" in globals():  # run from another directory
-    REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+REAL = real_data_dir()
 SOURCE = "xraypy/xraylarch examples/xafsdata/ (fe2o3_rt1.xmu, feo_rt1.xdi)"
 #: spectrum label: file, E0 for the normalisation ranges (eV)
 SPECTRA = {"Fe2O3": ("fe2o3_rt1.xmu", 7125.0), "FeO": ("feo_rt1.xdi", 7120.0)}
@@ -80,9 +78,7 @@ started = time.perf_counter()
 # counts) and is a parameter.
 
 # %%
-missing = [name for name, _ in SPECTRA.values() if not (REAL / name).exists()]
-if missing:
-    raise MissingDataError(f"{missing} not in {REAL}: fetch them from {SOURCE}")
+require_real_data([name for name, _ in SPECTRA.values()], SOURCE)
 data = {label: xanes.normalize(load_xafs(REAL / name), e0) for label, (name, e0) in SPECTRA.items()}
 for label, ds in data.items():
     print(f"{label}: edge step {ds.attrs['edge_step']:.4f} (raw mu units)")

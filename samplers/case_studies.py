@@ -27,14 +27,20 @@ from pathlib import Path
 
 __all__ = [
     "CASE_STUDIES_DIR",
+    "REAL_DATA_ENV",
     "CaseStudy",
     "MissingDataError",
     "NotRunnable",
     "get_case_study",
     "list_case_studies",
+    "real_data_dir",
     "redraw_figures",
+    "require_real_data",
     "run_case_study",
 ]
+
+#: Environment variable naming the folder of measured third-party data.
+REAL_DATA_ENV = "BAYESMEAS_REAL_DATA"
 
 #: Case studies live in the source checkout, beside the packages.
 CASE_STUDIES_DIR = Path(__file__).resolve().parents[1] / "case_studies"
@@ -51,6 +57,41 @@ class MissingDataError(FileNotFoundError):
     study as not runnable here (``NotRunnable``) rather than as failed, and the site
     renders the notebook up to that point, with the message.
     """
+
+
+def real_data_dir() -> Path:
+    """The folder of measured third-party data that case studies read.
+
+    ``$BAYESMEAS_REAL_DATA`` when set; else ``../shared/data/real`` relative to the
+    working directory (case studies run from the checkout's root); else the
+    ``shared/data/real`` folder beside the checkout. The data are never copied into the
+    repository.
+    """
+    configured = os.environ.get(REAL_DATA_ENV)
+    if configured:
+        return Path(configured)
+    beside = Path("../shared/data/real")
+    if beside.exists():
+        return beside
+    return Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+
+
+def require_real_data(names: list[str] | tuple[str, ...], source: str) -> Path:
+    """:func:`real_data_dir`, after checking that it holds every file in ``names``.
+
+    Raises
+    ------
+    MissingDataError
+        Naming the missing files, the folder searched and their public ``source``.
+    """
+    folder = real_data_dir()
+    missing = [name for name in names if not (folder / name).exists()]
+    if missing:
+        raise MissingDataError(
+            f"{missing} not in {folder}: fetch them from {source} "
+            f"(or set {REAL_DATA_ENV} to the folder that holds them)"
+        )
+    return folder
 
 
 class NotRunnable(RuntimeError):

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from samplers.case_studies import list_case_studies
+import pytest
+
+from samplers.case_studies import (
+    REAL_DATA_ENV,
+    MissingDataError,
+    list_case_studies,
+    real_data_dir,
+    require_real_data,
+)
 
 HERE = Path(__file__).parent
 
@@ -22,3 +30,14 @@ def test_every_case_study_has_a_key_number_test():
 
 def _text(path: Path) -> str:
     return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def test_real_data_folder_from_the_environment(tmp_path, monkeypatch):
+    """BAYESMEAS_REAL_DATA points the case studies at the measured data; a missing file
+    raises MissingDataError naming it, the folder and the public source."""
+    monkeypatch.setenv(REAL_DATA_ENV, str(tmp_path))
+    assert real_data_dir() == tmp_path
+    (tmp_path / "present.csv").write_text("1,2\n")
+    assert require_real_data(["present.csv"], "nowhere") == tmp_path
+    with pytest.raises(MissingDataError, match=r"\['absent.xmu'\] not in .*: fetch them from src"):
+        require_real_data(["present.csv", "absent.xmu"], "src")
