@@ -272,7 +272,10 @@ fig.savefig(OUTPUT / "centroid_shift.png", dpi=120)
 # Fe2O3 is near −227 or lower, and the table's F at K = 6 (likely at every large K) is
 # too high by an unknown amount. Neither the adaptive moves nor a fixed noise level (σ =
 # 0.0012) gave a round trip, and PyMC's SMC (2 × 2000 particles) gave −135.8 ± 2.3,
-# further off still. The multi-start optimisation of the K = 6 posterior (60 starts)
+# further off still; nested sampling (dynesty 3.1, 300 live points, random
+# slices; an exploration outside the repository) gave −153.5 ± 0.6, best log-likelihood
+# of 272.5, although at K = 1 it agrees with the ladder (−139.59 ± 0.34 against
+# −140.25 ± 0.25). The multi-start optimisation of the K = 6 posterior (60 starts)
 # found a best log-likelihood of 304. `select_model` now counts round trips and would
 # have flagged these runs. Deciding K here needs moves that carry a Gaussian from one
 # feature to another. A first try (outside the repository) moved one Gaussian of each
