@@ -369,11 +369,7 @@ class ParallelTempering:
             log_lik_sum=np.zeros(self.n_levels),
             mean=x.copy(),
             var=np.full(x.shape, self.initial_scale**2),
-            covariance=(
-                np.tile(np.eye(dim) * self.initial_scale**2, (self.n_levels, 1, 1))
-                if self.update == "adaptive"
-                else np.zeros(0)
-            ),
+            covariance=np.zeros((self.n_levels, dim, dim) if self.update == "adaptive" else 0),
         )
         return LadderState(
             x=x,

@@ -232,6 +232,7 @@ def select_model(
     started = time.perf_counter()
     free_energies: dict[Hashable, FreeEnergy] = {}
     runs: dict[str, xr.DataTree] = {}
+    round_trips: dict[str, np.ndarray | None] = {}
     for i, label in enumerate(labels):
         log(f"[{i + 1}/{len(labels)}] {dim} = {label}: {settings.describe()}")
         tic = time.perf_counter()
@@ -242,7 +243,7 @@ def select_model(
             {"free_energy": str(fe), "wall_time_s": round(time.perf_counter() - tic, 2)}
         )
         runs[str(label)] = idata
-        trips = _round_trips(idata)
+        round_trips[str(label)] = trips = _round_trips(idata)
         log(
             f"      {fe}  [{time.perf_counter() - tic:.1f} s]"
             + ("" if trips is None else f"  round trips per chain {trips.tolist()}")
@@ -251,7 +252,7 @@ def select_model(
     table = selection_table(
         free_energies, dim=dim, log_prior=log_prior, tie_tolerance=tie_tolerance
     )
-    _add_round_trips(table, runs, dim)
+    _add_round_trips(table, round_trips, dim)
     if not np.all(np.isfinite(table["free_energy_mcse"])):
         warnings.warn(
             "some free energies have no Monte Carlo standard error (one chain?): "
@@ -284,10 +285,9 @@ def _round_trips(idata: xr.DataTree) -> np.ndarray | None:
     return ladder_diagnostics(idata)["round_trips"].values
 
 
-def _add_round_trips(table: xr.Dataset, runs: Mapping[str, xr.DataTree], dim: str) -> None:
+def _add_round_trips(table: xr.Dataset, trips: Mapping[str, np.ndarray | None], dim: str) -> None:
     """Add ``round_trips`` (candidate, chain) and caution the decision about ladders
     without a round trip among the chosen candidate and those tied with it."""
-    trips = {label: _round_trips(run) for label, run in runs.items()}
     if all(value is None for value in trips.values()):
         return
     counts = np.full((table.sizes[dim], table.sizes["chain"]), np.nan)
@@ -297,11 +297,11 @@ def _add_round_trips(table: xr.Dataset, runs: Mapping[str, xr.DataTree], dim: st
             counts[i, : value.size] = value
     table["round_trips"] = ((dim, "chain"), counts)
     table["round_trips"].attrs["long_name"] = "replica round trips prior → posterior → prior"
-    contenders = table[dim].values[table["tied_with_best"].values]
+    contending = table["tied_with_best"].values  # the best candidate is tied with itself
     stuck = [
         str(label)
-        for label, row in zip(table[dim].values, counts, strict=True)
-        if label in contenders and np.any(row == 0)
+        for label, row, tied in zip(table[dim].values, counts, contending, strict=True)
+        if tied and np.any(row == 0)
     ]
     if stuck:
         table.attrs["decision"] += (
