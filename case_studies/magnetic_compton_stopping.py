@@ -60,7 +60,7 @@ import xarray as xr
 from scipy.optimize import least_squares
 
 from measurement_models import magnetic_compton as mc
-from samplers.stopping import accumulate, precision_curve, stopping_point
+from samplers.stopping import accumulate, nuts_sampler, precision_curve, stopping_point
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/magnetic_compton_stopping"))
@@ -153,24 +153,17 @@ def build(data: xr.Dataset) -> pm.Model:
 
 
 def make_sampler(keep: dict[int, xr.Dataset], cycles: tuple[int, ...], seed0: int):
+    """NUTS with the compiled step, keeping the posteriors of the cycles drawn later."""
+    nuts = nuts_sampler(draws=DRAWS, tune=TUNE, chains=CHAINS, step=STEP)
+
     def sample(model: pm.Model, seed: int) -> xr.DataTree:
-        with model:
-            tree = pm.sample(
-                draws=DRAWS,
-                tune=TUNE,
-                chains=CHAINS,
-                cores=1,
-                step=STEP,
-                random_seed=seed,
-                progressbar=False,
-                compute_convergence_checks=False,
-            )
+        tree = nuts(model, seed)
         n = cycles[seed - seed0 - 1]
         if n in FIT_CYCLES:
             keep[n] = tree["posterior"].to_dataset()
         return tree
 
-    sample.description = f"NUTS, {CHAINS} chains x {DRAWS} draws ({TUNE} tuning)"
+    sample.description = nuts.description
     return sample
 
 
