@@ -323,7 +323,7 @@ fig.savefig(OUTPUT / "magnetite_levels.png", dpi=120)
 # machine).
 #
 # Full run: 1298.29, 1604.85 and 1909.90 at 10³, 10⁴ and 10⁵ counts, against replica
-# exchange's 1298.30 ± 0.15, 1605.04 ± 0.31 and 1910.25 ± 0.38.
+# exchange's 1298.30 ± 0.15, 1605.04 ± 0.31 and 1910.24 ± 0.38.
 
 # %%
 laplace_rows = []
@@ -394,7 +394,7 @@ pd.DataFrame(laplace_rows).to_csv(OUTPUT / "laplace.csv", index=False)
 # Mössbauer labs do: with α-Fe's B = 33.0 T as the standard, the spectrum calibrates
 # the drive.
 #
-# Full run: the sextet is chosen (F_full − F_sextet = 3.2 ± 0.2, the doublet 527 and the
+# Full run: the sextet is chosen (F_full − F_sextet = 3.35 ± 0.30, the doublet 527 and the
 # singlet 708 nats worse); B = 33.2 ± 1.7 T (the 5 % of the s prior); B/s = 417.8 ± 0.4
 # T per (mm/s per channel), so with B = 33.0 T the drive spans ±10.07 mm/s, within the
 # assumed ±10 mm/s; Γ = 0.31 ± 0.02 mm/s. The line-spacing ratio of six free
@@ -484,7 +484,7 @@ if FE_PATH.exists():
 # powder doublet only ΔE_Q = 2|A|√(1 + η²/3) is determined, so we report that.
 # δ is on the velocity scale of the file (its zero is not documented).
 #
-# Full run: the doublet is chosen; the full Hamiltonian is 15.3 ± 0.4 nats worse, the
+# Full run: the doublet is chosen; the full Hamiltonian is 15.2 ± 0.5 nats worse, the
 # sextet 36.6 ± 0.2 and the singlet 1901 nats. The sextet comes that close because the
 # window is narrow: a 41 T sextet puts its inner pair at ±1.05 mm/s, where the doublet
 # is, and its other four lines outside ±2.955 mm/s, leaving only their tails to tell
