@@ -21,6 +21,14 @@ from samplers import (
 SMALL = {"draws": 400, "tune": 400, "chains": 2, "n_replicas": 12, "cores": 2}
 
 
+def line_candidates(data):
+    """y = a x against y = a x + b on the same data."""
+    return {
+        "y=ax": lambda: linear.build_model(data, n_terms=1),
+        "y=ax+b": lambda: linear.build_model(data, n_terms=2),
+    }
+
+
 def _fe(value, mcse):
     return FreeEnergy(value, mcse, np.array([value - mcse, value + mcse]), "stepping_stone")
 
@@ -81,10 +89,7 @@ def line_selection(line_data, tmp_path_factory):
     data, _ = line_data
     path = tmp_path_factory.mktemp("selection") / "line.nc"
     result = select_model(
-        {
-            "y=ax": lambda: linear.build_model(data, n_terms=1),
-            "y=ax+b": lambda: linear.build_model(data, n_terms=2),
-        },
+        line_candidates(data),
         "replica_exchange",
         random_seed=11,
         progressbar=False,
@@ -156,10 +161,7 @@ def test_ladders_without_round_trips_are_flagged(line_data):
     and the decision must say that F may be biased."""
     data, _ = line_data
     result = select_model(
-        {
-            "y=ax": lambda: linear.build_model(data, n_terms=1),
-            "y=ax+b": lambda: linear.build_model(data, n_terms=2),
-        },
+        line_candidates(data),
         random_seed=3,
         progressbar=False,
         draws=20,
