@@ -284,7 +284,6 @@ class _Adaptation:
     var: np.ndarray = field(default_factory=lambda: np.zeros(0))  # moments per level
     covariance: np.ndarray = field(default_factory=lambda: np.zeros(0))  # adaptive moves
     moves: int = 0  # adaptive moves made while tuning
-    covariance_in_use: bool = False
 
 
 class ParallelTempering:
@@ -497,7 +496,7 @@ class ParallelTempering:
         diagonal = np.einsum("lii->li", moments.covariance)
         regular = (1.0 - COVARIANCE_SHRINKAGE) * moments.covariance
         regular[:, np.arange(dim), np.arange(dim)] += COVARIANCE_SHRINKAGE * diagonal
-        first = not moments.covariance_in_use
+        first = moments.moves < 2 * dim + CHOLESKY_INTERVAL  # the first factorisation
         for level, matrix in enumerate(regular):
             try:
                 state.chol[level] = np.linalg.cholesky(matrix)
@@ -505,7 +504,6 @@ class ParallelTempering:
                 continue
             if first:  # from the starting isotropic proposal to the learnt shape
                 state.factor[level] = 2.38 / np.sqrt(dim)
-        moments.covariance_in_use = True
 
     def _swap(self, rng, state) -> tuple[np.ndarray, np.ndarray]:
         probability = self.swap_rule(state.betas, state.log_lik)
