@@ -31,7 +31,7 @@
 # folder the case study stops with a message naming the source.
 #
 # `BAYESMEAS_QUICK=1` compares only K = 3 and 4 with short runs (the test suite does
-# this); the numbers in the text are from the full run (K = 1…6).
+# this); the numbers in the text are from the full run (K = 1…7).
 
 # %%
 import os
@@ -44,6 +44,7 @@ import pandas as pd
 import xarray as xr
 
 from measurement_models import xanes
+from measurement_models.parameters import Prior
 from measurement_models.xafs_io import load_xafs
 from samplers import ReplicaExchangeSettings, select_model
 from samplers.case_studies import real_data_dir, require_real_data
@@ -55,16 +56,24 @@ REAL = real_data_dir()
 SOURCE = "xraypy/xraylarch examples/xafsdata/ (fe2o3_rt1.xmu, feo_rt1.xdi)"
 #: spectrum label: file, E0 for the normalisation ranges (eV)
 SPECTRA = {"Fe2O3": ("fe2o3_rt1.xmu", 7125.0), "FeO": ("feo_rt1.xdi", 7120.0)}
-WINDOW = (7105.0, 7125.0)  # eV, the pre-edge and the foot of the edge
+WINDOW = (7106.0, 7118.0)  # eV, the pre-edge and the foot of the edge
+#: The arctan's midpoint lies above the window (the edge rises at 7118-7130 eV), so
+#: inside the window the step is the rising foot of the edge under the pre-edge.
+EDGE_MIDPOINT = (7117.0, 7140.0)  # eV
+PRIORS = {
+    **xanes.PRE_EDGE_PRIORS,
+    "E0": Prior("Uniform", lower=EDGE_MIDPOINT[0], upper=EDGE_MIDPOINT[1]),
+}
 PRE_EDGE = (7108.0, 7116.5)  # eV, Gaussian centres counted as pre-edge features
+FLAT = (7100.0, 7108.0)  # eV, below the pre-edge: the noise level from second differences
 LITERATURE_SHIFT = 1.4  # eV, Fe3+ - Fe2+ pre-edge centroid (Wilke et al. 2001)
-# full run: K = 1..6, 4 chains x 16 replicas, 3000 tune + 3000 draws
-K_FULL = (1, 2, 3, 4, 5, 6)
+# full run: K = 1..7, 4 chains x 32 replicas, 20000 tune + 20000 draws
+K_FULL = (1, 2, 3, 4, 5, 6, 7)
 K_QUICK = {"Fe2O3": (3, 4), "FeO": (3, 4)}  # two small candidates (quick compile)
 SETTINGS = (
     ReplicaExchangeSettings(draws=250, tune=250, chains=2, cores=1, n_replicas=6)
     if QUICK
-    else ReplicaExchangeSettings(draws=3000, tune=3000, chains=4, cores=1, n_replicas=16)
+    else ReplicaExchangeSettings(draws=20000, tune=20000, chains=4, cores=2, n_replicas=32)
 )
 started = time.perf_counter()
 
@@ -73,9 +82,10 @@ started = time.perf_counter()
 #
 # μ(E) is read as the files give it (the `mu` / `mutrans` columns); it is normalised to
 # a unit edge step (`xanes.normalize`: straight line fitted 30–150 eV below E0, quadratic
-# 50–300 eV above, as Athena does). The window 7105–7125 eV holds 51 points per
-# spectrum. The noise σ of the normalised μ is not known (transmission μ carries no
-# counts) and is a parameter.
+# 50–300 eV above, as Athena does). The pre-edge window 7106–7118 eV holds 30 points
+# per spectrum. The noise σ of the normalised μ is not known (transmission μ carries no
+# counts) and is a parameter; its fitted value is checked against the noise measured
+# below the pre-edge (7100–7108 eV) from second differences, which no model enters.
 
 # %%
 require_real_data([name for name, _ in SPECTRA.values()], SOURCE)
@@ -89,8 +99,11 @@ for label, ds in data.items():
 # Candidates: K Gaussians plus the arctan step and a linear background, no white line
 # (its maximum is above the window). Priors: `xanes.PARAMETERS` with the pre-edge
 # overrides `xanes.PRE_EDGE_PRIORS` (feature FWHM around 1.5 eV; background near zero
-# after normalisation). Ordered centres avoid label switching; the potential log K!
-# keeps F that of the exchangeable prior.
+# after normalisation), and the arctan midpoint uniform over 7117–7140 eV, above the
+# window, so that the step is the rising foot of the edge. Ordered centres avoid label
+# switching; the potential log K! keeps F that of the exchangeable prior. Replica
+# exchange with 32 levels and 20 000 + 20 000 iterations per chain: with 16 levels and
+# 2000 + 2000, no ladder of K = 2 made a round trip (an exploration outside the package).
 
 # %%
 selections = {}
@@ -104,7 +117,7 @@ for seed, (label, ds) in enumerate(data.items(), start=1):
                     k,
                     energy_window=WINDOW,
                     white_line=False,
-                    priors=xanes.PRE_EDGE_PRIORS,
+                    priors=PRIORS,
                     mutable_data=True,  # both spectra share each K's compiled graph
                 )
             )
@@ -124,7 +137,9 @@ for seed, (label, ds) in enumerate(data.items(), start=1):
 # A Gaussian is a pre-edge feature when its centre lies in 7108–7116.5 eV (below the
 # rise of the edge); per posterior draw, the centroid is the area-weighted mean of their
 # centres and the pre-edge area the sum of their areas. The same is computed for every
-# K sampled, to see how much the answer depends on K.
+# K sampled, to see how much the answer depends on K, and for the average over K: draws
+# from the mixture of the per-K posteriors with weights p(K|D), the answer that does not
+# rest on one K when F leaves several undecided.
 
 
 # %%
@@ -153,23 +168,59 @@ def summarise(label: str, k, table: xr.Dataset, posterior: xr.Dataset) -> tuple[
     return row, centroid
 
 
-rows, per_k, centroids = [], [], {}
+def noise_floor(ds: xr.Dataset) -> float:
+    r"""Noise sd of normalised μ below the pre-edge from second differences.
+
+    :math:`\hat\sigma = \mathrm{sd}(y_{i+1} - 2y_i + y_{i-1})/\sqrt6`, independent of
+    the fitted model: μ is smooth over ``FLAT``, so its second differences are noise
+    (variance 6σ² for independent noise).
+    """
+    y = xanes.select_window(ds, FLAT)[xanes.VARIABLE].values
+    return float(np.std(y[2:] - 2 * y[1:-1] + y[:-2], ddof=1) / np.sqrt(6))
+
+
+def model_average(draws: dict, probability: xr.DataArray, rng, size: int = 20000) -> np.ndarray:
+    """Draws from the mixture over K of the per-K posteriors, weighted by p(K|D)."""
+    weights = np.array([float(probability.sel(model=k)) for k in draws])
+    counts = rng.multinomial(size, weights / weights.sum())
+    parts = [
+        rng.choice(v[np.isfinite(v)], n) for v, n in zip(draws.values(), counts, strict=True) if n
+    ]
+    return rng.permutation(np.concatenate(parts))
+
+
+rng = np.random.default_rng(0)
+rows, per_k, centroids, averaged = [], [], {}, {}
 for label, tree in selections.items():
     table = tree.to_dataset()
+    by_k = {}
     for k in table["model"].values:
-        per_k.append(summarise(label, k, table, tree[f"candidates/{k}/posterior"].to_dataset())[0])
+        row, by_k[k] = summarise(label, k, table, tree[f"candidates/{k}/posterior"].to_dataset())
+        sigma = tree[f"candidates/{k}/posterior"]["sigma"].values
+        per_k.append(row | {"sigma": sigma.mean(), "sigma_sd": sigma.std()})
     best = next(k for k in table["model"].values if str(k) == str(tree.attrs["best"]))
     row, centroids[label] = summarise(
         label, best, table, tree[f"candidates/{best}/posterior"].to_dataset()
     )
-    rows.append(row | {"edge_step": data[label].attrs["edge_step"]})
-rng = np.random.default_rng(0)
+    averaged[label] = model_average(by_k, table["probability"], rng)
+    rows.append(
+        row
+        | {
+            "edge_step": data[label].attrs["edge_step"],
+            "noise_floor": noise_floor(data[label]),
+            "centroid_averaged_eV": np.mean(averaged[label]),
+            "centroid_averaged_sd_eV": np.std(averaged[label]),
+        }
+    )
 fe3 = rng.choice(centroids["Fe2O3"][np.isfinite(centroids["Fe2O3"])], 20000)
 fe2 = rng.choice(centroids["FeO"][np.isfinite(centroids["FeO"])], 20000)
 shift = fe3 - fe2  # independent spectra: posterior of the difference
+shift_averaged = averaged["Fe2O3"] - averaged["FeO"]  # averaged over K by p(K|D)
 summary = pd.DataFrame(rows)
 summary["shift_eV"] = shift.mean()
 summary["shift_sd_eV"] = shift.std()
+summary["shift_averaged_eV"] = shift_averaged.mean()
+summary["shift_averaged_sd_eV"] = shift_averaged.std()
 summary.to_csv(OUTPUT / "summary.csv", index=False)
 pd.DataFrame(per_k).to_csv(OUTPUT / "per_k.csv", index=False)
 xr.Dataset({"shift": ("sample", shift)}).to_netcdf(OUTPUT / "shift.nc")
@@ -222,85 +273,73 @@ fig.savefig(OUTPUT / "centroid_shift.png", dpi=120)
 # %% [markdown]
 # ## Results of the full run
 #
-# Full run: `BAYESMEAS_OUTPUT=... nice .venv/bin/python case_studies/xanes_fe_k_edge.py`
-# on 2 shared AMD EPYC cores, 11 min 33 s wall (sampling K = 1…6 for both spectra; the
-# per-K table was then computed by this notebook's analysis cell from the saved
-# `selection_*.nc`). That run's energy priors spanned the window's first to last data
-# point (19.88 eV) rather than the nominal 20 eV used now: at most 0.04 nats in F.
+# Full run: `.venv/bin/bayesmeas run xanes_fe_k_edge --full` on 2 AMD EPYC cores with
+# nothing else running, 1987 s wall.
 #
-# | K | F(Fe2O3) | centroid Fe2O3 [eV] | F(FeO) | centroid FeO [eV] | shift [eV] |
-# |---|---|---|---|---|---|
-# | 1 | −140.25 ± 0.25 | 7113.64 ± 0.15 | −161.46 ± 0.19 | (no pre-edge feature) | — |
-# | 2 | −163.22 ± 0.49 | 7113.46 ± 0.06 | −166.17 ± 1.75 | 7112.49 ± 0.12 | — |
-# | 3 | −176.81 ± 1.48 | 7114.01 ± 0.09 | −169.03 ± 1.65 | 7112.86 ± 0.60 | 1.15 ± 0.62 |
-# | 4 | −185.01 ± 0.99 | 7114.17 ± 0.21 | −174.04 ± 2.62 | 7112.77 ± 0.58 | 1.41 ± 0.61 |
-# | 5 | −188.03 ± 1.42 | 7114.50 ± 0.38 | −173.82 ± 1.05 | 7113.43 ± 1.07 | 1.09 ± 1.13 |
-# | 6 | −191.62 ± 1.89 | 7114.29 ± 0.61 | −176.40 ± 0.89 | 7113.38 ± 0.90 | 0.91 ± 1.09 |
+# | K | F Fe2O3 | σ Fe2O3 | centroid Fe2O3 | F FeO | σ FeO | centroid FeO |
+# |---|---|---|---|---|---|---|
+# | 1 | −100.01 ± 0.13 | 40 ± 7 | 7113.40 ± 0.05 | −114.38 ± 0.07 | 17.8 ± 3.0 | 7112.42 ± 0.10 |
+# | 2 | −132.60 ± 0.21 | 6.2 ± 1.0 | 7114.72 ± 0.26 | −115.65 ± 0.17 | 11.7 ± 2.6 | 7112.62 ± 0.64 |
+# | 3 | −137.14 ± 0.29 | 3.7 ± 0.8 | 7114.35 ± 0.19 | −122.05 ± 1.90 | 3.6 ± 1.9 | 7112.70 ± 0.78 |
+# | 4 | −138.96 ± 0.76 | 1.8 ± 0.9 | 7114.45 ± 0.20 | −129.31 ± 0.70 | 2.8 ± 0.9 | 7112.81 ± 0.74 |
+# | 5 | −137.37 ± 0.75 | 1.3 ± 0.6 | 7114.50 ± 0.38 | −132.22 ± 0.83 | 1.9 ± 0.6 | 7113.42 ± 1.00 |
+# | 6 | −137.40 ± 1.19 | 1.2 ± 0.5 | 7114.28 ± 0.40 | −132.62 ± 0.47 | 1.9 ± 0.5 | 7113.48 ± 1.11 |
+# | 7 | −137.54 ± 0.92 | 1.0 ± 0.3 | 7114.24 ± 0.31 | −133.55 ± 0.49 | 1.7 ± 0.4 | 7114.02 ± 0.64 |
+# | noise (second differences) | | 0.72 | | | 2.9 | |
 #
-# (F ± MCSE in nats; centroids as posterior mean ± sd.) The lowest F is at K = 6 for
-# both (p(K|D) = 0.97 for Fe2O3 and 0.85 for FeO), but `select_model` calls both
-# **undecided** (K = 5, 6 for Fe2O3; K = 4, 5, 6 for FeO), and for Fe2O3 F is still
-# falling at K = 6, the largest K sampled: the 51 points of these transmission spectra
-# have σ = 0.0012 (Fe2O3) and 0.0022 (FeO) of the edge step at K = 6, and every extra Gaussian
-# on the rising edge (7117–7125 eV) still pays. At the lowest F the pre-edge areas are 0.23 ± 0.12
-# (Fe2O3) and 0.18 ± 0.10 (FeO) edge-step·eV, and the **Fe³⁺ − Fe²⁺ centroid shift is
-# 0.9 ± 1.1 eV**.
+# (F ± MCSE in nats, the lowest F at K = 4 and 7; σ in 10⁻⁴ edge steps and centroids in
+# eV, as posterior mean ± sd.)
+# **F selects K ≥ 4 for Fe2O3 and K ≥ 5 for FeO, and is flat beyond.** It falls by 39 nats
+# (Fe2O3, to K = 4) and 18–19 nats (FeO, to K = 5–7) from K = 1; the lowest four (Fe2O3,
+# K = 4–7) and three (FeO, K = 5–7) lie within twice their combined MCSE, so
+# `select_model` reports both as **undecided** between them, with the lowest F at K = 4
+# for Fe2O3 (p(K|D) = 0.55) and K = 7 for FeO (p = 0.60). The plateau starts where the
+# fitted σ reaches the noise measured below the pre-edge, which no model saw (1.3–1.8 ×
+# 10⁻⁴ against 0.7 × 10⁻⁴ for Fe2O3, where a quadratic fit over the same points gives 1.3 ×
+# 10⁻⁴; 1.7–1.9 × 10⁻⁴ against 2.9 × 10⁻⁴ for FeO): once the residuals are noise, a
+# further Gaussian gains about as much likelihood as its prior volume costs.
 #
-# **K is not decided by these runs, and F at K ≥ 5 is biased.** A longer run of K = 6, 7, 8
-# alone (24 replicas, 4 chains × 4000 + 4000; not part of the case study) gave
-# F = −197.2 ± 2.2, −195.8 ± 0.6, −200.2 ± 1.7 (Fe2O3) and −179.4 ± 0.7, −179.2 ± 0.8,
-# −182.5 ± 0.8 (FeO): F still falls at K = 8, and at K = 6 the two runs differ by 5.6 and
-# 3.0 nats (1.9 and 2.6 combined MCSE). The ladder diagnostics say why: in every chain of
-# those runs (both spectra, K = 6, 7, 8) **no replica made a round trip** from the prior
-# to the posterior, and only
-# 4–10 of the 24 replicas ever reached β = 1. Replicas that start at the prior climb to
-# β ≈ 0.3 and stop; above it each ladder keeps the arrangement of Gaussians it froze into.
-# Three single ladders of Fe2O3 at K = 6 with equal numbers of evaluations (24 levels,
-# 4000 + 4000 iterations, an exploration outside the repository) show how far
-# apart these arrangements are:
+# Most ladders make round trips (Fe2O3: 1–15 per chain for K = 2–5; FeO: 1–30 for
+# K = 2, 3, 4, 6, 7); some chains at K = 6, 7 (Fe2O3) and one at K = 5 (FeO) made none,
+# which the decisions' caution reports. The chains of one candidate differ by up to 5.6
+# nats (Fe2O3, K = 6), and the combined MCSE includes that spread. Independent single
+# ladders run outside the package (same model, 32 levels, three seeds at 20 000 + 20 000
+# for K ≤ 5, two at 40 000 + 40 000 for K = 6, 7) pool with these chains to F(Fe2O3) =
+# −138.0 to −138.7 for every K from 4 to 7 and F(FeO) = −132.5 to −133.7 for K = 5–7: the
+# same plateau.
 #
-# | moves | F per ladder (nats) | mean log-likelihood at β = 1 |
-# |---|---|---|
-# | componentwise, 1 sweep | −195.6, −193.4, −195.6 | 294, 306, 287 |
-# | `update="adaptive"`, 25 moves | −187.8, −227.5, −193.4 | 257, 332, 263 |
-# | componentwise, 10 sweeps, 1000 + 2000 (3.6×) | −211.8, −205.5, −208.8 | 309, 310, 305 |
+# Because F does not single out one K, the centroids are also averaged over K with
+# p(K|D): Fe2O3 7114.45 ± 0.20 eV at K = 4 and 7114.40 ± 0.29 eV averaged; FeO
+# 7114.02 ± 0.64 eV at K = 7 and 7113.79 ± 0.88 eV averaged. **Fe³⁺ − Fe²⁺ pre-edge
+# centroid shift: 0.44 ± 0.68 eV at the lowest F, 0.62 ± 0.93 eV averaged over K.**
+# Pre-edge areas at the lowest F: 0.255 ± 0.030 (Fe2O3) and 0.30 ± 0.10 (FeO)
+# edge-step·eV.
 #
-# Each set of ladders roughly agrees within itself, yet F falls as the computation grows,
-# and one adaptive ladder found an arrangement 22 units of log-likelihood better than any
-# other and an F 16 nats below the lowest other (the last row costs 3.6× the evaluations).
-# Agreement between ladders that all freeze is no evidence of correctness: F(K = 6) of
-# Fe2O3 is near −227 or lower, and the table's F at K = 6 (likely at every large K) is
-# too high by an unknown amount. Neither the adaptive moves nor a fixed noise level (σ =
-# 0.0012) gave a round trip, and PyMC's SMC (2 × 2000 particles) gave −135.8 ± 2.3,
-# further off still; nested sampling (dynesty 3.1, 300 live points, random
-# slices; an exploration outside the repository) gave −153.5 ± 0.6, best log-likelihood
-# of 272.5, although at K = 1 it agrees with the ladder (−139.59 ± 0.34 against
-# −140.25 ± 0.25). The multi-start optimisation of the K = 6 posterior (60 starts)
-# found a best log-likelihood of 304. `select_model` now counts round trips and would
-# have flagged these runs. Deciding K here needs moves that carry a Gaussian from one
-# feature to another. A first try (outside the repository) moved one Gaussian of each
-# level to a uniformly drawn energy per move: it samples the prior level correctly and
-# lowered F of three componentwise ladders to −203.2, −205.7 and −208.6, but made no
-# round trip either, so it is not in the package.
+# An earlier version fitted 7105–7125 eV, which takes in the rising edge. There F fell
+# at every K sampled (−140.3 … −191.6 for K = 1…6, Fe2O3) with σ 8–17 times the noise,
+# because the arctan + Gaussians describe the edge's shape only with many Gaussians, and
+# the ladders froze from K = 6 on: no round trip in any chain, and F(K = 6) of Fe2O3 fell
+# from −191.6 to −216 and (one ladder) −227.5 as the computation grew. `docs/xanes.md`
+# has the numbers; the pre-edge window reaches the noise at K = 4–5, where the ladders mix.
 #
 # ## Paper against ours
 #
 # | quantity | paper | ours | agreement |
 # |---|---|---|---|
-# | K by F | K = 13, full XANES (seed 003) | undecided: F falls to K = 8 | not reached |
-# | Fe³⁺ − Fe²⁺ centroid | ≈ 1.4 eV (Wilke 2001) | 0.9 ± 1.1 eV (K = 6) | within 0.5 sd |
-# | same, at K = 4 | ≈ 1.4 eV | 1.41 ± 0.61 eV | within 0.1 sd |
-# | Fe³⁺ above Fe²⁺ | yes | yes (posterior mean, every K ≥ 2) | qualitative |
+# | K by F | K = 13, full XANES | pre-edge: K ≥ 4 (Fe2O3), ≥ 5 (FeO), then flat | lower bound |
+# | Fe³⁺ − Fe²⁺ centroid | 1.4 ± 0.1 eV (Wilke 2001) | 0.44 ± 0.68 eV (lowest F) | within 1.4 sd |
+# | same, averaged over K | 1.4 ± 0.1 eV | 0.62 ± 0.93 eV | within 0.8 sd |
+# | Fe³⁺ above Fe²⁺ | yes | yes (posterior mean, every K) | qualitative |
 #
-# Reasons for the differences: (1) the FeO pre-edge is weak and lies on the foot of its
-# edge (the FeO edge is 4–5 eV below that of Fe2O3), so whether a Gaussian near
-# 7115–7116 eV belongs to the pre-edge or to the edge is not decided by the data; as
-# K grows such a feature moves into the 7108–7116.5 eV pre-edge range and pulls the FeO
-# centroid up (7112.8 → 7113.4 eV) and its uncertainty with it. (2) Wilke et al. fit a
-# narrower pre-edge window with a baseline and fixed-width pseudo-Voigts; our
-# "pre-edge" is defined by the centre range alone. (3) The componentwise-Metropolis
-# replica exchange mixes slowly for K ≥ 5: single feature centres have posterior sd of
-# 1–3 eV (features exchanging roles), and F's MCSE reaches 2–3 nats, which is why the
-# neighbouring K are "undecided". (4) The energy scales of the two 2001 APS 20-BM files
-# are not calibrated against a common Fe foil here, so part of the shift may be a
-# calibration offset.
+# Reasons for the differences: (1) the FeO edge is 4–5 eV below that of Fe2O3 and
+# rises to 0.29 edge steps at 7118 eV, inside the window; the arctan foot cannot follow
+# that rise, so from K = 5 on Gaussians at 7114.8–7116.4 eV take it up, and they lie in
+# the 7108–7116.5 eV range counted as pre-edge: the FeO centroid is 7112.4–7112.8 eV at
+# K = 1–4 and 7113.4–7114.0 eV at K = 5–7, while that of Fe2O3 stays at 7114.2–7114.7 eV
+# for every K ≥ 2. (2) Wilke et al. subtract a baseline through the edge foot and fit
+# pseudo-Voigts of fixed width; we define "pre-edge" by the centre range alone, with one
+# window for both spectra. (3) The energy scales of the two 2001 APS 20-BM files are not
+# calibrated against a common Fe foil here, so part of the shift may be a calibration
+# offset. (4) The paper fits the whole XANES with a white line; on these spectra, whose
+# noise is 10⁻⁴ of the edge step, F on a window that includes the edge keeps asking for
+# more Gaussians, at K where our samplers do not mix.

@@ -8,6 +8,8 @@
   posterior sd of the shift (a sign error or a feature of the edge counted as
   pre-edge would fail it).
 * Both centroids lie in the pre-edge range.
+* The noise floor (the independent check of the fitted σ) against second differences
+  of μ normalised here from the raw files.
 """
 
 from __future__ import annotations
@@ -59,3 +61,15 @@ def test_shift_agrees_with_the_literature(summary):
     shift, sd = summary.loc["Fe2O3", "shift_eV"], summary.loc["Fe2O3", "shift_sd_eV"]
     assert 0.1 < sd < 2.0
     assert abs(shift - 1.4) < 3 * sd
+
+
+def test_noise_floor_matches_second_differences_of_the_raw_file(summary):
+    for label, (name, e0) in FILES.items():
+        energy, mu = np.loadtxt(REAL / name, comments="#", usecols=(0, 1), unpack=True)
+        pre = (energy >= e0 - 150) & (energy <= e0 - 30)
+        normalised = (mu - np.polyval(np.polyfit(energy[pre], mu[pre], 1), energy)) / edge_step(
+            REAL / name, e0
+        )
+        flat = normalised[(energy >= 7100.0) & (energy <= 7108.0)]
+        expected = np.std(flat[2:] - 2 * flat[1:-1] + flat[:-2], ddof=1) / np.sqrt(6)
+        assert summary.loc[label, "noise_floor"] == pytest.approx(expected, rel=1e-9)
