@@ -193,15 +193,14 @@ rng = np.random.default_rng(0)
 rows, per_k, centroids, averaged = [], [], {}, {}
 for label, tree in selections.items():
     table = tree.to_dataset()
-    by_k = {}
+    by_k, row_of = {}, {}
     for k in table["model"].values:
-        row, by_k[k] = summarise(label, k, table, tree[f"candidates/{k}/posterior"].to_dataset())
-        sigma = tree[f"candidates/{k}/posterior"]["sigma"].values
-        per_k.append(row | {"sigma": sigma.mean(), "sigma_sd": sigma.std()})
+        posterior = tree[f"candidates/{k}/posterior"].to_dataset()
+        row_of[k], by_k[k] = summarise(label, k, table, posterior)
+        sigma = posterior["sigma"].values
+        per_k.append(row_of[k] | {"sigma": sigma.mean(), "sigma_sd": sigma.std()})
     best = next(k for k in table["model"].values if str(k) == str(tree.attrs["best"]))
-    row, centroids[label] = summarise(
-        label, best, table, tree[f"candidates/{best}/posterior"].to_dataset()
-    )
+    row, centroids[label] = row_of[best], by_k[best]
     averaged[label] = model_average(by_k, table["probability"], rng)
     rows.append(
         row
