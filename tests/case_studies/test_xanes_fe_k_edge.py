@@ -8,6 +8,7 @@
   posterior sd of the shift (a sign error or a feature of the edge counted as
   pre-edge would fail it).
 * Both centroids lie in the pre-edge range.
+* The feature table holds every Gaussian of the chosen K, ordered, inside the window.
 * The noise floor (the independent check of the fitted σ) against second differences
   of μ normalised here from the raw files.
 """
@@ -33,8 +34,12 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def summary(tmp_path_factory):
-    output = run_quick("xanes_fe_k_edge", tmp_path_factory)
+def output(tmp_path_factory):
+    return run_quick("xanes_fe_k_edge", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def summary(output):
     return pd.read_csv(output / "summary.csv").set_index("spectrum")
 
 
@@ -73,3 +78,13 @@ def test_noise_floor_matches_second_differences_of_the_raw_file(summary):
         flat = normalised[(energy >= 7100.0) & (energy <= 7108.0)]
         expected = np.std(flat[2:] - 2 * flat[1:-1] + flat[:-2], ddof=1) / np.sqrt(6)
         assert summary.loc[label, "noise_floor"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_feature_table_lists_every_gaussian_of_the_chosen_k(output, summary):
+    features = pd.read_csv(output / "features.csv")
+    for label in FILES:
+        rows = features[features.spectrum == label]
+        assert list(rows.feature) == list(range(1, summary.loc[label, "K"] + 1))
+        assert (rows.centre_eV.diff().dropna() > 0).all()  # ordered centres
+        assert ((rows.centre_eV > 7106.0) & (rows.centre_eV < 7118.0)).all()
+        assert (rows[["area", "area_sd", "fwhm_eV", "fwhm_eV_sd"]] > 0).all().all()
