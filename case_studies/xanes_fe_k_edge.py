@@ -46,7 +46,7 @@ import xarray as xr
 from measurement_models import xanes
 from measurement_models.parameters import Prior
 from measurement_models.xafs_io import load_xafs
-from samplers import ReplicaExchangeSettings, select_model
+from samplers import ReplicaExchangeSettings, model_average, select_model
 from samplers.case_studies import real_data_dir, require_real_data
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
@@ -138,8 +138,8 @@ for seed, (label, ds) in enumerate(data.items(), start=1):
 # rise of the edge); per posterior draw, the centroid is the area-weighted mean of their
 # centres and the pre-edge area the sum of their areas. The same is computed for every
 # K sampled, to see how much the answer depends on K, and for the average over K: draws
-# from the mixture of the per-K posteriors with weights p(K|D), the answer that does not
-# rest on one K when F leaves several undecided.
+# from the mixture of the per-K posteriors with weights p(K|D) (`samplers.model_average`),
+# the answer that does not rest on one K when F leaves several undecided.
 
 
 # %%
@@ -179,16 +179,6 @@ def noise_floor(ds: xr.Dataset) -> float:
     return float(np.std(y[2:] - 2 * y[1:-1] + y[:-2], ddof=1) / np.sqrt(6))
 
 
-def model_average(draws: dict, probability: xr.DataArray, rng, size: int = 20000) -> np.ndarray:
-    """Draws from the mixture over K of the per-K posteriors, weighted by p(K|D)."""
-    weights = np.array([float(probability.sel(model=k)) for k in draws])
-    counts = rng.multinomial(size, weights / weights.sum())
-    parts = [
-        rng.choice(v[np.isfinite(v)], n) for v, n in zip(draws.values(), counts, strict=True) if n
-    ]
-    return rng.permutation(np.concatenate(parts))
-
-
 def feature_table(selections: dict) -> pd.DataFrame:
     """Centre, area and FWHM (posterior mean ± sd) of each Gaussian at the lowest F."""
     rows = []
@@ -216,7 +206,7 @@ for label, tree in selections.items():
         per_k.append(row_of[k] | {"sigma": sigma.mean(), "sigma_sd": sigma.std()})
     best = next(k for k in table["model"].values if str(k) == str(tree.attrs["best"]))
     row, centroids[label] = row_of[best], by_k[best]
-    averaged[label] = model_average(by_k, table["probability"], rng)
+    averaged[label] = model_average(by_k, table["probability"], rng=rng)
     rows.append(
         row
         | {

@@ -26,6 +26,7 @@ from .ladder_diagnostics import ladder_diagnostics
 from .model_selection import (
     ReplicaExchangeSettings,
     SMCSettings,
+    model_average,
     model_probabilities,
     sample_free_energy,
     selection_table,
@@ -62,6 +63,7 @@ __all__ = [
     "free_energy",
     "ladder_diagnostics",
     "laplace_sampler",
+    "model_average",
     "model_probabilities",
     "noise_precisions_by_scan",
     "noise_scan",

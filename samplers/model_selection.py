@@ -25,6 +25,7 @@ from .replica_exchange_run import sample_replica_exchange
 __all__ = [
     "ReplicaExchangeSettings",
     "SMCSettings",
+    "model_average",
     "model_probabilities",
     "sample_free_energy",
     "selection_table",
@@ -162,6 +163,71 @@ def model_probabilities(
         raise ValueError(f"free energies must be finite, got {f}")
     log_p = -f + (0.0 if log_prior is None else np.asarray(log_prior, dtype=float))
     return np.exp(log_p - logsumexp(log_p))
+
+
+def model_average(
+    draws: Mapping[Hashable, np.ndarray],
+    probability: xr.DataArray,
+    size: int = 20000,
+    rng: np.random.Generator | int | None = None,
+) -> np.ndarray:
+    r"""Draws of a quantity averaged over the candidate models by :math:`p(K|D)`.
+
+    .. math::
+
+        p(q|D) = \sum_K p(K|D)\, p(q|D, K):
+
+    ``size`` draws from this mixture, each candidate contributing a multinomial number
+    of draws (weights ``probability``) sampled with replacement from its own draws. The
+    answer that does not rest on one K when F leaves several undecided.
+
+    Parameters
+    ----------
+    draws : mapping
+        Candidate label to its posterior draws of the quantity (any shape; flattened;
+        NaN draws, e.g. of a quantity a draw does not define, are left out).
+    probability : xarray.DataArray
+        p(K|D) along one dimension whose labels are the candidates, e.g.
+        ``select_model(...).to_dataset()["probability"]``; every candidate must have draws.
+    size : int
+        Number of draws returned.
+    rng : numpy.random.Generator or int, optional
+
+    Returns
+    -------
+    numpy.ndarray, shape (size,)
+        Draws in random order.
+
+    Raises
+    ------
+    ValueError
+        Candidates without draws or not in ``probability``, probabilities that are not
+        finite and non-negative or sum to zero, or a candidate drawn from that has no
+        finite draw.
+    """
+    rng = np.random.default_rng(rng)
+    (dim,) = probability.dims
+    labels = {str(label): label for label in probability[dim].values}
+    missing = sorted(set(labels) - {str(k) for k in draws})
+    unknown = sorted({str(k) for k in draws} - set(labels))
+    if missing or unknown:
+        raise ValueError(
+            f"draws must be given for exactly the candidates {sorted(labels)}; "
+            f"missing {missing}, unknown {unknown}"
+        )
+    weights = np.array([float(probability.sel({dim: labels[str(k)]})) for k in draws])
+    if not (np.all(np.isfinite(weights)) and np.all(weights >= 0) and weights.sum() > 0):
+        raise ValueError(f"probabilities must be finite, non-negative and not all zero: {weights}")
+    counts = rng.multinomial(int(size), weights / weights.sum())
+    parts = []
+    for (label, values), weight, count in zip(draws.items(), weights, counts, strict=True):
+        values = np.ravel(np.asarray(values, dtype=float))
+        values = values[np.isfinite(values)]
+        if count and values.size == 0:
+            raise ValueError(f"candidate {label!r} (p = {weight:.3g}) has no finite draw")
+        if count:
+            parts.append(rng.choice(values, count))
+    return rng.permutation(np.concatenate(parts))
 
 
 def selection_table(

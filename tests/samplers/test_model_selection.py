@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xarray as xr
 
-from samplers import FreeEnergy, model_probabilities, selection_table
+from samplers import FreeEnergy, model_average, model_probabilities, selection_table
 
 
 def test_probabilities_follow_exp_minus_f():
@@ -35,3 +36,40 @@ def test_selection_table():
     np.testing.assert_allclose(table["probability"], model_probabilities([-10.0, -12.0]))
     assert np.isnan(table["free_energy_per_chain"].sel(K=1, chain=2))
     assert float(table["free_energy_mcse"].sel(K=2)) == 0.2
+
+
+def _two_candidates(p_far: float) -> tuple[dict, xr.DataArray]:
+    rng = np.random.default_rng(3)
+    draws = {1: rng.normal(0.0, 1.0, 50000), 2: rng.normal(10.0, 1.0, 50000)}
+    probability = xr.DataArray([1 - p_far, p_far], dims="model", coords={"model": [1, 2]})
+    return draws, probability
+
+
+@pytest.mark.parametrize("p_far", [0.75, 0.25])
+def test_model_average_draws_from_the_mixture(p_far):
+    # mixture of N(0, 1) and N(10, 1): mean 10 p, variance 1 + 100 p (1 - p); the
+    # fraction above 5 is p. Tolerances: 4 Monte Carlo standard errors of 20000 draws.
+    # p_far = 0.25 is the negative control for swapped weights.
+    draws, probability = _two_candidates(p_far)
+    averaged = model_average(draws, probability, size=20000, rng=0)
+    assert averaged.shape == (20000,)
+    variance = 1 + 100 * p_far * (1 - p_far)
+    assert abs(averaged.mean() - 10 * p_far) < 4 * np.sqrt(variance / 20000)
+    assert abs((averaged > 5).mean() - p_far) < 4 * np.sqrt(p_far * (1 - p_far) / 20000)
+
+
+def test_model_average_leaves_out_nan_draws_and_checks_its_input():
+    draws, probability = _two_candidates(0.5)
+    draws[1] = np.where(np.arange(50000) % 2 == 0, np.nan, draws[1])
+    assert np.all(np.isfinite(model_average(draws, probability, size=1000, rng=1)))
+    with pytest.raises(ValueError, match="missing"):
+        model_average({1: draws[1]}, probability)
+    with pytest.raises(ValueError, match="unknown"):
+        model_average({**draws, 3: draws[2]}, probability)
+    with pytest.raises(ValueError, match="non-negative"):
+        model_average(draws, probability * -1)
+    with pytest.raises(ValueError, match=r"candidate 1 .* no finite draw"):
+        model_average({1: np.full(10, np.nan), 2: draws[2]}, probability)
+    # a candidate with p = 0 needs no finite draw
+    zero = probability.copy(data=[0.0, 1.0])
+    assert np.all(model_average({1: np.full(10, np.nan), 2: draws[2]}, zero, rng=2) > 5)
