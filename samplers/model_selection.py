@@ -206,6 +206,10 @@ def model_average(
         finite draw.
     """
     rng = np.random.default_rng(rng)
+    if probability.ndim != 1:
+        raise ValueError(
+            f"probability must have one dimension (the candidates), got {probability.dims}"
+        )
     (dim,) = probability.dims
     labels = {str(label): label for label in probability[dim].values}
     missing = sorted(set(labels) - {str(k) for k in draws})

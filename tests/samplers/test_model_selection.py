@@ -66,6 +66,8 @@ def test_model_average_leaves_out_nan_draws_and_checks_its_input():
         model_average({1: draws[1]}, probability)
     with pytest.raises(ValueError, match="unknown"):
         model_average({**draws, 3: draws[2]}, probability)
+    with pytest.raises(ValueError, match="one dimension"):
+        model_average(draws, probability.expand_dims(chain=2))
     with pytest.raises(ValueError, match="non-negative"):
         model_average(draws, probability * -1)
     with pytest.raises(ValueError, match=r"candidate 1 .* no finite draw"):
