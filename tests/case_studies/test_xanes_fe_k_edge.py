@@ -43,18 +43,19 @@ def summary(output):
     return pd.read_csv(output / "summary.csv").set_index("spectrum")
 
 
-def edge_step(path: Path, e0: float) -> float:
+def normalise(path: Path, e0: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Energies, μ normalised to a unit edge step, and the edge step, from the raw file."""
     energy, mu = np.loadtxt(path, comments="#", usecols=(0, 1), unpack=True)
     pre = (energy >= e0 - 150) & (energy <= e0 - 30)
     post = (energy >= e0 + 50) & (energy <= e0 + 300)
-    return np.polyval(np.polyfit(energy[post], mu[post], 2), e0) - np.polyval(
-        np.polyfit(energy[pre], mu[pre], 1), e0
-    )
+    pre_line = np.polyfit(energy[pre], mu[pre], 1)
+    step = np.polyval(np.polyfit(energy[post], mu[post], 2), e0) - np.polyval(pre_line, e0)
+    return energy, (mu - np.polyval(pre_line, energy)) / step, step
 
 
 def test_edge_steps_match_an_independent_normalisation(summary):
     for label, (name, e0) in FILES.items():
-        assert summary.loc[label, "edge_step"] == pytest.approx(edge_step(REAL / name, e0))
+        assert summary.loc[label, "edge_step"] == pytest.approx(normalise(REAL / name, e0)[2])
 
 
 def test_centroids_lie_in_the_pre_edge(summary):
@@ -70,11 +71,7 @@ def test_shift_agrees_with_the_literature(summary):
 
 def test_noise_floor_matches_second_differences_of_the_raw_file(summary):
     for label, (name, e0) in FILES.items():
-        energy, mu = np.loadtxt(REAL / name, comments="#", usecols=(0, 1), unpack=True)
-        pre = (energy >= e0 - 150) & (energy <= e0 - 30)
-        normalised = (mu - np.polyval(np.polyfit(energy[pre], mu[pre], 1), energy)) / edge_step(
-            REAL / name, e0
-        )
+        energy, normalised, _ = normalise(REAL / name, e0)
         flat = normalised[(energy >= 7100.0) & (energy <= 7108.0)]
         expected = np.std(flat[2:] - 2 * flat[1:-1] + flat[:-2], ddof=1) / np.sqrt(6)
         assert summary.loc[label, "noise_floor"] == pytest.approx(expected, rel=1e-9)
