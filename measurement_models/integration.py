@@ -196,16 +196,23 @@ class Measurement:
     data : xarray.Dataset
         The measurement (checked with :func:`~measurement_models.data.validate_dataset`).
     likelihood : callable
-        ``likelihood(data, params, sigma, name=...)``, for example
+        ``likelihood(data, params, sigma=..., name=...)``, for example
         ``linear.add_likelihood``; see :data:`Likelihood`.
-    noise : NoisePrecision or float
-        How b is known; a number means ``NoisePrecision.fixed(number)``.
+    noise : NoisePrecision or float or None
+        How b is known; a number means ``NoisePrecision.fixed(number)``. ``None``
+        leaves the noise to the likelihood (``sigma=None``: Poisson counts, or the
+        data's own ``sigma``).
+    priors : callable, optional
+        ``priors(prefix=..., names=...)`` for this measurement's own parameters (those
+        not shared), e.g. ``functools.partial(spectral.add_priors, n_peaks=2)``; when
+        omitted they come from the ``priors`` of :func:`integrated_model`.
     """
 
     name: str
     data: xr.Dataset
     likelihood: Likelihood
-    noise: NoisePrecision | float
+    noise: NoisePrecision | float | None = None
+    priors: PriorsFactory | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -219,7 +226,11 @@ class Measurement:
             raise ValueError(f"measurement {self.name!r}: {error}") from None
         if not callable(self.likelihood):
             raise ValueError(f"measurement {self.name!r}: likelihood must be callable")
+        if self.priors is not None:
+            _check_priors(self.priors, f"measurement {self.name!r}: priors")
         noise = self.noise
+        if noise is None:
+            return
         if not isinstance(noise, NoisePrecision):
             noise = NoisePrecision.fixed(noise)
             object.__setattr__(self, "noise", noise)
@@ -245,15 +256,15 @@ class Measurement:
         return replace(self, noise=noise)
 
 
-def _check_priors(priors: PriorsFactory) -> None:
+def _check_priors(priors: PriorsFactory, what: str = "priors") -> None:
     if not callable(priors):
-        raise ValueError("priors must be a callable priors(prefix=..., names=...)")
+        raise ValueError(f"{what} must be a callable priors(prefix=..., names=...)")
     try:
         inspect.signature(priors).bind(prefix="", names=None)
     except TypeError:
         raise ValueError(
-            "priors must accept the keywords prefix and names, as "
-            "functools.partial(linear.add_priors, 2) does"
+            f"{what} must accept the keywords prefix and names, as "
+            "functools.partial(linear.add_priors, n_terms=2) does"
         ) from None
     except ValueError:  # no signature available (some builtins): try it when building
         pass
@@ -268,9 +279,11 @@ def _parameter_names(priors: PriorsFactory, coords) -> list[str]:
     return list(params)
 
 
-def _sigma(measurement: Measurement) -> np.ndarray | np.float64 | pt.TensorVariable:
-    """The noise standard deviation the likelihood gets: b^(-1/2)."""
+def _sigma(measurement: Measurement) -> np.ndarray | np.float64 | pt.TensorVariable | None:
+    """The noise standard deviation the likelihood gets: b^(-1/2) (None: its own rule)."""
     noise = measurement.noise
+    if noise is None:
+        return None
     if noise.kind == "fixed":
         return np.float64(noise.value**-0.5)
     if noise.kind == "data":
@@ -298,7 +311,7 @@ def _name_axis(model: pm.Model, measurement: Measurement, observed: pt.TensorVar
 
 def integrated_model(
     measurements: Sequence[Measurement],
-    priors: PriorsFactory,
+    priors: PriorsFactory | None = None,
     shared: Iterable[str] | str | None = None,
     coords: Mapping[str, Sequence] | None = None,
 ) -> pm.Model:
@@ -313,15 +326,20 @@ def integrated_model(
     ----------
     measurements : sequence of Measurement
         At least one; names unique and different from the parameter names.
-    priors : callable
+    priors : callable, optional
         ``priors(prefix=..., names=...)`` adding parameter priors to the current model
-        (see :data:`PriorsFactory`), e.g. ``functools.partial(linear.add_priors, 2)``.
-        For measurements with different forward models, one function adding the union
-        of their parameters (each likelihood takes what it needs from the dict).
+        (see :data:`PriorsFactory`), e.g. ``functools.partial(linear.add_priors,
+        n_terms=2)``. For measurements with different forward models, either one
+        function adding the union of their parameters (each likelihood takes what it
+        needs from the dict), or each :class:`Measurement`'s own ``priors`` with this
+        one adding only the shared parameters. Required unless every measurement
+        brings its own priors.
     shared : iterable of str or str, optional
-        Parameters common to all measurements (default: all). The others get one copy
-        per measurement, ``<name>_<parameter>``. ``shared=()`` gives independent
-        parameter sets, whose free energy is exactly :math:`\sum_k F_k`.
+        Parameters common to all measurements, taken from ``priors`` (default: all of
+        its parameters; nothing when ``priors`` is None). The others get one copy per
+        measurement, ``<name>_<parameter>``, from the measurement's own ``priors`` if
+        it has one. ``shared=()`` gives independent parameter sets, whose free energy
+        is exactly :math:`\sum_k F_k`.
     coords : mapping, optional
         Model coordinates (added to the model before the priors).
 
@@ -336,8 +354,9 @@ def integrated_model(
     ValueError
         For an empty list, something that is not a :class:`Measurement`, duplicate
         measurement names, a name that clashes with a parameter, an unknown shared
-        parameter, or a ``priors`` callable of the wrong form. (Bad datasets and bad
-        fixed precisions are refused when the :class:`Measurement` is made.)
+        parameter, a measurement without priors, or a ``priors`` callable of the wrong
+        form. (Bad datasets and bad fixed precisions are refused when the
+        :class:`Measurement` is made.)
     """
     measurements = list(measurements)
     if not measurements:
@@ -349,29 +368,49 @@ def integrated_model(
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
         raise ValueError(f"duplicate measurement name(s) {duplicated}")
-    _check_priors(priors)
     coords = dict(coords or {})
-    parameters = _parameter_names(priors, coords)
-    clash = sorted(set(names) & set(parameters))
+    if priors is None:
+        without = [m.name for m in measurements if m.priors is None]
+        if without:
+            raise ValueError(
+                f"measurement(s) {without} have no priors: give integrated_model a priors "
+                "factory or each Measurement its own"
+            )
+        if shared:
+            raise ValueError(f"shared parameters {shared!r} need a priors factory to come from")
+        parameters: list[str] = []
+        shared = []
+    else:
+        _check_priors(priors)
+        parameters = _parameter_names(priors, coords)
+        if shared is None:
+            shared = parameters
+        elif isinstance(shared, str):
+            shared = [shared]
+        shared = list(shared)
+        unknown = [name for name in shared if name not in parameters]
+        if unknown:
+            raise ValueError(f"unknown shared parameter(s) {unknown}; parameters: {parameters}")
+    own = {
+        m.name: [
+            name
+            for name in (_parameter_names(m.priors, coords) if m.priors else parameters)
+            if name not in shared
+        ]
+        for m in measurements
+    }
+    clash = sorted(set(names) & (set(parameters) | {p for ps in own.values() for p in ps}))
     if clash:
         raise ValueError(f"measurement name(s) {clash} clash with parameter names {parameters}")
-    if shared is None:
-        shared = parameters
-    elif isinstance(shared, str):
-        shared = [shared]
-    shared = list(shared)
-    unknown = [name for name in shared if name not in parameters]
-    if unknown:
-        raise ValueError(f"unknown shared parameter(s) {unknown}; parameters: {parameters}")
-    own = [name for name in parameters if name not in shared]
 
     with pm.Model(coords=coords, model=None) as model:
         common = dict(priors(prefix="", names=shared)) if shared else {}
         for m in measurements:
             params = dict(common)
-            if own:
-                params.update(priors(prefix=f"{m.name}_", names=own))
-            m.likelihood(m.data, params, _sigma(m), name=m.name)
+            if own[m.name]:
+                factory = m.priors or priors
+                params.update(factory(prefix=f"{m.name}_", names=own[m.name]))
+            m.likelihood(m.data, params, sigma=_sigma(m), name=m.name)
             if m.name not in model.named_vars or model[m.name] not in model.observed_RVs:
                 raise ValueError(
                     f"the likelihood of measurement {m.name!r} did not add an observed "
@@ -383,7 +422,7 @@ def integrated_model(
 
 def separate_models(
     measurements: Sequence[Measurement],
-    priors: PriorsFactory,
+    priors: PriorsFactory | None = None,
     coords: Mapping[str, Sequence] | None = None,
 ) -> dict[str, pm.Model]:
     r"""One model per measurement, each with its own parameters.

@@ -147,6 +147,7 @@ class ParameterTable:
         names: Iterable[str] | None = None,
         priors: Mapping[str, PriorSpec] | None = None,
         prefix: str = "",
+        fixed: Mapping[str, object] | None = None,
     ) -> dict[str, pt.TensorVariable]:
         """Create prior variables in the current ``pm.Model`` context.
 
@@ -158,25 +159,38 @@ class ParameterTable:
             Overrides: parameter name to :class:`Prior` or callable ``f(name, dims)``.
         prefix : str
             Prepended to every variable name (for several models in one ``pm.Model``).
+        fixed : mapping, optional
+            Parameters held at a value: they become float64 constants of the shape their
+            dims have in the current model (:func:`fixed_constant`), not variables.
 
         Returns
         -------
         dict
-            Parameter name to PyMC variable.
+            Parameter name to PyMC variable (or constant, for fixed parameters).
 
         Raises
         ------
         ValueError
-            If an override names an unknown parameter.
+            If an override or a fixed value names an unknown parameter, or a fixed value
+            does not have the parameter's shape.
         """
         names = list(self.names if names is None else names)
         priors = dict(priors or {})
-        unknown = sorted(set(priors) - set(self.names))
-        if unknown:
-            raise ValueError(f"prior given for unknown parameter(s) {unknown}; known: {self.names}")
+        fixed = dict(fixed or {})
+        for what, given in (("prior", priors), ("fixed value", fixed)):
+            unknown = sorted(set(given) - set(self.names))
+            if unknown:
+                raise ValueError(
+                    f"{what} given for unknown parameter(s) {unknown}; known: {self.names}"
+                )
+        model = pm.modelcontext(None) if fixed else None
         variables = {}
         for name in names:
             row = self[name]
+            if name in fixed:
+                shape = tuple(len(model.coords[dim]) for dim in row.dims)
+                variables[name] = fixed_constant(name, fixed[name], shape)
+                continue
             spec = priors.get(name, row.prior)
             create = spec.create if isinstance(spec, Prior) else spec
             variables[name] = create(prefix + name, row.dims)

@@ -1,22 +1,65 @@
-"""One generic test over every registered measurement model.
+"""One generic harness over every registered measurement model (and the docs' example).
 
-For each model: it builds from its simulated example data, its log-density is finite at
-the truth, its variables have the dims and shapes its parameter table declares, and bad
-data raise the documented ``ValueError``.
+For each model: it follows the contract of :mod:`measurement_models.contract` (names,
+calling conventions, references with values), reproduces its reference values, builds
+from its simulated example data with a finite log-density at the truth, declares its
+dims and shapes truly, refuses bad data with the documented errors, and honours
+``prefix``, ``fixed`` and ``mutable_data``. Then all of them together form one
+``integrated_model`` whose log-density is the sum of theirs.
 """
 
 from __future__ import annotations
+
+import inspect
+import sys
+from functools import partial
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
 
 from measurement_models import registry
+from measurement_models.contract import Reference, check_references, contract_problems
+from measurement_models.integration import Measurement, integrated_model
 from measurement_models.parameters import transformed_point
 
-ENTRIES = list(registry.MODELS.values())
+sys.path.insert(0, str(Path(__file__).parent))
+import decay_example
+
+#: Modules still to be brought under the contract (issue 21); emptied module by module.
+NOT_YET = {
+    "linear",
+    "spectral",
+    "crystal_field",
+    "mossbauer",
+    "nmr_t1",
+    "sas",
+    "ce_xps",
+    "nio_cluster",
+    "xanes",
+    "magnetic_compton",
+}
+
+EXAMPLE = registry.MeasurementModel(
+    "decay_example", decay_example, "Exponential decay (docs example)", "analytic", {}
+)
+ENTRIES = [*registry.MODELS.values(), EXAMPLE]
+CONTRACTED = [entry for entry in ENTRIES if entry.name not in NOT_YET]
 
 
-@pytest.fixture(scope="module", params=ENTRIES, ids=lambda entry: entry.name)
+def _ids(entry) -> str:
+    return entry.name
+
+
+def _contract_param(entry):
+    if entry.name in NOT_YET:
+        reason = "not yet under the model contract (issue 21)"
+        return pytest.param(entry, marks=pytest.mark.xfail(strict=True, reason=reason))
+    return entry
+
+
+@pytest.fixture(scope="module", params=ENTRIES, ids=_ids)
 def built(request):
     entry = request.param
     data, truth = entry.module.example_data(0)
@@ -24,20 +67,62 @@ def built(request):
     return entry, data, truth, model
 
 
-def test_every_module_follows_the_pattern():
-    for entry in ENTRIES:
-        for name in ("PARAMETERS", "VARIABLE", "build_model", "simulate", "example_data"):
-            assert hasattr(entry.module, name), f"{entry.name} lacks {name}"
-        assert entry.module.__doc__ and "Checked" in entry.module.__doc__, (
-            f"{entry.name}'s docstring must say what was checked against what"
-        )
+def _truth_point(model, data, truth):
+    known_sigma = {"sigma": data.attrs["truth_sigma"]} if "truth_sigma" in data.attrs else {}
+    return model.initial_point() | transformed_point(model, truth | known_sigma)
+
+
+def _logp(model, point) -> float:
+    return float(model.compile_logp()(point))
+
+
+@pytest.mark.parametrize("entry", [_contract_param(e) for e in ENTRIES], ids=_ids)
+def test_module_follows_the_contract(entry):
+    assert contract_problems(entry.module) == []
+
+
+@pytest.mark.parametrize("entry", CONTRACTED, ids=_ids)
+def test_references_are_reproduced(entry):
+    assert check_references(entry.module), f"{entry.name} reproduces no reference values"
+
+
+def test_the_contract_check_fails_a_module_without_reference_values():
+    """Negative control: the example model stripped of its values, or given wrong ones."""
+    stripped = ModuleType("stripped")
+    stripped.__dict__.update(vars(decay_example))
+    stripped.__name__ = "stripped"
+    settings_only = Reference(source="a paper", params={"amplitude": [1.0]})
+    stripped.REFERENCES = {"settings": settings_only}
+    assert any("no values" in p for p in contract_problems(stripped))
+    del stripped.REFERENCES
+    assert any("REFERENCES missing" in p for p in contract_problems(stripped))
+    wrong = Reference(
+        source="a wrong number",
+        params=decay_example.REFERENCES["half_life"].params,
+        x=[0.0],
+        expected=[2.6],
+    )
+    stripped.REFERENCES = {"wrong": wrong}
+    with pytest.raises(AssertionError, match="a wrong number"):
+        check_references(stripped)
+
+
+def test_the_contract_check_fails_positional_options():
+    def build_model(data, n_peaks=3, sigma=None):  # the old, positional style
+        raise AssertionError("not called")
+
+    loose = ModuleType("loose")
+    loose.__dict__.update(vars(decay_example))
+    loose.__name__ = "loose"
+    loose.build_model = build_model
+    problems = contract_problems(loose)
+    assert any("positional arguments ['data', 'n_peaks', 'sigma']" in p for p in problems)
+    assert any("lacks the keyword 'prefix'" in p for p in problems)
 
 
 def test_logp_is_finite_at_truth(built):
     entry, data, truth, model = built
-    known_sigma = {"sigma": data.attrs["truth_sigma"]}
-    point = transformed_point(model, truth | known_sigma)
-    logp = model.compile_logp()(point)
+    logp = _logp(model, _truth_point(model, data, truth))
     assert np.isfinite(logp), f"{entry.name}: log-density {logp} at the truth"
 
 
@@ -77,6 +162,81 @@ def test_bad_data_raise_documented_errors(built, corrupt, match):
         entry.module.build_model(corrupt(data, entry.module.VARIABLE), **entry.example_kwargs)
 
 
+def _skip_if_not_yet(entry):
+    if entry.name in NOT_YET:
+        pytest.skip(f"{entry.name} is not yet under the model contract (issue 21)")
+
+
+def test_prefix_names_every_variable(built):
+    entry, data, truth, model = built
+    _skip_if_not_yet(entry)
+    prefixed = entry.module.build_model(data, prefix="m1_", **entry.example_kwargs)
+    names = [v.name for v in prefixed.free_RVs + prefixed.observed_RVs + prefixed.deterministics]
+    assert names and all(name.startswith("m1_") for name in names), names
+    point = _truth_point(model, data, truth)
+    renamed = {"m1_" + key: value for key, value in point.items()}
+    assert _logp(prefixed, renamed) == pytest.approx(_logp(model, point), rel=1e-12, abs=1e-9)
+
+
+def test_fixed_parameters_leave_the_model(built):
+    """Holding a parameter at its true value removes exactly its prior term."""
+    entry, data, truth, model = built
+    _skip_if_not_yet(entry)
+    name = next(rv.name for rv in model.free_RVs if rv.name in truth)
+    held = entry.module.build_model(data, fixed={name: truth[name]}, **entry.example_kwargs)
+    assert name not in [rv.name for rv in held.free_RVs]
+    point = _truth_point(model, data, truth)
+    own_term = float(model.compile_logp(vars=[model[name]])(point))
+    rest = {key: value for key, value in point.items() if key in held.initial_point()}
+    assert _logp(held, rest) == pytest.approx(_logp(model, point) - own_term, rel=1e-10)
+
+
+def test_mutable_data_gives_the_same_density(built):
+    entry, data, truth, model = built
+    _skip_if_not_yet(entry)
+    mutable = entry.module.build_model(data, mutable_data=True, **entry.example_kwargs)
+    assert mutable.data_vars, f"{entry.name}: mutable_data=True made no pm.Data"
+    point = _truth_point(model, data, truth)
+    assert _logp(mutable, point) == pytest.approx(_logp(model, point), rel=1e-12)
+
+
+def _accepted(function, options: dict) -> dict:
+    """The options ``function`` takes by name (structure keywords differ by function)."""
+    parameters = inspect.signature(function).parameters
+    return {key: value for key, value in options.items() if key in parameters}
+
+
+def test_every_model_composes_with_every_other():
+    """All contracted models in one integrated model: its log-density is the sum of theirs.
+
+    Each measurement brings its own priors and likelihood (``shared=()``), so the joint
+    density must factorise exactly; a module that reads another's variables, names a
+    variable without its prefix or adds to a global coordinate breaks the equality.
+    """
+    if len(CONTRACTED) < 2:
+        pytest.skip("fewer than two models under the contract yet")
+    measurements = []
+    for entry in CONTRACTED:
+        module, options = entry.module, dict(entry.example_kwargs)
+        data, _ = module.example_data(0)
+        measurements.append(
+            Measurement(
+                entry.name,
+                data,
+                partial(module.add_likelihood, **_accepted(module.add_likelihood, options)),
+                priors=partial(module.add_priors, data, **_accepted(module.add_priors, options)),
+            )
+        )
+    joint = integrated_model(measurements, shared=())
+    point = joint.initial_point()
+    total = 0.0
+    for measurement in measurements:
+        alone = integrated_model([measurement])
+        assert set(alone.initial_point()) <= set(point)
+        total += _logp(alone, {key: point[key] for key in alone.initial_point()})
+    assert _logp(joint, point) == pytest.approx(total, rel=1e-12)
+
+
 def test_unknown_names_are_rejected():
     with pytest.raises(ValueError, match=r"unknown measurement model 'nope'.*available: linear"):
         registry.get_model("nope")
@@ -85,10 +245,8 @@ def test_unknown_names_are_rejected():
 
 
 def test_docs_show_every_parameter_table_as_the_code_has_it():
-    from pathlib import Path
-
     page = (Path(__file__).parents[2] / "docs" / "models.md").read_text()
-    for entry in ENTRIES:
+    for entry in registry.MODELS.values():
         assert entry.module.PARAMETERS.to_markdown() in page, (
             f"docs/models.md is out of step with {entry.name}.PARAMETERS"
         )
@@ -96,7 +254,6 @@ def test_docs_show_every_parameter_table_as_the_code_has_it():
 
 def test_measurement_models_does_not_import_samplers():
     import subprocess
-    import sys
 
     code = "import sys, measurement_models; assert 'samplers' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
