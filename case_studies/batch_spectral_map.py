@@ -22,7 +22,7 @@
 # σ = 0.1 known) with a known spatial pattern: a host peak everywhere whose position
 # shifts linearly from 1.10 to 1.30 across the map, and a second phase inside a disc
 # whose peak height falls off as 1 − (r/R)² towards its rim. Every pixel is fitted with
-# K = 1, 2, 3 by replica exchange through `samplers.batch.fit_batch` on a Dask
+# K = 1, 2, 3 by replica exchange through `samplers.app.batch.fit_batch` on a Dask
 # `LocalCluster` (2 single-threaded worker processes on this 2-core machine), which
 # writes one part file per pixel as it finishes; one pixel is deliberately corrupted
 # (a NaN) to show how failures are recorded. Quick: 3 × 3 pixels, K = 1, 2 only. Then:
@@ -32,7 +32,7 @@
 # 2. the fraction of pixels where F picks the true K;
 # 3. the failure record and a resumed run that finds every part and fits nothing;
 # 4. throughput: spectra per minute on the cluster against a sequential loop in one
-#    process, measured in the same run (`samplers.batch.benchmark_batch`);
+#    process, measured in the same run (`samplers.app.batch.benchmark_batch`);
 # 5. the paper's 10 000 spectra against our throughput.
 #
 # The numbers quoted in the text are from the full run
@@ -52,7 +52,7 @@ import xarray as xr
 
 from measurement_models import spectral
 from samplers import ReplicaExchangeSettings
-from samplers.batch import benchmark_batch, fit_batch
+from samplers.app.batch import benchmark_batch, fit_batch
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/batch_spectral_map"))

@@ -54,7 +54,7 @@ from scipy.optimize import least_squares
 from measurement_models import xanes
 from measurement_models.parameters import Prior
 from measurement_models.xafs_io import load_xafs
-from samplers.case_studies import real_data_dir, require_real_data
+from samplers.app.case_studies import real_data_dir, require_real_data
 from samplers.stopping import (
     accumulate,
     laplace_sampler,

@@ -63,7 +63,7 @@ from scipy import optimize
 from measurement_models import mossbauer as mb
 from measurement_models.parameters import transformed_point
 from samplers import ReplicaExchangeSettings, plot_model_selection, select_model
-from samplers.case_studies import real_data_dir
+from samplers.app.case_studies import real_data_dir
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/mossbauer_hamiltonian_selection"))

@@ -369,7 +369,7 @@ assert (abs(toy_result["free_energy_error"].sel(sampler=["replica_exchange", "sm
 # Columns: F and its spread (max − min over chains), F − F_ref, the worst R-hat, the
 # smallest bulk and tail ESS, bulk ESS per wall-clock second (compilation included),
 # wall time, log-density and gradient evaluations (counting convention in
-# `samplers/comparison.py`), evaluations per effective draw, the largest error of a
+# `samplers/comparison/compare.py`), evaluations per effective draw, the largest error of a
 # posterior mean in reference sds, the fraction of reference modes visited (pooled, and
 # per chain), and the largest error of a mode weight.
 

@@ -47,7 +47,7 @@ from measurement_models import xanes
 from measurement_models.parameters import Prior
 from measurement_models.xafs_io import load_xafs
 from samplers import ReplicaExchangeSettings, model_average, select_model
-from samplers.case_studies import real_data_dir, require_real_data
+from samplers.app.case_studies import real_data_dir, require_real_data
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/xanes_fe_k_edge"))

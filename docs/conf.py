@@ -5,7 +5,7 @@ in the package is numpydoc with reStructuredText math (``:math:``, ``.. math::``
 cross-references (``:func:``, ``:data:``); Sphinx autodoc with numpydoc renders them as
 written, MkDocs' mkdocstrings does not. myst-parser reads the existing Markdown pages
 unchanged, and myst-nb renders the case studies (jupytext percent-format scripts,
-executed as notebooks by :mod:`samplers.case_studies`) with their outputs. Nitpicky mode
+executed as notebooks by :mod:`samplers.app.case_studies`) with their outputs. Nitpicky mode
 (``-n``) plus ``-W`` turns every broken internal link or cross-reference into an error.
 
 Generated at build time by ``docs/_ext/bayesmeas_docs.py`` (never committed): the API

@@ -26,10 +26,9 @@ from . import (
 )
 from .data import load_text, make_dataset, validate_dataset
 from .parameters import Parameter, ParameterTable, Prior
-from .registry import JOBS, MODELS, get_job, get_model
+from .registry import MODELS, get_model
 
 __all__ = [
-    "JOBS",
     "MODELS",
     "Parameter",
     "ParameterTable",
@@ -39,7 +38,6 @@ __all__ = [
     "core_level",
     "crystal_field",
     "data_assimilation",
-    "get_job",
     "get_model",
     "hermitian",
     "linear",

@@ -1,21 +1,18 @@
-"""The catalogue of measurement models and of the analyses (jobs) run on them.
+"""The catalogue of measurement models.
 
-Every model module is registered here once; the generic test in
+Every model module is registered here once; the zoo-wide harness in
 ``tests/measurement_models/test_registry.py`` runs over every entry, and the
-``bayesmeas`` command lists and runs what is declared here.
+``bayesmeas`` command lists them (its jobs, in :mod:`samplers.app.jobs`, name models
+by their registry name).
 
-A registered module provides ``PARAMETERS``, ``build_model(data, **kwargs)``,
-``simulate(...)``, ``example_data(rng) -> (Dataset, truth)``, ``plot_fit(ax, data,
-posterior, **kwargs)`` and the name of its measured data variable, ``VARIABLE``.
+A registered module follows the model contract of :mod:`measurement_models.contract`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-
-import xarray as xr
 
 from . import (
     ce_xps,
@@ -30,7 +27,7 @@ from . import (
     xanes,
 )
 
-__all__ = ["JOBS", "MODELS", "MeasurementModel", "ModelSelectionJob", "get_job", "get_model"]
+__all__ = ["MODELS", "MeasurementModel", "get_model"]
 
 
 @dataclass(frozen=True)
@@ -56,34 +53,6 @@ class MeasurementModel:
     title: str
     reference: str
     example_kwargs: Mapping[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ModelSelectionJob:
-    """Select among candidate models of one measurement by Bayesian free energy.
-
-    Attributes
-    ----------
-    name : str
-        Name on the command line (``bayesmeas run NAME``).
-    model : str
-        Registry name of the measurement model.
-    summary : str
-        One line for listings.
-    data : callable
-        Returns the built-in measurement.
-    candidate_dim : str
-        Name of the candidate axis in result tables (e.g. ``"K"``).
-    candidates : mapping
-        Candidate label to ``build_model`` keywords.
-    """
-
-    name: str
-    model: str
-    summary: str
-    data: Callable[[], xr.Dataset]
-    candidate_dim: str
-    candidates: Mapping[int, Mapping[str, object]]
 
 
 #: Every registered measurement model, by registry name.
@@ -168,29 +137,6 @@ MODELS: dict[str, MeasurementModel] = {
     )
 }
 
-#: Every model-selection job that ``bayesmeas run NAME`` runs, by name.
-JOBS: dict[str, ModelSelectionJob] = {
-    job.name: job
-    for job in (
-        ModelSelectionJob(
-            "spectral-deconvolution",
-            "spectral",
-            "Number of peaks K = 1..5 of the Nagata 2012 spectrum by free energy (main job)",
-            spectral.simulate_reference,
-            "K",
-            {k: {"n_peaks": k} for k in range(1, 6)},
-        ),
-        ModelSelectionJob(
-            "linear-regression",
-            "linear",
-            "y = a x (K = 1) against y = a x + b (K = 2) on a simulated line",
-            lambda: linear.example_data(0)[0],
-            "K",
-            {1: {"n_terms": 1}, 2: {"n_terms": 2}},
-        ),
-    )
-}
-
 
 def _lookup(table: Mapping, name: str, kind: str):
     try:
@@ -202,8 +148,3 @@ def _lookup(table: Mapping, name: str, kind: str):
 def get_model(name: str) -> MeasurementModel:
     """The registered model ``name``; ``ValueError`` naming the choices if unknown."""
     return _lookup(MODELS, name, "measurement model")
-
-
-def get_job(name: str) -> ModelSelectionJob:
-    """The registered job ``name``; ``ValueError`` naming the choices if unknown."""
-    return _lookup(JOBS, name, "job")

@@ -1,41 +1,50 @@
 """Replica exchange inside PyMC, Bayesian free energies, noise estimation, model selection.
 
+The public API, importable from ``samplers``:
+
 - :class:`ReplicaExchange`: a PyMC step method (non-reversible parallel tempering);
-  :func:`sample_replica_exchange` runs it and attaches free energies.
+  :func:`sample_replica_exchange` runs it and attaches free energies;
+  :func:`default_ladder` and :func:`first_level_for_gap` make starting ladders.
 - :func:`free_energy`: F = -log p(D) ± MCSE from replica-exchange or SMC results.
 - :func:`noise_scan`: F as a function of the noise precision from one run.
 - :func:`ladder_diagnostics`: swap rates, round trips, communication barrier.
+- :func:`select_model`: sample candidate models, choose by F (or say "undecided");
+  :func:`model_average` over them.
 - :func:`compare_samplers`: replica exchange, SMC and NUTS on one model, scored against
   a :class:`ReferencePosterior`; :func:`plot_comparison` draws it.
 - :func:`noise_precisions_by_scan`: one noise precision per dataset, for integration.
-- :func:`select_model`: sample candidate models, choose by F (or say "undecided").
 - :mod:`samplers.stopping`: when to stop measuring (:func:`precision_curve`: posterior sd
   against accumulated scans; :func:`stopping_point`: target or plateau;
   :func:`predict_precision`, :func:`required_exposure`: planning the count time).
-- :mod:`samplers.batch`: one model fitted to many spectra on a Dask cluster
-  (:func:`samplers.batch.fit_batch`, ``bayesmeas batch``; imported on demand).
+- :class:`ReplicaExchangeSettings`, :class:`SMCSettings`, :class:`NUTSSettings`: the
+  sampler settings (:mod:`samplers.settings`).
 
-This package knows nothing about physics; its command-line front end
-(:mod:`samplers.cli`) runs the jobs that :mod:`measurement_models` declares.
+The code is grouped by concept: :mod:`samplers.replica_exchange` (kernel, tempered
+density, step method, sampling, diagnostics), :mod:`samplers.evidence` (free energies,
+noise scans), :mod:`samplers.selection`, :mod:`samplers.comparison`,
+:mod:`samplers.stopping` and :mod:`samplers.settings`. None of them knows any physics
+or imports :mod:`measurement_models`. The application layer :mod:`samplers.app` (the
+``bayesmeas`` command line, model-selection jobs, batch fits on Dask, the benchmark, the
+case-study runner) stands on both; nothing below it imports it.
 """
 
-from .comparison import NUTSSettings, compare_samplers, plot_comparison
-from .free_energy import FreeEnergy, free_energy
-from .integration_noise import noise_precisions_by_scan
-from .ladder_diagnostics import ladder_diagnostics
-from .model_selection import (
-    ReplicaExchangeSettings,
-    SMCSettings,
+from .comparison import ReferencePosterior, compare_samplers, plot_comparison
+from .evidence import FreeEnergy, free_energy, noise_precisions_by_scan, noise_scan, plot_noise_scan
+from .replica_exchange import (
+    ReplicaExchange,
+    default_ladder,
+    first_level_for_gap,
+    ladder_diagnostics,
+    sample_replica_exchange,
+)
+from .selection import (
     model_average,
     model_probabilities,
-    sample_free_energy,
+    plot_model_selection,
+    select_model,
     selection_table,
 )
-from .noise_scan import noise_scan, plot_noise_scan
-from .reference_posterior import ReferencePosterior
-from .replica_exchange import ReplicaExchange
-from .replica_exchange_run import sample_replica_exchange
-from .selection import plot_model_selection, select_model
+from .settings import NUTSSettings, ReplicaExchangeSettings, SMCSettings, sample_free_energy
 from .stopping import (
     PrecisionLaw,
     StoppingPoint,
@@ -60,6 +69,8 @@ __all__ = [
     "StoppingPoint",
     "accumulate",
     "compare_samplers",
+    "default_ladder",
+    "first_level_for_gap",
     "free_energy",
     "ladder_diagnostics",
     "laplace_sampler",

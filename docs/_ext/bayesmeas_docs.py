@@ -54,7 +54,7 @@ from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
-from samplers.case_studies import CaseStudy, NotRunnable, list_case_studies, run_case_study
+from samplers.app.case_studies import CaseStudy, NotRunnable, list_case_studies, run_case_study
 
 logger = logging.getLogger(__name__)
 
@@ -379,9 +379,9 @@ def executed_notebook(study: CaseStudy, runs: Path) -> Path:
 
     A notebook counts when its recorded ``source_sha256`` is the script's and it did not
     fail; a quick or a full run will do. Otherwise the quick case study is run here
-    (:func:`samplers.case_studies.run_case_study`), which takes up to a few minutes. A
+    (:func:`samplers.app.case_studies.run_case_study`), which takes up to a few minutes. A
     case study whose measured data are absent on this machine
-    (:class:`samplers.case_studies.MissingDataError`) is rendered as far as it ran,
+    (:class:`samplers.app.case_studies.MissingDataError`) is rendered as far as it ran,
     ending with the message that names the data and their source.
     """
     path = runs / study.name / f"{study.name}.ipynb"
@@ -453,7 +453,7 @@ def _import_object(dotted: str) -> object | None:
     """The object that the expression ``dotted`` names once its package is imported.
 
     The shortest importable prefix is imported and the rest looked up as attributes, so
-    ``samplers.free_energy`` is the function the package exports, not the module of the
+    ``samplers.evidence.free_energy`` is the function the package exports, not the module of the
     same name; a submodule the package does not import is imported when needed.
     """
     parts = dotted.split(".")
@@ -475,7 +475,7 @@ def reexport_target(node: addnodes.pending_xref) -> str | None:
     """Where a Python reference to a name of this package really points, if elsewhere.
 
     ``:func:`free_energy``` in the docstring of ``samplers`` means the function that
-    the package exports, but Sphinx would link it to the module ``samplers.free_energy``
+    the package exports, but Sphinx would link it to the module ``samplers.evidence.free_energy``
     of the same name; a name re-exported by a package is documented only where it is
     defined. The target is looked up as Python would (relative to the current module
     first) and its documented name returned when that differs from the target.

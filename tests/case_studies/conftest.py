@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from samplers.case_studies import NotRunnable, get_case_study, redraw_figures, run_case_study
+from samplers.app.case_studies import NotRunnable, get_case_study, redraw_figures, run_case_study
 
 #: Seconds one quick case-study cell may take before the test fails.
 CELL_TIMEOUT = 900

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from samplers.case_studies import (
+from samplers.app.case_studies import (
     REAL_DATA_ENV,
     MissingDataError,
     list_case_studies,

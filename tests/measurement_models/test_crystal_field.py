@@ -443,7 +443,7 @@ def test_build_model_from_example_data():
     assert observed.name == cf.VARIABLE
     assert [rv.name for rv in model.free_RVs] == ["B40"]
     assert "specific_heat_finite" in [p.name for p in model.potentials]
-    from samplers.noise_scan import gaussian_noise
+    from samplers.evidence.noise_scan import gaussian_noise
 
     noise = gaussian_noise(cf.build_model(data, sigma=0.01))  # the guard is not a likelihood
     assert noise is not None and noise["precision"] == pytest.approx(1e4)

@@ -1,4 +1,4 @@
-"""``samplers.batch``: many spectra on a Dask cluster, checked against independent results.
+"""``samplers.app.batch``: many spectra on a Dask cluster, checked against independent results.
 
 One ``distributed.LocalCluster`` (2 single-threaded worker processes) serves the module
 and is reached by its address, the path of a real multi-machine cluster. The spectra
@@ -21,8 +21,8 @@ from scipy import optimize, stats
 
 from measurement_models import spectral
 from samplers import ReplicaExchangeSettings, SMCSettings, select_model
-from samplers.batch import POSITIONS_FILE, fit_batch, load_spectra, local_cluster, spectrum_seed
-from samplers.cli import main
+from samplers.app.batch import POSITIONS_FILE, fit_batch, load_spectra, local_cluster, spectrum_seed
+from samplers.app.cli import main
 
 X = np.linspace(0.0, 3.0, 41)
 SIGMA = 0.1

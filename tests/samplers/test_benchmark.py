@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from samplers import benchmark
+from samplers.app import benchmark
 
 TINY = {
     "ks": (1,),
@@ -63,7 +63,7 @@ def test_throughput_is_positive_and_numpy_matches_the_compiled_likelihood(tiny):
 
 def test_table_lists_every_k_and_the_targets(tiny):
     ds, _ = tiny
-    table = benchmark.format_table(ds)
+    table = benchmark.format_benchmark(ds)
     assert "RE mean ± spread" in table and "SMC wall s" in table
     assert "\n1 |" in table
     assert f"≤ {benchmark.SPREAD_TARGET}" in table
@@ -98,5 +98,5 @@ def test_main_writes_netcdf_and_table(tiny, tmp_path, monkeypatch, capsys):
     xr.testing.assert_allclose(back["free_energy_per_chain"], ds["free_energy_per_chain"])
     assert back.attrs[
         "command"
-    ] == "python -m samplers.benchmark --quick --cores 1 --output " + str(tmp_path)
+    ] == "python -m samplers.app.benchmark --quick --cores 1 --output " + str(tmp_path)
     assert "Throughput" in (tmp_path / "benchmark.txt").read_text()

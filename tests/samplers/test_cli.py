@@ -9,8 +9,8 @@ import pytest
 import xarray as xr
 
 from measurement_models import linear
-from samplers import cli
-from samplers.case_studies import CASE_STUDIES_DIR, get_case_study
+from samplers.app import cli
+from samplers.app.case_studies import CASE_STUDIES_DIR, get_case_study
 
 
 def test_list_names_models_jobs_and_case_studies(capsys):
@@ -28,6 +28,14 @@ def test_unknown_job_is_a_clear_error(capsys):
     err = capsys.readouterr().err
     assert "unknown job or case study 'no-such-job'; jobs: spectral-deconvolution" in err
     assert "case studies: batch_spectral_map, crystal_field_integration" in err
+
+
+def test_unknown_job_name_is_refused_with_the_choices():
+    from samplers.app.jobs import get_job
+
+    assert get_job("linear-regression").model == "linear"
+    with pytest.raises(ValueError, match="unknown job 'nope'; available: spectral-deconvolution"):
+        get_job("nope")
 
 
 def test_case_study_names_resolve_or_fail_clearly(capsys):
@@ -102,10 +110,10 @@ def test_plot_redraws_from_the_file_alone(linear_job, capsys):
 
 
 def test_benchmark_subcommand_forwards_its_options(monkeypatch):
-    import samplers.benchmark
+    import samplers.app.benchmark
 
     seen = []
-    monkeypatch.setattr(samplers.benchmark, "main", lambda argv: seen.append(argv) or 0)
+    monkeypatch.setattr(samplers.app.benchmark, "main", lambda argv: seen.append(argv) or 0)
     assert cli.main(["benchmark", "--quick", "--ks", "1", "2"]) == 0
     assert seen == [["--quick", "--ks", "1", "2"]]
 

@@ -8,7 +8,7 @@ import xarray as xr
 
 from measurement_models import linear
 from samplers import SMCSettings, free_energy, sample_free_energy
-from samplers.free_energy import tidy_smc_stats
+from samplers.evidence.free_energy import tidy_smc_stats
 
 SETTINGS = SMCSettings(draws=1000, chains=8)
 

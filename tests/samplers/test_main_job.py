@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import xarray as xr
 
-from samplers import cli
+from samplers.app import cli
 
 
 @pytest.mark.slow

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from samplers.parallel_tempering import (
+from samplers.evidence.thermodynamic import batch_means_covariance, log_evidence
+from samplers.replica_exchange.kernel import (
     CHOLESKY_INTERVAL,
     NO_OVERLAP,
     ParallelTempering,
@@ -25,7 +26,6 @@ from samplers.parallel_tempering import (
     swap_probabilities,
     validate_ladder,
 )
-from samplers.thermodynamic import batch_means_covariance, log_evidence
 
 TUNE, DRAWS = 1000, 4000
 

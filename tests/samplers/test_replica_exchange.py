@@ -25,7 +25,7 @@ from samplers import (
     noise_scan,
     sample_replica_exchange,
 )
-from samplers.noise_scan import gaussian_noise
+from samplers.evidence.noise_scan import gaussian_noise
 
 SIGMA = 0.3
 # Stepping-stone's log of a mean is biased low by about Var(w)/(2 n E[w]^2) per level;
@@ -256,7 +256,7 @@ def test_loop_fallback_matches_the_vectorised_evaluation(line):
 
 
 def test_unvectorisable_model_warns_and_loops(line, monkeypatch):
-    import samplers.tempered_density as td
+    import samplers.replica_exchange.tempered_density as td
 
     def refuse(*args, **kwargs):
         raise NotImplementedError("no batched form")

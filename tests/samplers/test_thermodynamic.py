@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from scipy import signal, stats
 
-from samplers.thermodynamic import (
-    METHODS,
+from samplers.evidence.thermodynamic import (
+    ESTIMATORS,
     batch_means_covariance,
     log_evidence,
     log_evidence_path,
@@ -235,13 +235,13 @@ def z_scores(draws, phi, shared, replicates, seed, permute=False):
     ``permute`` shuffles the draws (the estimates are unchanged, the autocorrelation is
     destroyed), which gives the standard error that ignores autocorrelation."""
     # the expectation of each estimate: TI carries the trapezoid bias of this ladder
-    expected = [EXACT + (trapezoid_bias(LADDER) if "integration" in m else 0.0) for m in METHODS]
+    expected = [EXACT + (trapezoid_bias(LADDER) if "integration" in m else 0.0) for m in ESTIMATORS]
     rng = np.random.default_rng(seed)
-    z = np.empty((replicates, len(METHODS)))
+    z = np.empty((replicates, len(ESTIMATORS)))
     for r in range(replicates):
         log_lik_draws = exact_draws(rng, LADDER, draws, phi=phi, shared=shared)
         shuffled = log_lik_draws[rng.permutation(draws)] if permute else log_lik_draws
-        for m, method in enumerate(METHODS):
+        for m, method in enumerate(ESTIMATORS):
             estimate, mcse = log_evidence(shuffled, LADDER, method)
             z[r, m] = (estimate - expected[m]) / mcse
     return z
@@ -262,8 +262,8 @@ def test_mcse_is_calibrated(phi, shared):
     """
     z = z_scores(draws=2000, phi=phi, shared=shared, replicates=200, seed=6)
     sd = z.std(axis=0, ddof=1)
-    assert np.all((sd > 0.8) & (sd < 1.25)), dict(zip(METHODS, sd, strict=True))
-    assert np.all(np.abs(z.mean(axis=0)) < 0.38), dict(zip(METHODS, z.mean(axis=0), strict=True))
+    assert np.all((sd > 0.8) & (sd < 1.25)), dict(zip(ESTIMATORS, sd, strict=True))
+    assert np.all(np.abs(z.mean(axis=0)) < 0.38), dict(zip(ESTIMATORS, z.mean(axis=0), strict=True))
 
 
 def test_mcse_that_ignores_autocorrelation_is_rejected():
@@ -280,7 +280,7 @@ def test_mcse_that_ignores_autocorrelation_is_rejected():
 
 def test_invalid_inputs_are_rejected():
     good = exact_draws(np.random.default_rng(8), LADDER, 100)
-    for method in METHODS:
+    for method in ESTIMATORS:
         assert np.isfinite(log_evidence(good, LADDER, method)[0])
     with pytest.raises(ValueError, match="must have shape"):
         log_evidence(good[:, :-1], LADDER)
@@ -309,7 +309,7 @@ def test_invalid_inputs_are_rejected():
     [[0.0, 0.5, 0.7], [0.0, 0.8, 0.3], [0.0, np.nan, 1.0]],
     ids=["not-ending-at-1", "not-increasing", "nan"],
 )
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", ESTIMATORS)
 def test_invalid_ladders_are_rejected(betas, method):
     """A ladder that does not end at 1 silently gives log Z(β_L) labelled as log Z(1); a
     non-increasing one a meaningless number; a NaN level NaN (bridge: RuntimeWarnings)."""

@@ -6,7 +6,7 @@ Two kinds of result are read:
   :func:`samplers.sample_replica_exchange`): the per-level log-likelihoods stored as
   sampler stats give :math:`\log Z` per chain by stepping-stone (default),
   thermodynamic integration or two-sided bridge sampling
-  (:mod:`samplers.thermodynamic`), each with a batch-means standard error;
+  (:mod:`samplers.evidence.thermodynamic`), each with a batch-means standard error;
 - **sequential Monte Carlo** (``pm.sample_smc``): PyMC stores its per-chain estimate
   :math:`\sum_s \log \frac{1}{N}\sum_i w_i^{(s)}` in
   ``sample_stats.log_marginal_likelihood``, a ragged array with NaN for every stage
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from .thermodynamic import METHODS, log_evidence
+from .thermodynamic import ESTIMATORS, log_evidence
 
 __all__ = [
     "FreeEnergy",
@@ -263,8 +263,8 @@ def free_energy(idata: xr.DataTree, method: str = "stepping_stone") -> FreeEnerg
     """
     stats = _sample_stats(idata)
     if "replica_log_likelihood" in stats.data_vars:
-        if method not in METHODS:
-            raise ValueError(f"unknown free-energy method {method!r}; choose one of {METHODS}")
+        if method not in ESTIMATORS:
+            raise ValueError(f"unknown free-energy method {method!r}; choose one of {ESTIMATORS}")
         return _replica_exchange_free_energy(idata, method)
     if "log_marginal_likelihood" in stats.data_vars:
         if method not in ("stepping_stone", "smc"):

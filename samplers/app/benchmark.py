@@ -1,6 +1,6 @@
 r"""Benchmark: replica exchange against PyMC SMC on the Nagata 2012 spectra, K = 1..5.
 
-Run it with ``python -m samplers.benchmark`` (``--quick`` for a smoke-sized run,
+Run it with ``python -m samplers.app.benchmark`` (``--quick`` for a smoke-sized run,
 ``--help`` for the options). It is a measurement, not a test: targets are printed next
 to the numbers and never asserted.
 
@@ -47,20 +47,20 @@ import xarray as xr
 
 from measurement_models import spectral
 
-from .environment import environment
-from .free_energy import free_energy
-from .ladder_diagnostics import ladder_diagnostics
-from .model_selection import SMCSettings, sample_free_energy
-from .replica_exchange import ReplicaExchange
-from .replica_exchange_run import sample_replica_exchange
-from .thermodynamic import METHODS
+from ..environment import environment
+from ..evidence.free_energy import free_energy
+from ..evidence.thermodynamic import ESTIMATORS
+from ..replica_exchange.diagnostics import ladder_diagnostics
+from ..replica_exchange.sampling import sample_replica_exchange
+from ..replica_exchange.step import ReplicaExchange
+from ..settings import SMCSettings, sample_free_energy
 
 __all__ = [
     "SPREAD_TARGET",
     "THROUGHPUT_TARGET",
     "VARIABLES",
     "build_parser",
-    "format_table",
+    "format_benchmark",
     "gaussian_log_likelihood",
     "main",
     "measure_throughput",
@@ -333,7 +333,7 @@ def run_benchmark(
     per_chain = np.full((len(SAMPLERS), len(ks), chains), np.nan)
     summary = {name: np.full((len(SAMPLERS), len(ks)), np.nan) for name in ("mcse", "wall")}
     re_mcse = np.full((len(ks), chains), np.nan)
-    re_methods = np.full((len(ks), len(METHODS)), np.nan)
+    re_methods = np.full((len(ks), len(ESTIMATORS)), np.nan)
     barrier = np.full((len(ks), chains), np.nan)
     trips = np.zeros((len(ks), chains), dtype=int)
     throughput: dict[str, list] = {}
@@ -368,7 +368,7 @@ def run_benchmark(
         per_chain[0, i] = fe.per_chain
         summary["mcse"][0, i] = fe.mcse
         re_mcse[i] = fe.per_chain_mcse
-        re_methods[i] = [free_energy(idata, method).value for method in METHODS]
+        re_methods[i] = [free_energy(idata, method).value for method in ESTIMATORS]
         ladder = ladder_diagnostics(idata)
         barrier[i] = ladder["global_barrier"].values
         trips[i] = ladder["round_trips"].values
@@ -412,7 +412,7 @@ def run_benchmark(
             "sampler": list(SAMPLERS),
             "k": ks,
             "chain": np.arange(chains),
-            "method": list(METHODS),
+            "method": list(ESTIMATORS),
         },
         attrs={
             "title": "replica exchange vs PyMC SMC, Nagata 2012 spectral deconvolution",
@@ -443,7 +443,7 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "NO"
 
 
-def format_table(ds: xr.Dataset) -> str:
+def format_benchmark(ds: xr.Dataset) -> str:
     """The benchmark as text: F table, targets per K, then throughput lines.
 
     Parameters
@@ -532,9 +532,9 @@ def format_table(ds: xr.Dataset) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Command-line options of ``python -m samplers.benchmark``."""
+    """Command-line options of ``python -m samplers.app.benchmark``."""
     parser = argparse.ArgumentParser(
-        prog="python -m samplers.benchmark",
+        prog="python -m samplers.app.benchmark",
         description="Replica exchange vs PyMC SMC on the Nagata 2012 spectra: free energies "
         "per chain, wall times and sampler throughput.",
     )
@@ -579,9 +579,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = settings_from_args(args)
     start = time.perf_counter()
     dataset = run_benchmark(**settings)
-    dataset.attrs["command"] = " ".join(["python -m samplers.benchmark", *argv])
+    dataset.attrs["command"] = " ".join(["python -m samplers.app.benchmark", *argv])
     dataset.attrs["total_time_s"] = time.perf_counter() - start
-    table = format_table(dataset)
+    table = format_benchmark(dataset)
     table += f"\n\ntotal time {dataset.attrs['total_time_s']:.0f} s"
     print()
     print(table)

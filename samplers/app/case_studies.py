@@ -43,7 +43,7 @@ __all__ = [
 REAL_DATA_ENV = "BAYESMEAS_REAL_DATA"
 
 #: Case studies live in the source checkout, beside the packages.
-CASE_STUDIES_DIR = Path(__file__).resolve().parents[1] / "case_studies"
+CASE_STUDIES_DIR = Path(__file__).resolve().parents[2] / "case_studies"
 
 #: The tag of the cells that draw figures from the saved results.
 FIGURES_TAG = "figures"
@@ -73,7 +73,7 @@ def real_data_dir() -> Path:
     beside = Path("../shared/data/real")
     if beside.exists():
         return beside
-    return Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+    return Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
 
 
 def require_real_data(names: list[str] | tuple[str, ...], source: str) -> Path:

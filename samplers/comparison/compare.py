@@ -15,7 +15,7 @@ independent chains and seed, and returns an :class:`xarray.Dataset` along a
 - cost: wall time of the whole call (compilation and process start-up included),
   PyMC's own sampling time, and the number of log-density and gradient evaluations,
   counted as described below;
-- against a :class:`~samplers.reference_posterior.ReferencePosterior` when one is given:
+- against a :class:`~samplers.comparison.reference_posterior.ReferencePosterior` when one is given:
   the error of every posterior mean in units of the reference sd, the ratio of sds, the
   fraction of reference modes visited (pooled and per chain) and the error of the mode
   weights, and the error of F against the reference evidence.
@@ -72,7 +72,7 @@ import dataclasses
 import datetime
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import arviz as az
@@ -80,15 +80,15 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from .environment import environment
+from ..environment import environment
+from ..evidence.free_energy import FreeEnergy
+from ..settings import SAMPLER_SETTINGS, NUTSSettings, ReplicaExchangeSettings, SMCSettings
 from .evaluation_counts import (
     CountingMH,
     nuts_evaluations,
     replica_exchange_evaluations,
     smc_evaluations,
 )
-from .free_energy import FreeEnergy
-from .model_selection import ReplicaExchangeSettings, SMCSettings, run_options
 from .reference_posterior import (
     PARAMETER_DIM,
     ReferencePosterior,
@@ -100,22 +100,14 @@ from .reference_posterior import (
 __all__ = [
     "FIELDS",
     "REFERENCE_FIELDS",
-    "SAMPLERS",
-    "CountingMH",
-    "NUTSSettings",
     "SamplerRun",
     "compare_samplers",
-    "nuts_evaluations",
     "plot_comparison",
-    "replica_exchange_evaluations",
     "run_sampler",
-    "smc_evaluations",
     "summarize_runs",
     "write_comparison",
 ]
 
-#: The samplers that :func:`compare_samplers` runs.
-SAMPLERS = ("replica_exchange", "smc", "nuts")
 SAMPLER_DIM = "sampler"
 MIN_MODE_FRACTION = 0.01
 
@@ -154,52 +146,6 @@ REFERENCE_FIELDS = {
     "mode_weight_error": "max over modes of |mode_fraction - reference weight|",
     "free_energy_error": "F - reference F (nats; reference evidence given)",
     "free_energy_z": "free_energy_error / sqrt(MCSE² + reference MCSE²)",
-}
-
-
-# -- settings ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class NUTSSettings:
-    """Settings of ``pm.sample`` with PyMC's NUTS, in the style of the other settings.
-
-    Tuning draws are kept (``discard_tuned_samples=False``: ``warmup_posterior`` and
-    ``warmup_sample_stats`` groups) so that the gradient evaluations of warm-up can be
-    counted. NUTS gives no free energy.
-    """
-
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
-    cores: int | None = None
-    target_accept: float = 0.8
-    extra: Mapping[str, object] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        """One line naming the sampler and its settings."""
-        return (
-            f"PyMC {pm.__version__} NUTS ({self.chains} chains, {self.tune} tune + "
-            f"{self.draws} draws, target_accept={self.target_accept})"
-        )
-
-    def sample(
-        self, model: pm.Model, random_seed: int | None, progressbar: bool
-    ) -> tuple[xr.DataTree, None]:
-        """Run NUTS on ``model``; return the result and ``None`` (no free energy)."""
-        with model:
-            idata = pm.sample(
-                tune=self.tune,
-                target_accept=self.target_accept,
-                discard_tuned_samples=False,
-                **run_options(self, random_seed, progressbar),
-                **dict(self.extra),
-            )
-        return idata, None
-
-
-SETTINGS_TYPES = {
-    "replica_exchange": ReplicaExchangeSettings,
-    "smc": SMCSettings,
-    "nuts": NUTSSettings,
 }
 
 
@@ -274,7 +220,7 @@ def run_sampler(
     SamplerRun
     """
     _check_sampler_names([sampler])
-    settings = SETTINGS_TYPES[sampler]() if settings is None else settings
+    settings = SAMPLER_SETTINGS[sampler]() if settings is None else settings
     _check_settings_type(sampler, settings)
     if sampler == "smc":  # PyMC's MH kernel, plus a stat counting its steps
         settings = dataclasses.replace(settings, kernel=CountingMH)
@@ -303,17 +249,17 @@ def run_sampler(
 def _check_sampler_names(samplers: Sequence[str]) -> None:
     if isinstance(samplers, str):
         raise ValueError(f"samplers must be a sequence of names, got the string {samplers!r}")
-    unknown = [name for name in samplers if name not in SAMPLERS]
+    unknown = [name for name in samplers if name not in SAMPLER_SETTINGS]
     if unknown:
-        raise ValueError(f"unknown sampler(s) {unknown}; known samplers: {list(SAMPLERS)}")
+        raise ValueError(f"unknown sampler(s) {unknown}; known samplers: {list(SAMPLER_SETTINGS)}")
     if len(set(samplers)) != len(samplers):
         raise ValueError(f"each sampler may appear once, got {list(samplers)}")
     if not samplers:
-        raise ValueError(f"no samplers given; known samplers: {list(SAMPLERS)}")
+        raise ValueError(f"no samplers given; known samplers: {list(SAMPLER_SETTINGS)}")
 
 
 def _check_settings_type(sampler: str, settings: object) -> None:
-    expected = SETTINGS_TYPES[sampler]
+    expected = SAMPLER_SETTINGS[sampler]
     if not isinstance(settings, expected):
         raise ValueError(
             f"settings for {sampler!r} must be a {expected.__name__}, got {type(settings).__name__}"
@@ -549,11 +495,11 @@ def _settings_for(
     if extra:
         raise ValueError(
             f"settings given for {extra}, which are not among the samplers compared "
-            f"{list(samplers)} (known samplers: {list(SAMPLERS)})"
+            f"{list(samplers)} (known samplers: {list(SAMPLER_SETTINGS)})"
         )
     chosen = {}
     for name in samplers:
-        value = settings.get(name, SETTINGS_TYPES[name]())
+        value = settings.get(name, SAMPLER_SETTINGS[name]())
         _check_settings_type(name, value)
         chosen[name] = dataclasses.replace(value, chains=chains)
     return chosen
@@ -578,7 +524,7 @@ def _netcdf_safe(tree: xr.DataTree) -> xr.DataTree:
 
 def compare_samplers(
     model: pm.Model,
-    samplers: Sequence[str] = SAMPLERS,
+    samplers: Sequence[str] = tuple(SAMPLER_SETTINGS),
     chains: int = 4,
     random_seed: int | None = None,
     reference: ReferencePosterior | None = None,

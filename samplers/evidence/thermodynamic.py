@@ -34,7 +34,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 __all__ = [
-    "METHODS",
+    "ESTIMATORS",
     "batch_means_covariance",
     "log_evidence",
     "log_evidence_path",
@@ -42,7 +42,7 @@ __all__ = [
 
 Method = Literal["stepping_stone", "thermodynamic_integration", "bridge"]
 #: The free-energy estimators, by name.
-METHODS: tuple[str, ...] = ("stepping_stone", "thermodynamic_integration", "bridge")
+ESTIMATORS: tuple[str, ...] = ("stepping_stone", "thermodynamic_integration", "bridge")
 
 
 def batch_means_covariance(series: np.ndarray) -> np.ndarray:
@@ -168,7 +168,7 @@ def _estimator(method: str):
         return _ESTIMATORS[method]
     except KeyError:
         raise ValueError(
-            f"unknown free-energy method {method!r}; choose one of {METHODS}"
+            f"unknown free-energy method {method!r}; choose one of {ESTIMATORS}"
         ) from None
 
 

@@ -13,8 +13,8 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from .free_energy import per_chain_rows
-from .model_selection import ReplicaExchangeSettings
+from ..evidence.free_energy import per_chain_rows
+from ..settings import ReplicaExchangeSettings
 
 __all__ = [
     "CountingMH",
@@ -71,7 +71,7 @@ def smc_evaluations(idata: xr.DataTree) -> int:
     if "n_mutation_steps" not in stats.data_vars:
         raise ValueError(
             "the SMC result does not record n_mutation_steps; run pm.sample_smc with "
-            "kernel=samplers.comparison.CountingMH to count its evaluations"
+            "kernel=samplers.comparison.compare.CountingMH to count its evaluations"
         )
     particles = int(idata["posterior"].sizes["draw"])
     steps = [np.nansum(row) for row in per_chain_rows(stats["n_mutation_steps"].values)]

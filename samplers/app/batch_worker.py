@@ -48,10 +48,11 @@ from pytensor.graph.basic import equal_computations
 from pytensor.graph.traversal import graph_inputs
 from pytensor.tensor.random.type import RandomGeneratorType
 
-from .free_energy import FreeEnergy, free_energy
-from .model_selection import ReplicaExchangeSettings, SMCSettings, selection_table
-from .replica_exchange import ReplicaExchange
-from .replica_exchange_run import sample_with_step
+from ..evidence.free_energy import FreeEnergy, free_energy
+from ..replica_exchange.sampling import sample_with_step
+from ..replica_exchange.step import ReplicaExchange
+from ..selection.table import selection_table
+from ..settings import ReplicaExchangeSettings, SMCSettings
 
 __all__ = ["QUANTILES", "SpectrumTask", "clear_cache", "fit_spectrum", "summarize_posterior"]
 

@@ -6,8 +6,8 @@ r"""Replica exchange (parallel tempering) as a PyMC step method.
 One :class:`ReplicaExchange` owns a whole ladder :math:`0=\beta_0<\dots<\beta_L=1` and
 hands PyMC the :math:`\beta=1` replica as the chain's state, so every PyMC chain is an
 independent ladder and R-hat/ESS keep their meaning. The work is done by the NumPy core
-:class:`samplers.parallel_tempering.ParallelTempering` on the batched densities of
-:class:`samplers.tempered_density.TemperedDensity`; this module is the adapter.
+:class:`samplers.replica_exchange.kernel.ParallelTempering` on the batched densities of
+:class:`samplers.replica_exchange.tempered_density.TemperedDensity`; this module is the adapter.
 
 Life cycle, in the order PyMC runs it:
 
@@ -44,7 +44,7 @@ from pymc.vartypes import continuous_types
 from rich.progress import TextColumn
 from rich.table import Column
 
-from .parallel_tempering import LadderState, ParallelTempering, Update
+from .kernel import LadderState, ParallelTempering, Update
 from .tempered_density import TemperedDensity, check_temperable
 
 __all__ = ["ReplicaExchange"]
@@ -69,7 +69,7 @@ class ReplicaExchange(BlockedStep):
         Random-walk Metropolis variant inside each replica: one coordinate at a time,
         all at once with per-coordinate scales, or all at once along a per-level
         covariance learnt while tuning (for strongly correlated parameters; see
-        :mod:`samplers.parallel_tempering`).
+        :mod:`samplers.replica_exchange.kernel`).
     n_sweeps : int
         Metropolis sweeps (each followed by a swap round) per recorded draw.
     initial_scale : float

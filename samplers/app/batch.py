@@ -8,7 +8,7 @@ exactly as :func:`samplers.select_model` does (same seeds: candidate ``i`` of sp
 single spectrum of a batch can be redone with ``select_model`` alone and gives the same
 numbers. Per spectrum and candidate the result holds posterior mean, sd, 3 % / 97 %
 quantiles, R-hat and bulk ESS of every parameter (see
-:func:`samplers.batch_worker.summarize_posterior`).
+:func:`samplers.app.batch_worker.summarize_posterior`).
 
 Running
 -------
@@ -28,7 +28,7 @@ the spectra carry positions, ``output/map.png`` shows the chosen candidate and t
 candidate's posterior mean and sd of a key parameter.
 
 Workers compile each candidate once and reuse it for every spectrum of the same size
-(:mod:`samplers.batch_worker`).
+(:mod:`samplers.app.batch_worker`).
 """
 
 from __future__ import annotations
@@ -49,9 +49,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..settings import FREE_ENERGY_SAMPLERS, SAMPLER_SETTINGS, ReplicaExchangeSettings, SMCSettings
 from .batch_worker import SpectrumTask, fit_spectrum
-from .model_selection import ReplicaExchangeSettings, SMCSettings
-from .selection import METHODS
 
 __all__ = [
     "SPECTRUM_DIM",
@@ -90,9 +89,10 @@ def _settings(settings: ReplicaExchangeSettings | SMCSettings | str | None):
     if settings is None:
         return ReplicaExchangeSettings()
     if isinstance(settings, str):
-        if settings not in METHODS:
-            raise ValueError(f"unknown method {settings!r}; choose one of {', '.join(METHODS)}")
-        return METHODS[settings]()
+        if settings not in FREE_ENERGY_SAMPLERS:
+            choices = ", ".join(FREE_ENERGY_SAMPLERS)
+            raise ValueError(f"unknown method {settings!r}; choose one of {choices}")
+        return SAMPLER_SETTINGS[settings]()
     if not isinstance(settings, ReplicaExchangeSettings | SMCSettings):
         raise TypeError(f"settings must be sampler settings or a method name, got {settings!r}")
     return settings

@@ -5,7 +5,7 @@ One way (REFERENCE.md, "Noise estimation"): sample each single-dataset model, bu
 a fixed *reference* precision :math:`b_\mathrm{ref}` larger than the data's, by replica
 exchange; the replica at :math:`\beta` is that model with precision
 :math:`\beta b_\mathrm{ref}`, so one run gives :math:`F_k(\beta b_\mathrm{ref})` along the
-whole ladder (:func:`samplers.noise_scan`), and :math:`\hat b_k` is its minimiser. The
+whole ladder (:func:`samplers.evidence.noise_scan`), and :math:`\hat b_k` is its minimiser. The
 integrated model then uses the :math:`\hat b_k` as fixed precisions.
 
 This module knows nothing about physics: it takes ``pm.Model`` objects whose
@@ -22,7 +22,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from .model_selection import ReplicaExchangeSettings
+from ..settings import ReplicaExchangeSettings
 from .noise_scan import gaussian_noise, noise_scan
 
 __all__ = ["noise_precisions_by_scan"]

@@ -1,4 +1,4 @@
-r"""Model selection by Bayesian free energy.
+r"""The model-selection table: free energies, p(K|D), the decision, and model averages.
 
 For candidate models :math:`K` with free energies :math:`F(K) = -\log p(D|K)` and prior
 :math:`p(K)` (uniform by default),
@@ -10,148 +10,15 @@ For candidate models :math:`K` with free energies :math:`F(K) = -\log p(D|K)` an
 
 from __future__ import annotations
 
-import os
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
-import pymc as pm
 import xarray as xr
 from scipy.special import logsumexp
 
-from .free_energy import FreeEnergy, free_energy, tidy_smc_stats
-from .replica_exchange_run import sample_replica_exchange
+from ..evidence.free_energy import FreeEnergy
 
-__all__ = [
-    "ReplicaExchangeSettings",
-    "SMCSettings",
-    "model_average",
-    "model_probabilities",
-    "sample_free_energy",
-    "selection_table",
-]
-
-
-def _default_cores(chains: int) -> int:
-    """Every core this process may use, at most one per chain (PyMC's own default counts
-    half the CPUs, assuming hyper-threads)."""
-    return min(chains, len(os.sched_getaffinity(0)))
-
-
-def run_options(settings, random_seed: int | None, progressbar: bool) -> dict[str, object]:
-    """Keywords every sampler call shares: size, cores, seed, progress bar.
-
-    ``settings`` has ``draws``, ``chains`` and ``cores``; without ``cores``, chains run
-    in parallel on every core this process may use. Convergence checks are left to the
-    caller (free-energy runs do not need PyMC's warnings; comparisons compute their own).
-    """
-    return {
-        "draws": settings.draws,
-        "chains": settings.chains,
-        "cores": settings.cores or _default_cores(settings.chains),
-        "random_seed": random_seed,
-        "progressbar": progressbar,
-        "compute_convergence_checks": False,
-    }
-
-
-@dataclass(frozen=True)
-class ReplicaExchangeSettings:
-    """Settings of :func:`samplers.sample_replica_exchange` used for free energies.
-
-    Each chain is an independent ladder of ``n_replicas`` levels (β = 0, then
-    geometric to 1, adapted during ``tune`` to equal swap rejection); the free energy is
-    the stepping-stone estimate from the ``draws`` recorded afterwards.
-    """
-
-    draws: int = 2000
-    tune: int = 2000
-    chains: int = 4
-    cores: int | None = None
-    n_replicas: int = 32
-    update: str = "componentwise"
-    n_sweeps: int = 1
-    method: str = "stepping_stone"
-    extra: Mapping[str, object] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        """One line naming the sampler and its settings."""
-        return (
-            f"replica exchange in PyMC {pm.__version__} ({self.chains} chains x "
-            f"{self.n_replicas} replicas, {self.tune} tune + {self.draws} draws, "
-            f"{self.update} Metropolis, F by {self.method.replace('_', '-')})"
-        )
-
-    def sample(
-        self, model: pm.Model, random_seed: int | None, progressbar: bool
-    ) -> tuple[xr.DataTree, FreeEnergy]:
-        """Run replica exchange on ``model``; return the result and its free energy."""
-        idata = sample_replica_exchange(
-            model=model,
-            tune=self.tune,
-            n_replicas=self.n_replicas,
-            update=self.update,
-            n_sweeps=self.n_sweeps,
-            **run_options(self, random_seed, progressbar),
-            **dict(self.extra),
-        )
-        return idata, free_energy(idata, self.method)
-
-
-@dataclass(frozen=True)
-class SMCSettings:
-    """Settings of ``pm.sample_smc`` used for free energies.
-
-    The defaults temper more slowly (``threshold=0.9``) and move particles longer
-    (``correlation_threshold=0.0001``) than PyMC's, because evidence estimates of
-    multi-peak spectra are biased at PyMC's defaults.
-    """
-
-    draws: int = 2000
-    chains: int = 4
-    cores: int | None = None
-    threshold: float = 0.9
-    correlation_threshold: float = 0.0001
-    kernel: type = pm.smc.kernels.MH
-    extra: Mapping[str, object] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        """One line naming the sampler and its settings."""
-        return (
-            f"PyMC {pm.__version__} sample_smc (kernel {self.kernel.__name__}, "
-            f"{self.chains} chains x {self.draws} "
-            f"particles, threshold={self.threshold}, "
-            f"correlation_threshold={self.correlation_threshold})"
-        )
-
-    def sample(
-        self, model: pm.Model, random_seed: int | None, progressbar: bool
-    ) -> tuple[xr.DataTree, FreeEnergy]:
-        """Run ``pm.sample_smc`` on ``model``; return the result and its free energy."""
-        with model:
-            idata = pm.sample_smc(
-                kernel=self.kernel,
-                threshold=self.threshold,
-                correlation_threshold=self.correlation_threshold,
-                **run_options(self, random_seed, progressbar),
-                **dict(self.extra),
-            )
-        return tidy_smc_stats(idata), free_energy(idata)
-
-
-def sample_free_energy(
-    model: pm.Model,
-    settings: SMCSettings | ReplicaExchangeSettings = SMCSettings(),
-    random_seed: int | None = None,
-    progressbar: bool = True,
-) -> tuple[xr.DataTree, FreeEnergy]:
-    """Sample ``model`` and return the result and its free energy.
-
-    ``settings`` chooses the sampler (:class:`SMCSettings` or
-    :class:`ReplicaExchangeSettings`). Without ``settings.cores``, chains run in parallel
-    on every core this process may use.
-    """
-    return settings.sample(model, random_seed, progressbar)
+__all__ = ["model_average", "model_probabilities", "selection_table"]
 
 
 def model_probabilities(

@@ -30,7 +30,7 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
-from .free_energy import FreeEnergy
+from ..evidence.free_energy import FreeEnergy
 
 __all__ = ["PARAMETER_DIM", "ReferencePosterior", "parameter_draws"]
 

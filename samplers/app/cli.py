@@ -11,9 +11,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from measurement_models.registry import JOBS, MODELS, get_job
+from measurement_models.registry import MODELS
 
 from .case_studies import CASE_STUDIES_DIR, get_case_study, list_case_studies
+from .jobs import JOBS, get_job
 
 __all__ = ["main"]
 
@@ -85,8 +86,8 @@ def _given(args: argparse.Namespace, key: str) -> bool:
 
 
 def _run_job(args: argparse.Namespace) -> int:
-    from .jobs import format_table, run_model_selection, write_result
-    from .model_selection import ReplicaExchangeSettings, SMCSettings
+    from ..settings import ReplicaExchangeSettings, SMCSettings
+    from .jobs import format_selection, run_model_selection, write_result
 
     job = get_job(args.job)
     sampler = args.sampler or "replica_exchange"
@@ -103,7 +104,7 @@ def _run_job(args: argparse.Namespace) -> int:
     print(f"output folder: {output.resolve()}")
     tree = run_model_selection(job, settings, args.seed, progressbar=not args.no_progress)
     print()
-    print(format_table(tree))
+    print(format_selection(tree))
     nc_path, png_path = write_result(tree, output)
     print(f"\nwrote {nc_path}\nwrote {png_path}\n(total {tree.attrs['wall_time_s']} s sampling)")
     return 0
@@ -138,9 +139,9 @@ def _benchmark(args: argparse.Namespace) -> int:
 def _batch_settings(args: argparse.Namespace):
     from dataclasses import replace
 
-    from .selection import METHODS
+    from ..settings import SAMPLER_SETTINGS
 
-    settings = METHODS[args.sampler]()
+    settings = SAMPLER_SETTINGS[args.sampler]()
     given = {k: getattr(args, k) for k in ("draws", "chains") if getattr(args, k) is not None}
     if args.tune is not None:
         if args.sampler != "replica_exchange":
@@ -314,7 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
     benchmark = commands.add_parser(
         "benchmark",
         help="replica exchange against PyMC SMC on the Nagata 2012 spectrum, K = 1..5",
-        description="Options are those of `python -m samplers.benchmark --help` (e.g. --quick).",
+        description=(
+            "Options are those of `python -m samplers.app.benchmark --help` (e.g. --quick)."
+        ),
     )
     benchmark.add_argument("benchmark_args", nargs=argparse.REMAINDER)
     benchmark.set_defaults(func=_benchmark)

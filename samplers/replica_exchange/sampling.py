@@ -4,7 +4,7 @@
 bookkeeping: the replica stats get named dims (``level`` for the ladder, ``pair`` for
 neighbouring pairs) with the ladder as a ``beta`` coordinate of shape (chain, level),
 and a ``free_energy`` group holds F ± MCSE for every estimator (and, for Gaussian
-likelihoods with fixed noise, what :func:`samplers.noise_scan` needs). The result
+likelihoods with fixed noise, what :func:`samplers.evidence.noise_scan` needs). The result
 survives ``to_netcdf`` / ``open_datatree`` round trips and is enough to redo every
 figure.
 """
@@ -17,23 +17,18 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from .free_energy import FreeEnergy, free_energy, tidy_replica_stats
-from .noise_scan import gaussian_noise
-from .replica_exchange import ReplicaExchange
-from .thermodynamic import METHODS
+from ..evidence.free_energy import FreeEnergy, free_energy, tidy_replica_stats
+from ..evidence.noise_scan import gaussian_noise
+from ..evidence.thermodynamic import ESTIMATORS
+from .step import ReplicaExchange
 
-__all__ = [
-    "free_energy_dataset",
-    "sample_replica_exchange",
-    "sample_with_step",
-    "tidy_replica_stats",
-]
+__all__ = ["free_energy_dataset", "sample_replica_exchange", "sample_with_step"]
 
 
 def free_energy_dataset(idata: xr.DataTree) -> tuple[xr.Dataset, dict[str, FreeEnergy]]:
     """F ± MCSE of every estimator, per chain and combined, as a Dataset."""
-    estimates = {method: free_energy(idata, method) for method in METHODS}
-    methods = list(METHODS)
+    estimates = {method: free_energy(idata, method) for method in ESTIMATORS}
+    methods = list(ESTIMATORS)
     dataset = xr.Dataset(
         {
             "free_energy": ("estimator", [estimates[m].value for m in methods]),
@@ -57,7 +52,7 @@ def sample_with_step(step: ReplicaExchange, *, model: pm.Model, **sample_kwargs)
     """``pm.sample`` with an existing :class:`ReplicaExchange` step, replica stats tidied.
 
     The step keeps its compiled functions, so a caller that swaps the model's ``pm.Data``
-    between runs samples again without recompiling (``samplers.batch_worker``); PyMC
+    between runs samples again without recompiling (``samplers.app.batch_worker``); PyMC
     resets the step's ladder, scales and generator before every chain.
     """
     with model:

@@ -1,4 +1,8 @@
-"""Run a model-selection job declared in :mod:`measurement_models.registry`.
+"""The model-selection jobs of ``bayesmeas run``: what they are and how they run.
+
+A job (:class:`ModelSelectionJob`, all of them in :data:`JOBS`) names a registered
+measurement model (:mod:`measurement_models.registry`), its built-in data and the
+candidate structures to choose among by free energy.
 
 A job's result is one ``xarray.DataTree``, written to netCDF, that holds everything its
 figure needs:
@@ -16,18 +20,88 @@ figure needs:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import xarray as xr
 
-from measurement_models.registry import ModelSelectionJob, get_model
+from measurement_models import linear, spectral
+from measurement_models.registry import get_model
 
-from .model_selection import ReplicaExchangeSettings, SMCSettings
-from .selection import METHODS, plot_model_selection, select_model, write_model_selection
+from ..selection.select import plot_model_selection, select_model, write_model_selection
+from ..settings import FREE_ENERGY_SAMPLERS, SAMPLER_SETTINGS, ReplicaExchangeSettings, SMCSettings
 
-__all__ = ["format_table", "plot_result", "run_model_selection", "write_result"]
+__all__ = [
+    "JOBS",
+    "ModelSelectionJob",
+    "format_selection",
+    "get_job",
+    "plot_result",
+    "run_model_selection",
+    "write_result",
+]
+
+
+@dataclass(frozen=True)
+class ModelSelectionJob:
+    """Select among candidate models of one measurement by Bayesian free energy.
+
+    Attributes
+    ----------
+    name : str
+        Name on the command line (``bayesmeas run NAME``).
+    model : str
+        Registry name of the measurement model.
+    summary : str
+        One line for listings.
+    data : callable
+        Returns the built-in measurement.
+    candidate_dim : str
+        Name of the candidate axis in result tables (e.g. ``"K"``).
+    candidates : mapping
+        Candidate label to ``build_model`` keywords.
+    """
+
+    name: str
+    model: str
+    summary: str
+    data: Callable[[], xr.Dataset]
+    candidate_dim: str
+    candidates: Mapping[int, Mapping[str, object]]
+
+
+#: Every model-selection job that ``bayesmeas run NAME`` runs, by name.
+JOBS: dict[str, ModelSelectionJob] = {
+    job.name: job
+    for job in (
+        ModelSelectionJob(
+            "spectral-deconvolution",
+            "spectral",
+            "Number of peaks K = 1..5 of the Nagata 2012 spectrum by free energy (main job)",
+            spectral.simulate_reference,
+            "K",
+            {k: {"n_peaks": k} for k in range(1, 6)},
+        ),
+        ModelSelectionJob(
+            "linear-regression",
+            "linear",
+            "y = a x (K = 1) against y = a x + b (K = 2) on a simulated line",
+            lambda: linear.example_data(0)[0],
+            "K",
+            {1: {"n_terms": 1}, 2: {"n_terms": 2}},
+        ),
+    )
+}
+
+
+def get_job(name: str) -> ModelSelectionJob:
+    """The job ``name``; ``ValueError`` naming the choices if unknown."""
+    try:
+        return JOBS[name]
+    except KeyError:
+        raise ValueError(f"unknown job {name!r}; available: {', '.join(JOBS)}") from None
 
 
 def run_model_selection(
@@ -45,7 +119,9 @@ def run_model_selection(
     """
     entry = get_model(job.model)
     data = job.data()
-    method = next(name for name, cls in METHODS.items() if isinstance(settings, cls))
+    method = next(
+        name for name in FREE_ENERGY_SAMPLERS if isinstance(settings, SAMPLER_SETTINGS[name])
+    )
     candidates = {
         label: partial(entry.module.build_model, data, **kwargs)
         for label, kwargs in job.candidates.items()
@@ -66,7 +142,7 @@ def run_model_selection(
     return tree
 
 
-def format_table(tree: xr.DataTree) -> str:
+def format_selection(tree: xr.DataTree) -> str:
     """The model-selection table as aligned text, ending with the decision."""
     table = tree.to_dataset(inherit=False)
     dim = table.attrs["candidate_dim"]

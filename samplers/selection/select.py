@@ -28,7 +28,7 @@ are then about equal too).
 
 The MCSE only measures the noise of what the ladders explored. For replica exchange the
 table also counts each chain's **round trips** (a replica travelling from the prior
-level to the posterior level and back, :func:`samplers.ladder_diagnostics`). A ladder
+level to the posterior level and back, :func:`samplers.replica_exchange.diagnostics`). A ladder
 with no round trip never brought a state from the prior up to the posterior, so its F
 rests on the region it started in and can be biased far beyond its MCSE (a multimodal
 posterior whose modes are not connected at any temperature). When the chosen candidate
@@ -48,23 +48,23 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from .environment import environment
-from .free_energy import FreeEnergy
-from .ladder_diagnostics import ladder_diagnostics
-from .model_selection import ReplicaExchangeSettings, SMCSettings, selection_table
+from ..environment import environment
+from ..evidence.free_energy import FreeEnergy
+from ..replica_exchange.diagnostics import ladder_diagnostics
+from ..settings import FREE_ENERGY_SAMPLERS, SAMPLER_SETTINGS, ReplicaExchangeSettings, SMCSettings
+from .table import selection_table
 
-__all__ = ["METHODS", "plot_model_selection", "select_model", "write_model_selection"]
-
-#: Sampler name to its settings class.
-METHODS: dict[str, type] = {"replica_exchange": ReplicaExchangeSettings, "smc": SMCSettings}
+__all__ = ["plot_model_selection", "select_model", "write_model_selection"]
 
 Candidate = pm.Model | Callable[[], pm.Model]
 
 
 def _settings(method: str, settings, overrides: Mapping[str, object]):
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    cls = METHODS[method]
+    if method not in FREE_ENERGY_SAMPLERS:
+        raise ValueError(
+            f"unknown method {method!r}; choose one of {', '.join(FREE_ENERGY_SAMPLERS)}"
+        )
+    cls = SAMPLER_SETTINGS[method]
     if settings is None:
         settings = cls()
     elif not isinstance(settings, cls):

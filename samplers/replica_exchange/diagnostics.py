@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .free_energy import tidy_replica_stats
-from .parallel_tempering import count_round_trips
+from ..evidence.free_energy import tidy_replica_stats
+from .kernel import count_round_trips
 
 __all__ = ["ladder_diagnostics"]
 

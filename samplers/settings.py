@@ -1,0 +1,205 @@
+r"""Sampler settings, one class per sampler, and what every sampler call shares.
+
+- :class:`ReplicaExchangeSettings`: :func:`samplers.sample_replica_exchange` with free
+  energies by stepping stone (or another estimator of
+  :data:`samplers.evidence.thermodynamic.ESTIMATORS`);
+- :class:`SMCSettings`: ``pm.sample_smc`` and its evidence;
+- :class:`NUTSSettings`: ``pm.sample`` with NUTS (no free energy).
+
+Each is a frozen dataclass with ``describe()`` (one line for tables and logs) and
+``sample(model, random_seed, progressbar) -> (result, FreeEnergy or None)``.
+:data:`SAMPLER_SETTINGS` maps the sampler names used on the command line and in
+:func:`samplers.select_model` and :func:`samplers.compare_samplers` to these classes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pymc as pm
+import xarray as xr
+
+from .evidence.free_energy import FreeEnergy, free_energy, tidy_smc_stats
+from .replica_exchange.sampling import sample_replica_exchange
+
+__all__ = [
+    "FREE_ENERGY_SAMPLERS",
+    "SAMPLER_SETTINGS",
+    "NUTSSettings",
+    "ReplicaExchangeSettings",
+    "SMCSettings",
+    "run_options",
+    "sample_free_energy",
+]
+
+
+def _default_cores(chains: int) -> int:
+    """Every core this process may use, at most one per chain (PyMC's own default counts
+    half the CPUs, assuming hyper-threads)."""
+    return min(chains, len(os.sched_getaffinity(0)))
+
+
+def run_options(settings, random_seed: int | None, progressbar: bool) -> dict[str, object]:
+    """Keywords every sampler call shares: size, cores, seed, progress bar.
+
+    ``settings`` has ``draws``, ``chains`` and ``cores``; without ``cores``, chains run
+    in parallel on every core this process may use. Convergence checks are left to the
+    caller (free-energy runs do not need PyMC's warnings; comparisons compute their own).
+    """
+    return {
+        "draws": settings.draws,
+        "chains": settings.chains,
+        "cores": settings.cores or _default_cores(settings.chains),
+        "random_seed": random_seed,
+        "progressbar": progressbar,
+        "compute_convergence_checks": False,
+    }
+
+
+@dataclass(frozen=True)
+class ReplicaExchangeSettings:
+    """Settings of :func:`samplers.sample_replica_exchange` used for free energies.
+
+    Each chain is an independent ladder of ``n_replicas`` levels (β = 0, then
+    geometric to 1, adapted during ``tune`` to equal swap rejection); the free energy is
+    the stepping-stone estimate from the ``draws`` recorded afterwards.
+    """
+
+    draws: int = 2000
+    tune: int = 2000
+    chains: int = 4
+    cores: int | None = None
+    n_replicas: int = 32
+    update: str = "componentwise"
+    n_sweeps: int = 1
+    method: str = "stepping_stone"
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line naming the sampler and its settings."""
+        return (
+            f"replica exchange in PyMC {pm.__version__} ({self.chains} chains x "
+            f"{self.n_replicas} replicas, {self.tune} tune + {self.draws} draws, "
+            f"{self.update} Metropolis, F by {self.method.replace('_', '-')})"
+        )
+
+    def sample(
+        self, model: pm.Model, random_seed: int | None, progressbar: bool
+    ) -> tuple[xr.DataTree, FreeEnergy]:
+        """Run replica exchange on ``model``; return the result and its free energy."""
+        idata = sample_replica_exchange(
+            model=model,
+            tune=self.tune,
+            n_replicas=self.n_replicas,
+            update=self.update,
+            n_sweeps=self.n_sweeps,
+            **run_options(self, random_seed, progressbar),
+            **dict(self.extra),
+        )
+        return idata, free_energy(idata, self.method)
+
+
+@dataclass(frozen=True)
+class SMCSettings:
+    """Settings of ``pm.sample_smc`` used for free energies.
+
+    The defaults temper more slowly (``threshold=0.9``) and move particles longer
+    (``correlation_threshold=0.0001``) than PyMC's, because evidence estimates of
+    multi-peak spectra are biased at PyMC's defaults.
+    """
+
+    draws: int = 2000
+    chains: int = 4
+    cores: int | None = None
+    threshold: float = 0.9
+    correlation_threshold: float = 0.0001
+    kernel: type = pm.smc.kernels.MH
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line naming the sampler and its settings."""
+        return (
+            f"PyMC {pm.__version__} sample_smc (kernel {self.kernel.__name__}, "
+            f"{self.chains} chains x {self.draws} "
+            f"particles, threshold={self.threshold}, "
+            f"correlation_threshold={self.correlation_threshold})"
+        )
+
+    def sample(
+        self, model: pm.Model, random_seed: int | None, progressbar: bool
+    ) -> tuple[xr.DataTree, FreeEnergy]:
+        """Run ``pm.sample_smc`` on ``model``; return the result and its free energy."""
+        with model:
+            idata = pm.sample_smc(
+                kernel=self.kernel,
+                threshold=self.threshold,
+                correlation_threshold=self.correlation_threshold,
+                **run_options(self, random_seed, progressbar),
+                **dict(self.extra),
+            )
+        return tidy_smc_stats(idata), free_energy(idata)
+
+
+def sample_free_energy(
+    model: pm.Model,
+    settings: SMCSettings | ReplicaExchangeSettings = SMCSettings(),
+    random_seed: int | None = None,
+    progressbar: bool = True,
+) -> tuple[xr.DataTree, FreeEnergy]:
+    """Sample ``model`` and return the result and its free energy.
+
+    ``settings`` chooses the sampler (:class:`SMCSettings` or
+    :class:`ReplicaExchangeSettings`). Without ``settings.cores``, chains run in parallel
+    on every core this process may use.
+    """
+    return settings.sample(model, random_seed, progressbar)
+
+
+@dataclass(frozen=True)
+class NUTSSettings:
+    """Settings of ``pm.sample`` with PyMC's NUTS, in the style of the other settings.
+
+    Tuning draws are kept (``discard_tuned_samples=False``: ``warmup_posterior`` and
+    ``warmup_sample_stats`` groups) so that the gradient evaluations of warm-up can be
+    counted. NUTS gives no free energy.
+    """
+
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    cores: int | None = None
+    target_accept: float = 0.8
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line naming the sampler and its settings."""
+        return (
+            f"PyMC {pm.__version__} NUTS ({self.chains} chains, {self.tune} tune + "
+            f"{self.draws} draws, target_accept={self.target_accept})"
+        )
+
+    def sample(
+        self, model: pm.Model, random_seed: int | None, progressbar: bool
+    ) -> tuple[xr.DataTree, None]:
+        """Run NUTS on ``model``; return the result and ``None`` (no free energy)."""
+        with model:
+            idata = pm.sample(
+                tune=self.tune,
+                target_accept=self.target_accept,
+                discard_tuned_samples=False,
+                **run_options(self, random_seed, progressbar),
+                **dict(self.extra),
+            )
+        return idata, None
+
+
+#: Sampler name to its settings class.
+SAMPLER_SETTINGS: dict[str, type] = {
+    "replica_exchange": ReplicaExchangeSettings,
+    "smc": SMCSettings,
+    "nuts": NUTSSettings,
+}
+#: The samplers that give a free energy (the choices of :func:`samplers.select_model`).
+FREE_ENERGY_SAMPLERS: tuple[str, ...] = ("replica_exchange", "smc")
