@@ -28,22 +28,17 @@ or imports :mod:`measurement_models`. The application layer :mod:`samplers.app` 
 case-study runner) stands on both; nothing below it imports it.
 """
 
-from .comparison import ReferencePosterior, compare_samplers, plot_comparison
-from .evidence import FreeEnergy, free_energy, noise_precisions_by_scan, noise_scan, plot_noise_scan
-from .replica_exchange import (
-    ReplicaExchange,
-    default_ladder,
-    first_level_for_gap,
-    ladder_diagnostics,
-    sample_replica_exchange,
-)
-from .selection import (
-    model_average,
-    model_probabilities,
-    plot_model_selection,
-    select_model,
-    selection_table,
-)
+from .comparison.compare import compare_samplers, plot_comparison
+from .comparison.reference_posterior import ReferencePosterior
+from .evidence.free_energy import FreeEnergy, free_energy
+from .evidence.integration_noise import noise_precisions_by_scan
+from .evidence.noise_scan import noise_scan, plot_noise_scan
+from .replica_exchange.diagnostics import ladder_diagnostics
+from .replica_exchange.kernel import default_ladder, first_level_for_gap
+from .replica_exchange.sampling import sample_replica_exchange
+from .replica_exchange.step import ReplicaExchange
+from .selection.select import plot_model_selection, select_model
+from .selection.table import model_average, model_probabilities, selection_table
 from .settings import NUTSSettings, ReplicaExchangeSettings, SMCSettings, sample_free_energy
 from .stopping import (
     PrecisionLaw,

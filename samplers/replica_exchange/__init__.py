@@ -4,23 +4,14 @@
   ladder adaptation) on plain log-densities, knowing nothing of PyMC;
 - :mod:`~samplers.replica_exchange.tempered_density`: a PyMC model compiled into one
   batched function of all replicas, ``X -> (log-prior, log-likelihood)``;
-- :mod:`~samplers.replica_exchange.step`: :class:`ReplicaExchange`, the PyMC step
+- :mod:`~samplers.replica_exchange.step`: :class:`samplers.ReplicaExchange`, the PyMC step
   method, a thin adapter around the core;
-- :mod:`~samplers.replica_exchange.sampling`: :func:`sample_replica_exchange`,
+- :mod:`~samplers.replica_exchange.sampling`: :func:`samplers.sample_replica_exchange`,
   ``pm.sample`` with the step and free energies attached;
-- :mod:`~samplers.replica_exchange.diagnostics`: :func:`ladder_diagnostics` (swap
+- :mod:`~samplers.replica_exchange.diagnostics`: :func:`samplers.ladder_diagnostics` (swap
   rates, round trips, communication barrier).
+
+The public names are imported from :mod:`samplers`; the modules by their full path.
 """
 
-from .diagnostics import ladder_diagnostics
-from .kernel import default_ladder, first_level_for_gap
-from .sampling import sample_replica_exchange
-from .step import ReplicaExchange
-
-__all__ = [
-    "ReplicaExchange",
-    "default_ladder",
-    "first_level_for_gap",
-    "ladder_diagnostics",
-    "sample_replica_exchange",
-]
+__all__: list[str] = []

@@ -17,9 +17,10 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from ..evidence.free_energy import FreeEnergy, free_energy, tidy_replica_stats
+from ..evidence.free_energy import FreeEnergy, free_energy
 from ..evidence.noise_scan import gaussian_noise
 from ..evidence.thermodynamic import ESTIMATORS
+from .stats import tidy_replica_stats
 from .step import ReplicaExchange
 
 __all__ = ["free_energy_dataset", "sample_replica_exchange", "sample_with_step"]
