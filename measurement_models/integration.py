@@ -206,6 +206,11 @@ class Measurement:
         ``priors(prefix=..., names=...)`` for this measurement's own parameters (those
         not shared), e.g. ``functools.partial(spectral.add_priors, n_peaks=2)``; when
         omitted they come from the ``priors`` of :func:`integrated_model`.
+    validate : callable
+        The check of ``data``, raising ``ValueError`` (default
+        :func:`~measurement_models.data.validate_dataset`, a one-axis measurement); for
+        data that are a table of samples, the module's own (``module.TABLE.validate``,
+        see :class:`~measurement_models.contract.Table`).
     """
 
     name: str
@@ -213,6 +218,7 @@ class Measurement:
     likelihood: Likelihood
     noise: NoisePrecision | float | None = None
     priors: PriorsFactory | None = None
+    validate: Callable[[xr.Dataset], object] = validate_dataset
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -221,7 +227,7 @@ class Measurement:
                 f"variables), got {self.name!r}"
             )
         try:
-            validate_dataset(self.data)
+            self.validate(self.data)
         except ValueError as error:
             raise ValueError(f"measurement {self.name!r}: {error}") from None
         if not callable(self.likelihood):
