@@ -128,6 +128,14 @@ def test_the_contract_check_fails_a_module_without_reference_values():
         check_references(stripped)
 
 
+def test_the_contract_check_fails_a_table_declaration_of_the_wrong_type():
+    odd = ModuleType("odd")
+    odd.__dict__.update(vars(decay_example))
+    odd.__name__ = "odd"
+    odd.TABLE = "sample"
+    assert any("TABLE is not a Table" in p for p in contract_problems(odd))
+
+
 def test_the_contract_check_fails_positional_options():
     def build_model(data, n_peaks=3, sigma=None):  # the old, positional style
         raise AssertionError("not called")
@@ -198,7 +206,7 @@ def test_bad_data_raise_documented_errors(built, corrupt, match):
         entry.module.build_model(corrupt(data, rows, variable), **entry.example_kwargs)
 
 
-def test_row_order(built):
+def test_rows_sorted_or_exchangeable(built):
     """A measurement axis must be sorted; the rows of a table are exchangeable."""
     entry, data, truth, model = built
     rows, _ = _rows_and_variable(entry, data)
