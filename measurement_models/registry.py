@@ -17,6 +17,7 @@ from types import ModuleType
 from . import (
     ce_xps,
     crystal_field,
+    data_assimilation,
     linear,
     magnetic_compton,
     mossbauer,
@@ -132,7 +133,21 @@ MODELS: dict[str, MeasurementModel] = {
             magnetic_compton,
             "Magnetic Compton profile of Fe: atomic Hartree–Fock 3d + 4s profiles (spin "
             "moments a_3d, a_4s) convolved with a Gaussian resolution, Gaussian noise",
-            "seed 000 (SPring-8 BL08W, Fe); HF orbitals of Koga et al., IJQC 71, 491 (1999)",
+            "M. Mizumaki (JASRI), article 機械学習手法の導入によるデータ解析高度化, sect. 2-2 "
+            "(Fe at SPring-8 BL08W); HF orbitals of Koga et al., IJQC 71, 491 (1999)",
+        ),
+        MeasurementModel(
+            "data_assimilation",
+            data_assimilation,
+            "Gaussian data assimilation of calculations and experiments (Λ model): a table of "
+            "samples, missing targets integrated out, conjugate prior in chain coordinates",
+            "Harashima et al., arXiv:2007.14101 (2020)",
+            {
+                "basis": data_assimilation.Basis("polynomial", 3),
+                "discrepancy_features": ("1",),
+                "conjugate_prior": data_assimilation.DEMO_PRIOR,
+                "rotate": False,
+            },
         ),
     )
 }

@@ -7,7 +7,9 @@
 - :mod:`~samplers.evidence.noise_scan`: F as a function of the noise precision from
   one run, and the noise estimate;
 - :mod:`~samplers.evidence.integration_noise`: one noise precision per dataset of a
-  Bayesian integration, each by its own noise scan.
+  Bayesian integration, each by its own noise scan;
+- :mod:`~samplers.evidence.chib`: Gibbs sampling with data augmentation and Chib's
+  evidence from its draws (for models whose full conditionals are known).
 
 The public names are imported from :mod:`samplers`; the modules by their full path.
 """

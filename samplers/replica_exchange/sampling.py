@@ -4,7 +4,7 @@
 bookkeeping: the replica stats get named dims (``level`` for the ladder, ``pair`` for
 neighbouring pairs) with the ladder as a ``beta`` coordinate of shape (chain, level),
 and a ``free_energy`` group holds F ± MCSE for every estimator (and, for Gaussian
-likelihoods with fixed noise, what :func:`samplers.evidence.noise_scan` needs). The result
+likelihoods with fixed noise, what :func:`samplers.noise_scan` needs). The result
 survives ``to_netcdf`` / ``open_datatree`` round trips and is enough to redo every
 figure.
 """

@@ -28,7 +28,7 @@ are then about equal too).
 
 The MCSE only measures the noise of what the ladders explored. For replica exchange the
 table also counts each chain's **round trips** (a replica travelling from the prior
-level to the posterior level and back, :func:`samplers.replica_exchange.diagnostics`). A ladder
+level to the posterior level and back, :func:`samplers.ladder_diagnostics`). A ladder
 with no round trip never brought a state from the prior up to the posterior, so its F
 rests on the region it started in and can be biased far beyond its MCSE (a multimodal
 posterior whose modes are not connected at any temperature). When the chosen candidate
