@@ -150,8 +150,8 @@ print(sas.PARAMETERS.to_markdown())
 # %%
 ref = sas.REFERENCES["sasmodels_sphere"]
 mine = ref.compute(sas)
-print("q [1/Å]      :", ref.x)
-print("sasmodels    :", ref.expected)
+print("q [1/Å]      :", np.asarray(ref.x))
+print("sasmodels    :", np.asarray(ref.expected))
 print("this package :", mine)
 assert np.allclose(mine, ref.expected, rtol=1e-8)
 
