@@ -93,7 +93,7 @@ MODELS: dict[str, MeasurementModel] = {
             nmr_t1,
             "NMR spin–lattice relaxation recovery M(t) = M0[1 − f R(t)] + c for I = 1/2…7/2 "
             "(central line, I = 3/2 NQR): single, stretched or two-component T1, Gaussian noise",
-            "Ueda et al., JPSJ 92, 054002 (2023) (seed 001)",
+            "Ueda et al., J. Phys. Soc. Jpn. 92, 054002 (2023)",
             {"variant": "stretched"},
         ),
         MeasurementModel(
@@ -101,7 +101,7 @@ MODELS: dict[str, MeasurementModel] = {
             sas,
             "Small-angle scattering of spheres (monodisperse, polydisperse, core–shell, K "
             "populations), Poisson counts or absolute intensity",
-            "Hayashi et al., JPSJ 92, 094002 (2023), arXiv:2303.04983 (seed 001)",
+            "Hayashi et al., J. Phys. Soc. Jpn. 92, 094002 (2023), arXiv:2303.04983",
             {"noise": "gaussian"},
         ),
         MeasurementModel(

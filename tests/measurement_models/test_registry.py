@@ -41,8 +41,6 @@ NOT_YET = {
     "spectral",
     "crystal_field",
     "mossbauer",
-    "nmr_t1",
-    "sas",
     "ce_xps",
     "nio_cluster",
     "xanes",
