@@ -28,7 +28,8 @@ or imports :mod:`measurement_models`. The application layer :mod:`samplers.app` 
 case-study runner) stands on both; nothing below it imports it.
 """
 
-from .comparison.compare import compare_samplers, plot_comparison
+from .comparison.compare import compare_samplers
+from .comparison.plotting import plot_comparison
 from .comparison.reference_posterior import ReferencePosterior
 from .evidence.free_energy import FreeEnergy, free_energy
 from .evidence.integration_noise import noise_precisions_by_scan

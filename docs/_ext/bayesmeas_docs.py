@@ -70,6 +70,8 @@ NARRATIVE_PAGES: dict[str, tuple[str, ...]] = {
     "data_assimilation": ("data-assimilation",),
     "ce_xps": ("ce-xps",),
     "nio_cluster": ("nio-xps-xas",),
+    "xanes": ("xanes",),
+    "magnetic_compton": ("magnetic-compton",),
 }
 
 #: Executed case studies, relative to the repository (see :func:`case_study_runs`).

@@ -1,7 +1,7 @@
 """Replica exchange, SMC and NUTS on one model, scored against a reference answer.
 
-- :mod:`~samplers.comparison.compare`: :func:`samplers.compare_samplers`,
-  :func:`samplers.plot_comparison`;
+- :mod:`~samplers.comparison.compare`: :func:`samplers.compare_samplers`;
+- :mod:`~samplers.comparison.plotting`: :func:`samplers.plot_comparison`;
 - :mod:`~samplers.comparison.reference_posterior`: :class:`samplers.ReferencePosterior`, the
   answer a comparison is scored against (exact draws, evidence, modes);
 - :mod:`~samplers.comparison.evaluation_counts`: log-density evaluations per sampler.
