@@ -71,7 +71,8 @@ by quadrature (``scipy.integrate.quad``), the limits :math:`\Gamma\to 0` (Heavis
 step) and :math:`\eta = 0, 1`, the PyTensor graph against the NumPy forward, the
 compiled gradient against finite differences, the Poisson likelihood against
 ``scipy.stats.poisson``, the log K! normalisation of the ordered prior, the
-normalisation against the raw counts of a real scan, and bad input.
+normalisation against the raw counts of a real scan, two spectra sharing the edge in one
+integrated model against ``scipy.stats.norm``, and bad input.
 """
 
 from .datasets import AXIS, COUNTS, VARIABLE, example_data, load, normalize, select_window, simulate

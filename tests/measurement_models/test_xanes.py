@@ -171,6 +171,38 @@ def test_mutable_data_gives_the_same_log_density(example):
     assert logps[0] == pytest.approx(logps[1], rel=1e-12)
 
 
+def test_two_spectra_share_the_edge_in_one_integrated_model(example):
+    """add_priors(names=...) supplies shared priors: one edge (E0, Γ) for two spectra, each
+    with its own heights and features; the joint log-likelihood is the sum of the two
+    Gaussian ones (scipy)."""
+    from functools import partial
+
+    from measurement_models.integration import Measurement, integrated_model
+
+    data, truth, _ = example
+    truths = {"first": truth, "second": truth | {"H": 0.8}}
+    other = xanes.simulate(data["energy"].values, sigma=0.02, rng=1, **truths["second"])
+    spectra = [
+        Measurement("first", data, xanes.add_likelihood),
+        Measurement("second", other, xanes.add_likelihood),
+    ]
+    priors = partial(xanes.add_priors, data, n_gaussians=2)
+    model = integrated_model(spectra, priors, shared=["E0", "Gamma"])
+    own = [n for n in xanes.parameter_names(2) if n not in ("E0", "Gamma")]
+    names = [rv.name for rv in model.free_RVs]
+    assert names == ["E0", "Gamma"] + [f"{m}_{n}" for m in truths for n in own]
+    assert {"first_Ek_order", "second_Ek_order"} <= set(model.named_vars)
+    values = {"E0": truth["E0"], "Gamma": truth["Gamma"]}
+    values |= {f"{m}_{n}": t[n] for m, t in truths.items() for n in own}
+    point = model.initial_point() | transformed_point(model, values)
+    loglike = model.compile_fn(model.logp(vars=model.observed_RVs), mode=FAST)(point)
+    expected = sum(
+        stats.norm(xanes.forward(ds["energy"].values, **t), sd).logpdf(ds["intensity"]).sum()
+        for ds, t, sd in ((data, truths["first"], 0.01), (other, truths["second"], 0.02))
+    )
+    assert loglike == pytest.approx(expected, rel=1e-12)
+
+
 def test_ordered_centres_keep_the_exchangeable_prior_mass():
     """Ordered E_1 < E_2 carries density 2/L² (mass 1 on the triangle), like the
     exchangeable Uniform prior (1/L² on the square, mass 1): F is unchanged."""
