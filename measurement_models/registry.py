@@ -64,7 +64,8 @@ MODELS: dict[str, MeasurementModel] = {
             "linear",
             linear,
             "Straight line y = a x (+ b), Gaussian noise; exact posterior and evidence",
-            "Okada, seed 001 (Bayesian measurement of y = ax + b)",
+            "M. Okada, lecture 'ベイズ計測の基礎から展開へ' (Univ. Tokyo): Bayesian measurement "
+            "of y = ax + b",
             {"n_terms": 2},
         ),
         MeasurementModel(
@@ -125,7 +126,7 @@ MODELS: dict[str, MeasurementModel] = {
             xanes,
             "XANES edge: arctan step + pseudo-Voigt white line + K Gaussians; Gaussian noise "
             "on normalised μ or Poisson raw fluorescence counts",
-            "Iwamitsu, Akai et al., Phys. Status Solidi B 257, 2000107 (2020) (seed 003)",
+            "Iwamitsu, Akai et al., Phys. Status Solidi B 257, 2000107 (2020)",
             {"n_gaussians": 2},
         ),
         MeasurementModel(
