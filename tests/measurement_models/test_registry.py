@@ -32,7 +32,6 @@ NOT_YET = {
     "linear",
     "spectral",
     "crystal_field",
-    "mossbauer",
     "nmr_t1",
     "sas",
     "ce_xps",
