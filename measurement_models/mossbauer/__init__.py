@@ -70,7 +70,9 @@ The nuclear moments :math:`\mu_g = +0.09044\,\mu_N` (:math:`I = 1/2`, :math:`g_g
 +0.1809`) and :math:`\mu_e = -0.1549\,\mu_N` (:math:`I = 3/2`, :math:`g_e = -0.1033`)
 (N. J. Stone, At. Data Nucl. Data Tables 90, 75 (2005)) give :math:`g_g\mu_N` = 0.1186
 and :math:`|g_e|\mu_N` = 0.0677 mm/s per tesla (μ_N from CODATA 2018). The model uses
-instead :data:`G_GROUND` :math:`= g_g\mu_N` = 0.118667 and :data:`G_EXCITED`
+instead :data:`~measurement_models.mossbauer.hamiltonian.G_GROUND`
+:math:`= g_g\mu_N` = 0.118667 and
+:data:`~measurement_models.mossbauer.hamiltonian.G_EXCITED`
 :math:`= g_e\mu_N` = −0.067758 mm/s/T, those implied by the α-Fe calibration standard
 (lines at ±5.312, ±3.076, ±0.840 mm/s for B = 33.0 T at room temperature; J. Bland,
 PhD thesis, University of Liverpool (2002)): :math:`g_g\mu_N B = v_2 + v_3`,
@@ -79,8 +81,8 @@ moments to 0.06 %. The moments' rounded 0.1186 and 0.0677 would put the middle l
 ±3.074 mm/s, off the standard at its printed precision, and hyperfine fields are quoted
 on the standard's scale (α-Fe = 33.0 T).
 
-Priors (:data:`PARAMETERS`)
----------------------------
+Priors (:data:`~measurement_models.mossbauer.model.PARAMETERS`)
+---------------------------------------------------------------
 As presented for Moriguchi et al. (2022) in M. Okada's lecture "ベイズ計測の基礎から展開へ"
 (Bayesian measurement, from foundations to applications; slides):
 :math:`A \sim U(-1, 1)` mm/s, :math:`\eta \sim U(0, 1)`, :math:`\theta \sim U(0, \pi)`,
@@ -97,33 +99,34 @@ is in tesla. Note that :math:`|A| \le 1` allows quadrupole splittings up to 2 mm
 HalfNormal(1) mm/s; :math:`N_\infty \sim U(0.5, 1.5)\,N_\mathrm{ref}` with
 :math:`N_\mathrm{ref}` the median of the upper half of the counts;
 :math:`v_0 \sim N(0, 1)` mm/s; :math:`s \sim \mathrm{LogNormal}(\log s_\mathrm{nom},
-0.05)` from the drive's nominal velocity range given to :func:`load`.
+0.05)` from the drive's nominal velocity range given to
+:func:`~measurement_models.mossbauer.loaders.load`.
 Every velocity of a raw spectrum (line positions, widths, offset) scales with :math:`s`,
 so the channels determine only :math:`B/s` (and :math:`\Gamma/s`, :math:`v_0/s`): the
 scale of :math:`B` comes from that prior, or from fixing :math:`B` (α-Fe as the
-calibration standard; ``fixed`` in :func:`build_model`).
+calibration standard; ``fixed`` in :func:`~measurement_models.mossbauer.model.build_model`).
 
 References and data
 -------------------
-:data:`REFERENCES`: the α-Fe standard (values), the sextet from the nuclear moments
-(values), the pure quadrupole doublet (analytic values), and the synthetic
-room-temperature magnetite (settings: A site 49 T, δ = 0.27 mm/s; B site 46 T,
-δ = 0.67 mm/s; area ratio B:A = 1.9). The measured spectra of the case study (an α-Fe
-foil in raw channels, oxyhaemoglobin velocity-calibrated) are teaching-laboratory data
-of the public repository bartek-krk/MS_data (``moss.csv``, ``oxy.csv``), read with
-:func:`load`.
+:data:`~measurement_models.mossbauer.references.REFERENCES`: the α-Fe standard
+(values), the sextet from the nuclear moments (values), the pure quadrupole doublet
+(analytic values), and the synthetic room-temperature magnetite (settings: A site 49 T,
+δ = 0.27 mm/s; B site 46 T, δ = 0.67 mm/s; area ratio B:A = 1.9). The measured spectra
+of the case study (an α-Fe foil in raw channels, oxyhaemoglobin velocity-calibrated) are
+teaching-laboratory data of the public repository bartek-krk/MS_data (``moss.csv``,
+``oxy.csv``), read with :func:`~measurement_models.mossbauer.loaders.load`.
 
 Modules
 -------
 :mod:`~measurement_models.mossbauer.hamiltonian` (Hamiltonians, M1 lines),
-:mod:`~measurement_models.mossbauer.spectrum` (Lorentzian spectrum, :func:`forward`),
+:mod:`~measurement_models.mossbauer.spectrum` (the Lorentzian spectrum, ``forward``),
 :mod:`~measurement_models.mossbauer.model` (parameter table, priors, likelihood, model),
 :mod:`~measurement_models.mossbauer.simulation`,
 :mod:`~measurement_models.mossbauer.loaders`,
 :mod:`~measurement_models.mossbauer.plots`,
 :mod:`~measurement_models.mossbauer.references`.
 
-Checked: :data:`REFERENCES` by the zoo-wide harness
+Checked: :data:`~measurement_models.mossbauer.references.REFERENCES` by the zoo-wide harness
 (``tests/measurement_models/test_registry.py``: α-Fe lines ±5.312/±3.076/±0.840 mm/s
 at 33 T and the powder ratios 3:2:1:1:2:3; the sextet from the nuclear moments to
 0.1 %; the pure quadrupole doublet :math:`\pm A\sqrt{1+\eta^2/3}`), with the contract,
