@@ -61,8 +61,9 @@ Hamiltonian variants (for selection by free energy)
 ---------------------------------------------------
 ``"singlet"`` :math:`H_c` (δ only), ``"doublet"`` :math:`H_c + H_Q` (+ A, η),
 ``"sextet"`` :math:`H_c + H_M` (+ B; the field direction matters only for a single
-crystal), ``"full"`` :math:`H_c + H_Q + H_M` (+ A, η, B, θ, φ): the candidates of
-Moriguchi et al. (2022).
+crystal), ``"full"`` :math:`H_c + H_Q + H_M` (+ A, η, B, θ, φ). Moriguchi et al. (2022)
+select among :math:`H_c`, :math:`H_c + H_Q` and :math:`H_c + H_Q + H_M`; the sextet
+without a quadrupole term is added here.
 
 Constants
 ---------
