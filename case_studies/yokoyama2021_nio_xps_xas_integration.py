@@ -118,8 +118,8 @@ fig.savefig(OUTPUT / "nio_spectra.png", dpi=120)
 # The noise precisions are the known ones (b_k = 1/σ_k², separate per spectrum). A
 # prior draw misses these spectra by χ² ≈ 10⁵–10⁶, so the ladder starts at
 # β₁ = 1/χ²_flat (χ² of a flat line through the data) instead of the default 10⁻⁴,
-# which would not overlap with the prior (the count-data problem of
-# `count_tempering_ladder`); it is geometric from there to 1 and adapted while tuning.
+# which would not overlap with the prior (the problem count data have too); it is
+# geometric from there to 1 and adapted while tuning.
 
 # %%
 measurements = [

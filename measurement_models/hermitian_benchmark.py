@@ -227,7 +227,7 @@ def _mossbauer_cases() -> list[dict]:
     from . import mossbauer
 
     data = mossbauer.simulate_magnetite(baseline=1e5, rng=0)
-    ref = mossbauer.MAGNETITE_300K
+    ref = mossbauer.REFERENCES["magnetite_300k"].params
     truth = {key: ref[key] for key in ("delta", "B_hf", "fraction", "gamma", "A", "epsilon")}
     truth["baseline"] = 1e5
     velocity = data["velocity"].values

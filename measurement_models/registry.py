@@ -86,7 +86,8 @@ MODELS: dict[str, MeasurementModel] = {
             mossbauer,
             "57Fe Mössbauer transmission spectrum from the full hyperfine Hamiltonian "
             "(isomer shift, quadrupole, magnetic; powder or single crystal), Poisson counts",
-            "Moriguchi et al., arXiv:2205.09188 (seed 001)",
+            "Moriguchi, Tsutsui, Katakami, Nagata, Mizumaki, Okada, JPSJ 91, 104002 (2022), "
+            "arXiv:2205.09188",
             {"variant": "sextet", "noise": "gaussian"},
         ),
         MeasurementModel(
