@@ -105,11 +105,16 @@ def remove_stale(folder: Path, keep: Iterable[str], pattern: str) -> None:
 
 
 def is_model_module(module: ModuleType) -> bool:
-    """A measurement model: a ``measurement_models`` module with a table and a builder."""
+    """A measurement model: a ``measurement_models`` module with a table and a builder.
+
+    Only a direct child of the package counts: the submodules of a model split into a
+    sub-package (``measurement_models.ce_xps.model``, ...) get API pages.
+    """
     from measurement_models.parameters import ParameterTable
 
     return (
         module.__name__.startswith("measurement_models.")
+        and module.__name__.count(".") == 1
         and isinstance(getattr(module, "PARAMETERS", None), ParameterTable)
         and callable(getattr(module, "build_model", None))
     )

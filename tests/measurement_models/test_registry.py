@@ -31,12 +31,9 @@ import decay_example
 NOT_YET = {
     "linear",
     "spectral",
-    "crystal_field",
     "mossbauer",
     "nmr_t1",
     "sas",
-    "ce_xps",
-    "nio_cluster",
     "xanes",
     "magnetic_compton",
 }
