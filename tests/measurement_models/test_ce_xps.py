@@ -399,6 +399,29 @@ def test_bad_data_are_rejected(example):
         ce.simulate(data["energy"].values, sigma=0.1, delta=1.0)
     with pytest.raises(ValueError, match="sigma must be positive"):
         ce.simulate(data["energy"].values, sigma=0.0, **truth)
+    with pm.Model(), pytest.raises(ValueError, match="no noise level"):
+        ce.add_likelihood(data.drop_vars("sigma"), truth)
+
+
+def test_priors_without_data_need_scales_or_priors(example):
+    """The amplitude and background priors are scaled by the data: without data (as
+    ``integrated_model`` calls a priors factory) they must come from ``scales`` or be given."""
+    data, _ = example
+    with pm.Model(), pytest.raises(ValueError, match=r"\['amplitude', 'background'\] are scaled"):
+        ce.add_priors(n_configurations=2)
+    with pm.Model() as model:
+        ce.add_priors(n_configurations=2, names=["delta", "v", "u_fc", "gamma"])
+    assert [rv.name for rv in model.free_RVs] == ["delta", "v", "u_fc", "gamma"]
+    with pm.Model() as with_scales:
+        ce.add_priors(n_configurations=2, scales=ce.prior_scales(data))
+    with pm.Model() as with_data:
+        ce.add_priors(data, n_configurations=2)
+    point = with_data.initial_point()
+    assert with_scales.compile_logp(mode=PYTHON)(point) == with_data.compile_logp(mode=PYTHON)(
+        point
+    )
+    with pm.Model(), pytest.raises(ValueError, match="fixed value given for parameter"):
+        ce.add_priors(data, n_configurations=2, fixed={"u_ff": 10.0})
 
 
 def test_simulate_records_truth_and_noise(example):

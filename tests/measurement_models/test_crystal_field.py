@@ -491,6 +491,14 @@ def test_add_priors_prefix_and_names():
     assert sorted(model.named_vars) == ["x_B20", "x_B44"]
     with pm.Model(), pytest.raises(ValueError, match="no parameter"):
         cf.add_priors(ion="Ce3+", symmetry="cubic", names=["B20"])
+    with pm.Model(), pytest.raises(ValueError, match=r"no fixed value\(s\) for \['B20'\]"):
+        cf.add_priors(ion="Ce3+", symmetry="cubic", fixed={"B20": 0.1})
+
+
+def test_likelihood_needs_a_noise_level():
+    data, _ = cf.example_data(0)
+    with pm.Model(), pytest.raises(ValueError, match="no noise level"):
+        cf.add_likelihood(data.drop_vars("sigma"), {"B40": pt.scalar("B40")})
 
 
 # --- bad input ---------------------------------------------------------------------------

@@ -385,6 +385,8 @@ def test_model_refuses_the_other_kind_of_spectrum():
         nio.build_model(xas, spectrum="xps")
     with pytest.raises(ValueError, match="unknown spectrum kind"):
         nio.build_model(xps, spectrum="auger")
+    with pm.Model(), pytest.raises(ValueError, match="no noise level"):
+        nio.add_likelihood(xps.drop_vars("sigma"), nio.add_priors())
 
 
 # ---------------------------------------------------------------------------------------
