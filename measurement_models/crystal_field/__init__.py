@@ -86,10 +86,11 @@ Layout: :mod:`.physics` (ions, symmetries, Hamiltonian, observables), :mod:`.mod
 (parameter table, priors, likelihood, ``build_model``, simulation), :mod:`.references`
 (:data:`REFERENCES`), :mod:`.plotting` (:func:`plot_fit`).
 
-Checked: :data:`REFERENCES` (the zoo-wide harness, ``tests/measurement_models/
-test_registry.py``): the J = 5/2 matrix elements of :math:`O_4^0` and :math:`O_4^4`, the
-cubic Γ7/Γ8 levels, the doublet–quartet Schottky closed form, the entropy limits
-:math:`R\ln 2` and :math:`R\ln 6`, the Curie constant from CODATA values. In
+Checked: :data:`REFERENCES` (the zoo-wide harness,
+``tests/measurement_models/test_registry.py``): the J = 5/2 matrix elements of
+:math:`O_4^0` and :math:`O_4^4`, the cubic Γ7/Γ8 levels, the doublet–quartet Schottky
+closed form, the entropy limits :math:`R\ln 2` and :math:`R\ln 6`, the Curie constant
+from CODATA values. In
 ``tests/measurement_models/test_crystal_field.py``: the Hamiltonian, levels, C, S, M and
 χ against an independent NumPy implementation written in the test (J = 5/2 matrices from
 :math:`J_\pm` and the published matrix elements, ``numpy.linalg.eigh``; S as
