@@ -79,7 +79,8 @@ MODELS: dict[str, MeasurementModel] = {
             "crystal_field",
             crystal_field,
             "Rare-earth ion in a crystal field (Stevens operators): specific heat, 1/χ, M",
-            "seed 001: Bayesian integration of susceptibility and specific heat (Ce³⁺)",
+            "M. Okada, lecture 'ベイズ計測の基礎から展開へ': Bayesian integration of "
+            "susceptibility and specific heat (Ce³⁺)",
         ),
         MeasurementModel(
             "mossbauer",
@@ -119,7 +120,7 @@ MODELS: dict[str, MeasurementModel] = {
             nio_cluster,
             "NiO [NiO6] cluster on d⁸, d⁹L, d¹⁰L² (monopole model, e_g block): Ni 2p XPS or "
             "Ni 2p XAS, Gaussian noise; XPS + XAS integration",
-            "Yokoyama et al., JPSJ 90, 034703 (2021) (seed 000)",
+            "Yokoyama, Uozumi, Nagata, Okada, Mizumaki, JPSJ 90, 034703 (2021)",
             {"spectrum": "xps"},
         ),
         MeasurementModel(
