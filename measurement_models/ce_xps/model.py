@@ -241,7 +241,7 @@ def add_likelihood(
     name : str
         Name of the observed variable; the finiteness guard is ``<name>_forward_finite``.
     resolution, spin_orbit
-        As for :func:`~.physics.forward`.
+        As for :func:`~measurement_models.ce_xps.forward`.
     mutable_data : bool
         Intensities and the data's sigma in ``pm.Data`` containers (``<name>_observed``,
         ``<name>_sigma``), so that models of one structure on one energy grid share one
@@ -402,7 +402,7 @@ def simulate(
     sigma : float
         Noise standard deviation (stored per point as the data variable ``sigma``).
     resolution, spin_orbit
-        As for :func:`~.physics.forward`.
+        As for :func:`~measurement_models.ce_xps.forward`.
     **params
         ``delta``, ``v``, ``u_fc``, ``gamma``, ``amplitude``, ``background`` and, for
         three configurations, ``u_ff`` (its presence decides the number).

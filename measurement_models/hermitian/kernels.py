@@ -135,7 +135,10 @@ def eigh_kernel(x, y):
 
 
 def eigh_vjp_kernel(x, y, gw, gv_re, gv_im):
-    """Pullback of :func:`eigh_kernel`: cotangents of X and Y (degenerate sets averaged)."""
+    """Pullback of :func:`~.kernels.eigh_kernel`: cotangents of X and Y.
+
+    Degenerate sets are averaged.
+    """
     n = x.shape[0]
     w, v, ok = _solve(x, y)
     if not ok:
@@ -249,7 +252,7 @@ def _thermal_vjp_core(x, y, a_re, a_im, beta, g_out, with_observables):
 
 
 def thermal_vjp_kernel(x, y, a_re, a_im, beta, g_out):
-    """Pullback of :func:`thermal_kernel` in X, Y, A and β (Daleckii–Krein)."""
+    """Pullback of :func:`~.kernels.thermal_kernel` in X, Y, A and β (Daleckii–Krein)."""
     return _thermal_vjp_core(x, y, a_re, a_im, beta, g_out, True)
 
 
@@ -289,7 +292,11 @@ def _block_average(values, labels_e, labels_g):
 
 
 def lines_kernel(xe, ye, xg, yg, t_re, t_im):
-    """Line positions E_e,i − E_g,j and intensities Σ_q |⟨e_i|T_q|g_j⟩|², shape (e, g)."""
+    r"""Line positions and intensities, shape (e, g).
+
+    Positions :math:`E_{e,i} - E_{g,j}`; intensities
+    :math:`\sum_q |\langle e_i|T_q|g_j\rangle|^2`.
+    """
     n_e, n_g = xe.shape[0], xg.shape[0]
     positions = np.full((n_e, n_g), np.nan)
     intensities = np.full((n_e, n_g), np.nan)
@@ -312,7 +319,7 @@ def lines_kernel(xe, ye, xg, yg, t_re, t_im):
 
 
 def lines_vjp_kernel(xe, ye, xg, yg, t_re, t_im, g_pos, g_int):
-    """Pullback of :func:`lines_kernel` in both Hamiltonians and the operators."""
+    """Pullback of :func:`~.kernels.lines_kernel` in both Hamiltonians and the operators."""
     n_e, n_g, n_q = xe.shape[0], xg.shape[0], t_re.shape[0]
     gt_re = np.zeros((n_q, n_e, n_g))
     gt_im = np.zeros((n_q, n_e, n_g))

@@ -175,7 +175,10 @@ class ThermalAverageVJPOp(_KernelOp):
 
 
 class TransitionLinesOp(_KernelOp):
-    """Line positions E_e,i − E_g,j and intensities Σ_q |⟨e_i|T_q|g_j⟩|²."""
+    r"""Line positions :math:`E_{e,i} - E_{g,j}` and intensities.
+
+    Intensities :math:`\sum_q |\langle e_i|T_q|g_j\rangle|^2`.
+    """
 
     gufunc_signature = "(e,e),(e,e),(g,g),(g,g),(q,e,g),(q,e,g)->(e,g),(e,g)"
     kernel = staticmethod(kernels.lines_kernel)

@@ -543,8 +543,8 @@ def build_model(
     Parameters
     ----------
     data : xarray.Dataset
-        ``counts`` along ``velocity`` [mm/s] (:func:`~measurement_models.mossbauer.
-        loaders.load`, :func:`~measurement_models.mossbauer.simulation.simulate`) or
+        ``counts`` along ``velocity`` [mm/s] (:func:`~measurement_models.mossbauer.load`,
+        :func:`~measurement_models.mossbauer.simulate`) or
         along ``channel`` (``load(path, axis="channel", ...)``; the velocity
         calibration :math:`v_0, s` becomes part of the model).
     variant : {"singlet", "doublet", "sextet", "full"}

@@ -156,14 +156,15 @@ def add_likelihood(
         ``intensity`` along ``energy`` (eV); a ``spectrum`` attribute, if present, must
         agree with ``spectrum``.
     params : mapping
-        Parameter name to variable; the seven of :func:`~.physics.forward` are used.
+        Parameter name to variable; the seven of
+        :func:`~measurement_models.nio_cluster.forward` are used.
     sigma : float, array or TensorVariable, optional
         Noise standard deviation; default: the data's ``sigma`` variable.
     name : str
         Name of the observed variable.
     spectrum : {"xps", "xas"}
     resolution, spin_orbit
-        As for :func:`~.physics.forward`.
+        As for :func:`~measurement_models.nio_cluster.forward`.
     mutable_data : bool
         The intensities (and the data's ``sigma``) in ``pm.Data`` containers
         ``<name>_observed`` (``<name>_sigma``).
@@ -213,7 +214,7 @@ def build_model(
         agree with ``spectrum``.
     spectrum : {"xps", "xas"}
     resolution, spin_orbit
-        As for :func:`~.physics.forward`.
+        As for :func:`~measurement_models.nio_cluster.forward`.
     priors : mapping, optional
         Prior overrides by parameter name.
     sigma : float, optional
@@ -268,12 +269,14 @@ def simulate(
 ) -> xr.Dataset:
     """One noisy spectrum; the truth in ``attrs`` (``truth_<name>``, ``truth_sigma``).
 
-    ``params``: the seven parameters of :func:`~.physics.forward`, one value each.
+    ``params``: the seven parameters of :func:`~measurement_models.nio_cluster.forward`,
+    one value each.
 
     Raises
     ------
     ValueError
-        As :func:`~.physics.forward`, and for a σ that is not positive and finite.
+        As :func:`~measurement_models.nio_cluster.forward`, and for a σ that is not
+        positive and finite.
     """
     if not (np.isfinite(sigma) and sigma > 0):
         raise ValueError(f"sigma must be positive and finite, got {sigma!r}")
@@ -325,9 +328,9 @@ def simulate_pair(
     snr : float
         Signal-to-noise ratio of both spectra.
     resolution, spin_orbit
-        As for :func:`~.physics.forward`.
+        As for :func:`~measurement_models.nio_cluster.forward`.
     **params
-        The seven parameters of :func:`~.physics.forward`.
+        The seven parameters of :func:`~measurement_models.nio_cluster.forward`.
 
     Returns
     -------

@@ -18,7 +18,7 @@ one line is a fixed sum of exponentials,
     R(t) = 1 - \frac{M(t)}{M_0} = \sum_i a_i\, e^{-\lambda_i t/T_1}, \qquad
     \sum_i a_i = 1,
 
-with (:data:`~measurement_models.nmr_t1.recovery.RECOVERY_TERMS`)
+with (:data:`~measurement_models.nmr_t1.laws.RECOVERY_TERMS`)
 
 =============================  ======================================================
 :math:`I = 1/2`                :math:`e^{-t/T_1}`
@@ -87,7 +87,7 @@ or a fixed value for each data-scaled parameter (or ``scales=``).
 
 Modules
 -------
-:mod:`~measurement_models.nmr_t1.recovery` (the recovery laws and :func:`forward`),
+:mod:`~measurement_models.nmr_t1.laws` (the recovery laws and :func:`forward`),
 :mod:`~measurement_models.nmr_t1.log_uniform` (the T1 prior),
 :mod:`~measurement_models.nmr_t1.model` (parameter table, priors, likelihood,
 :func:`build_model`), :mod:`~measurement_models.nmr_t1.data` (datasets,
@@ -96,7 +96,7 @@ Modules
 
 Checked (``tests/measurement_models/test_nmr_t1.py``; :data:`REFERENCES` by
 ``tests/measurement_models/test_registry.py``): every row of
-:data:`~measurement_models.nmr_t1.recovery.RECOVERY_TERMS` against the published
+:data:`~measurement_models.nmr_t1.laws.RECOVERY_TERMS` against the published
 coefficients above and against the eigen-decomposition of the master equation of
 magnetic dipolar relaxation among the :math:`2I+1` levels, written independently in the
 test with NumPy/SciPy (central line saturated from a Boltzmann population; NQR: both
@@ -118,6 +118,15 @@ noise levels and measures how often the free energy picks the true variant
 """
 
 from .data import AXIS, VARIABLE, example_data, load, simulate
+from .laws import (
+    RECOVERY_TERMS,
+    SPINS,
+    TRANSITIONS,
+    forward,
+    recovery,
+    recovery_terms,
+    time_grid,
+)
 from .model import (
     COMPONENT_DIM,
     PARAMETERS,
@@ -130,15 +139,6 @@ from .model import (
     prior_scales,
 )
 from .plotting import plot_fit, posterior_curves, relabel_components
-from .recovery import (
-    RECOVERY_TERMS,
-    SPINS,
-    TRANSITIONS,
-    forward,
-    recovery,
-    recovery_terms,
-    time_grid,
-)
 from .references import REFERENCES
 
 __all__ = [

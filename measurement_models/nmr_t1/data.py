@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from ..data import load_text, make_dataset, validate_dataset
-from .recovery import forward, nuclear_spin, time_grid
+from .laws import forward, nuclear_spin, time_grid
 
 __all__ = ["AXIS", "VARIABLE", "delay_times", "example_data", "load", "simulate"]
 
@@ -58,7 +58,7 @@ def simulate(
 ) -> xr.Dataset:
     """Simulate a recovery curve with Gaussian noise (seeded :class:`numpy.random.Generator`).
 
-    Parameters are those of :func:`~measurement_models.nmr_t1.recovery.forward`;
+    Parameters are those of :func:`~measurement_models.nmr_t1.laws.forward`;
     ``sigma`` is stored per point. The truth is kept in ``attrs`` (``truth_T1``,
     ``truth_M0``, ``truth_offset``, ``truth_sigma``, and ``truth_weight``,
     ``truth_stretch``, ``truth_inversion`` when given), with ``spin``, ``transition``

@@ -20,8 +20,8 @@ import xarray as xr
 from ..data import validate_dataset
 from ..parameters import Parameter, ParameterTable, Prior, PriorSpec, check_choice
 from .data import AXIS, VARIABLE, delay_times
+from .laws import forward, recovery_terms
 from .log_uniform import log_uniform
-from .recovery import forward, recovery_terms
 
 __all__ = [
     "COMPONENT_DIM",
@@ -225,7 +225,7 @@ def add_priors(
         each of them needs a prior in ``priors`` or a value in ``fixed``.
     variant : {"single", "stretched", "two_component"}
     spin, transition
-        The line (see :func:`~measurement_models.nmr_t1.recovery.recovery_terms`);
+        The line (see :func:`~measurement_models.nmr_t1.laws.recovery_terms`);
         they set the T1 prior's range.
     method : {"saturation", "inversion"}
         Saturation (offset) or inversion recovery (inversion factor).
@@ -332,7 +332,7 @@ def add_likelihood(
     name : str
         Name of the observed variable.
     spin, transition
-        The line (see :func:`~measurement_models.nmr_t1.recovery.recovery_terms`).
+        The line (see :func:`~measurement_models.nmr_t1.laws.recovery_terms`).
     priors, fixed : mapping, optional
         Prior override and fixed value of ``sigma`` (other names are ignored here).
     scales : mapping, optional

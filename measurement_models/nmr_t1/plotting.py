@@ -7,8 +7,8 @@ import xarray as xr
 
 from ..plotting import plot_band, plot_data, posterior_draws, sort_labels
 from .data import AXIS, VARIABLE
+from .laws import forward
 from .model import COMPONENT_DIM
-from .recovery import forward
 
 __all__ = ["plot_fit", "posterior_curves", "relabel_components"]
 
