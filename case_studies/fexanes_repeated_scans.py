@@ -55,8 +55,7 @@ from scipy.optimize import least_squares
 
 from measurement_models import xanes
 from measurement_models.parameters import Prior
-from samplers.app.case_studies import real_data_dir, require_real_data
-from samplers.stopping import (
+from samplers import (
     accumulate,
     laplace_sampler,
     nuts_sampler,
@@ -66,6 +65,7 @@ from samplers.stopping import (
     required_exposure,
     stopping_point,
 )
+from samplers.app.case_studies import real_data_dir, require_real_data
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/fexanes_repeated_scans"))
@@ -268,7 +268,7 @@ print(f"K = {K}; least-squares centres {np.round(START['Ek'], 2)} eV, main featu
 # One model (`xanes.build_model`, K Gaussians, no white line, Poisson counts, data in
 # `pm.Data`) serves every step. With 4·10⁷–2·10⁸ counts in the window the posterior
 # is in the Bernstein–von Mises regime: it is sampled by the Laplace approximation at
-# its mode (`samplers.stopping.laplace_sampler`: Newton steps from the least-squares
+# its mode (`samplers.laplace_sampler`: Newton steps from the least-squares
 # optimum of that step's data, Hessian from the compiled gradient, 4 × 1000 draws),
 # and NUTS (2 × 1000 draws after 1000 tuning steps, started at the same optimum
 # without jitter) checks it at step 5 in the full run. NUTS does not mix on this

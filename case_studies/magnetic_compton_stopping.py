@@ -63,7 +63,7 @@ import xarray as xr
 from scipy.optimize import least_squares
 
 from measurement_models import magnetic_compton as mc
-from samplers.stopping import accumulate, nuts_sampler, precision_curve, stopping_point
+from samplers import accumulate, nuts_sampler, precision_curve, stopping_point
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/magnetic_compton_stopping"))
@@ -96,7 +96,7 @@ QUANTITIES = {"a_3d": "a_3d", "a_4s": "a_4s", "Gamma": "Gamma", "mu_s": mc.spin_
 # ## Simulated cycles and their accumulation
 #
 # Every cycle is an independent MCP with noise sd σ₁; the cumulative MCP after n cycles
-# is their mean (`samplers.stopping.accumulate(kind="mean")`), noise σ₁/√n. The noise
+# is their mean (`samplers.accumulate(kind="mean")`), noise σ₁/√n. The noise
 # level is **not** given to the model: as in the article, the precision b = 1/σ² is a
 # parameter. The statistical error of the MCP area (μ_B) is what an experimenter gets
 # from the cycle-to-cycle scatter: the pooled standard error of the mean per point
@@ -138,7 +138,7 @@ print(stat.to_string(index=False))
 # %% [markdown]
 # ## Posterior after every accumulation
 #
-# NUTS after every accumulation (`samplers.stopping.precision_curve`). One PyMC model
+# NUTS after every accumulation (`samplers.precision_curve`). One PyMC model
 # with the measured values in `pm.Data` and one NUTS step method: every accumulation
 # reuses the compiled log-density and gradient. The posteriors at 1, 6 and the last
 # cycle count are kept for the fits.

@@ -41,18 +41,11 @@ from .replica_exchange.step import ReplicaExchange
 from .selection.select import plot_model_selection, select_model
 from .selection.table import model_average, model_probabilities, selection_table
 from .settings import NUTSSettings, ReplicaExchangeSettings, SMCSettings, sample_free_energy
-from .stopping import (
-    PrecisionLaw,
-    StoppingPoint,
-    accumulate,
-    laplace_sampler,
-    nuts_sampler,
-    precision_curve,
-    precision_law,
-    predict_precision,
-    required_exposure,
-    stopping_point,
-)
+from .stopping.accumulation import accumulate
+from .stopping.planning import PrecisionLaw, precision_law, predict_precision, required_exposure
+from .stopping.posterior_samplers import laplace_sampler, nuts_sampler
+from .stopping.precision import precision_curve
+from .stopping.rule import StoppingPoint, stopping_point
 
 __all__ = [
     "FreeEnergy",

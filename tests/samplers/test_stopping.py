@@ -16,7 +16,7 @@ import pymc as pm
 import pytest
 import xarray as xr
 
-from samplers.stopping import (
+from samplers import (
     StoppingPoint,
     accumulate,
     laplace_sampler,
