@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 
 from ..evidence.free_energy import tidy_replica_stats
-from .kernel import count_round_trips
+from .ladder import count_round_trips
 
 __all__ = ["ladder_diagnostics"]
 
