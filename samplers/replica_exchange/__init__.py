@@ -10,21 +10,34 @@
   batched function of all replicas, ``X -> (log-prior, log-likelihood)``;
 - :mod:`~samplers.replica_exchange.step`: :class:`ReplicaExchange`, the PyMC step
   method, a thin adapter around the core;
-- :mod:`~samplers.replica_exchange.sampling`: :func:`sample_replica_exchange`,
-  ``pm.sample`` with the step and free energies attached;
+- :mod:`~samplers.replica_exchange.chains`: :func:`~samplers.replica_exchange.chains.run_chains`,
+  the chains driven as ``pm.sample`` drives them (same seeds, initial points, calls,
+  trace and conversion), one process per chain, with checkpoints and Ctrl-C that keeps
+  the work (:class:`SamplingInterrupted`);
+- :mod:`~samplers.replica_exchange.checkpoint`: the checkpoint file (every chain's state
+  and draws, and what identifies the run; :func:`checkpoint_progress`);
+- :mod:`~samplers.replica_exchange.sampling`: :func:`sample_replica_exchange` and
+  :func:`sample_with_step`, the chains with tidied stats and free energies attached,
+  resumable with ``checkpoint=``;
 - :mod:`~samplers.replica_exchange.diagnostics`: :func:`ladder_diagnostics` (swap
   rates, round trips, communication barrier).
 """
 
+from .chains import SamplingInterrupted
+from .checkpoint import CheckpointMismatch, checkpoint_progress
 from .diagnostics import ladder_diagnostics
 from .ladder import default_ladder, first_level_for_gap
-from .sampling import sample_replica_exchange
+from .sampling import sample_replica_exchange, sample_with_step
 from .step import ReplicaExchange
 
 __all__ = [
+    "CheckpointMismatch",
     "ReplicaExchange",
+    "SamplingInterrupted",
+    "checkpoint_progress",
     "default_ladder",
     "first_level_for_gap",
     "ladder_diagnostics",
     "sample_replica_exchange",
+    "sample_with_step",
 ]
