@@ -50,6 +50,7 @@ __all__ = [
     "CheckpointMismatch",
     "checkpoint_progress",
     "describe_run",
+    "model_identity",
     "read_checkpoint",
     "refuse_other_run",
     "write_checkpoint",
@@ -114,6 +115,17 @@ def _data_values(model: pm.Model) -> list[tuple[str, np.ndarray]]:
     observed = [(rv.name, value(model.rvs_to_values[rv])) for rv in model.observed_RVs]
     data = [(variable.name, value(variable)) for variable in model.data_vars]
     return sorted(observed) + sorted(data, key=lambda item: item[0])
+
+
+def model_identity(model: pm.Model) -> dict:
+    """What identifies a model without compiling anything: the names, dtypes and ranks of
+    its value variables, its observed variables and a SHA-256 digest of its data (observed
+    values and ``pm.Data`` containers)."""
+    return {
+        "value_variables": [[v.name, str(v.dtype), int(v.ndim)] for v in model.value_vars],
+        "observed_variables": sorted(rv.name for rv in model.observed_RVs),
+        "data_sha256": _digest(_data_values(model)),
+    }
 
 
 def _seed_json(seed) -> int | list[int]:
