@@ -32,6 +32,7 @@ counts as the first Ctrl-C.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -101,6 +102,7 @@ class _InterruptRequests:
 
     def __init__(self) -> None:
         self.requested = False
+        self._installed = False
         self._previous = None
 
     def _handle(self, signum, frame) -> None:
@@ -111,11 +113,15 @@ class _InterruptRequests:
     def __enter__(self) -> _InterruptRequests:
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
         return self
 
     def __exit__(self, *exc_info) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        if self._installed:  # None: a handler not set from Python; Python's own is next best
+            previous = self._previous
+            signal.signal(
+                signal.SIGINT, signal.default_int_handler if previous is None else previous
+            )
 
 
 class _Progress(MCMCProgressBarManager):
@@ -280,7 +286,9 @@ def _sample_sequentially(
             draw = Draw(chain, i + 1 == total, i, i < tune, stats, point)
             _call_back(callback, trace, draw, interrupts)
             progress.update(chain_idx=chain, is_last=False, draw=i, tuning=i < tune, stats=stats)
-            if interrupts.requested or i + 1 == total or run.due(i + 1):
+            if run.checkpoint is not None and (
+                interrupts.requested or i + 1 == total or run.due(i + 1)
+            ):
                 run.save(chain, i + 1, point, step.sampling_state)
                 run.write()
             if interrupts.requested:
@@ -401,9 +409,12 @@ def _sample_in_processes(
         while running or (pending and not stopping):
             while pending and len(running) < cores and not stopping:
                 chain = pending.popleft()
+                resume = run.saved.get(chain)
+                if resume is not None:  # the draws stay here; the process needs the state
+                    resume = dataclasses.replace(resume, draws={}, stats={})
                 process = _ChainProcess(
                     context, chain, step, pickled, rngs[chain], starts[chain], tune, draws,
-                    run.saved.get(chain), run.every,
+                    resume, run.every,
                 )  # fmt: skip
                 running[process.connection] = process
             if interrupts.requested and not stopping:

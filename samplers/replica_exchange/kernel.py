@@ -209,6 +209,11 @@ def _tempered(log_prior: np.ndarray, log_lik: np.ndarray, betas: np.ndarray) -> 
         return np.where(ok, log_prior + betas * log_lik, -np.inf)
 
 
+#: Seeds the bit generator that :func:`generator_from_state` then sets to a saved state
+#: (a ready SeedSequence is cheaper to seed from than an integer; it is only read).
+_PLACEHOLDER_SEED = np.random.SeedSequence(0)
+
+
 def generator_from_state(rng_state: dict) -> np.random.Generator:
     """A NumPy generator that continues from ``rng_state`` (a ``bit_generator.state``)."""
     name = rng_state.get("bit_generator") if isinstance(rng_state, dict) else None
@@ -218,7 +223,7 @@ def generator_from_state(rng_state: dict) -> np.random.Generator:
         and issubclass(bit_generator_class, np.random.BitGenerator)
     ):
         raise ValueError(f"not the state of a NumPy bit generator: {rng_state!r}")
-    bit_generator = bit_generator_class(0)
+    bit_generator = bit_generator_class(_PLACEHOLDER_SEED)  # overwritten on the next line
     bit_generator.state = rng_state
     return np.random.Generator(bit_generator)
 
