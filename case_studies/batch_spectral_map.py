@@ -32,7 +32,7 @@
 # 2. the fraction of pixels where F picks the true K;
 # 3. the failure record and a resumed run that finds every part and fits nothing;
 # 4. throughput: spectra per minute on the cluster against a sequential loop in one
-#    process, measured in the same run (`samplers.app.batch.benchmark_batch`);
+#    process, measured in the same run (`samplers.app.batch_benchmark.benchmark_batch`);
 # 5. the paper's 10 000 spectra against our throughput.
 #
 # The numbers quoted in the text are from the full run
@@ -52,7 +52,8 @@ import xarray as xr
 
 from measurement_models import spectral
 from samplers import ReplicaExchangeSettings
-from samplers.app.batch import benchmark_batch, fit_batch
+from samplers.app.batch import fit_batch
+from samplers.app.batch_benchmark import benchmark_batch
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/batch_spectral_map"))

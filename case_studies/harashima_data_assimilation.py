@@ -8,9 +8,10 @@
 # ---
 
 # %% [markdown]
-# # Gaussian data assimilation of calculations and experiments (Harashima et al., seed 004)
+# # Gaussian data assimilation of calculations and experiments (Harashima et al.)
 #
-# **The question.** Harashima et al. (arXiv:2007.14101; seed 004) ask: *can many precise
+# **The question.** Harashima et al. (arXiv:2007.14101, and Y. Harashima's talk at NAIST,
+# "物質科学におけるデータ同化手法開発と応用") ask: *can many precise
 # but biased calculations (model (i)) and a few noisy experiments (model (ii)) be
 # analysed together, so that the experiment is predicted where it was never measured,
 # better than by fitting the experiments alone (separate least squares)?* Their Λ model
@@ -30,7 +31,8 @@
 #    Λ_yx restricted to the constant ("1st–3rd order terms restricted", so
 #    y_expt = β·y_comp + constant) and unrestricted, against cubic least squares on the
 #    five experiments; the exact posterior with missing targets comes from Gibbs sampling
-#    with data augmentation (`measurement_models.bayesian_optimisation.GibbsSampler`);
+#    with data augmentation (`measurement_models.data_assimilation.GibbsKernel`, run by
+#    `samplers.evidence.chib.gibbs_sample`);
 # 2. the extrapolation error on [0.5, 1] over many simulated data sets;
 # 3. model selection by the free energy F = −log p(D): Chib's estimate from the Gibbs
 #    run, and (full run) replica exchange on the PyMC model through `select_model`;
@@ -58,17 +60,18 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from measurement_models import bayesian_optimisation as bo
 from measurement_models import data_assimilation as da
 from samplers import ReplicaExchangeSettings, select_model
+from samplers.evidence.chib import chib_log_evidence, gibbs_sample
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/harashima_data_assimilation"))
 OUTPUT.mkdir(parents=True, exist_ok=True)
 started = time.perf_counter()
-BASIS = da.Basis("polynomial", da.DEMO["degree"])
+DEMO = da.REFERENCES["harashima_demo"]  # the talk's settings
+BASIS = DEMO.structure["basis"]  # cubic features
 PRIOR = da.DEMO_PRIOR
-SHARED = ["1"]  # the experiment's row of Λ_yx keeps the constant only
+SHARED = list(DEMO.structure["discrepancy_features"])  # Λ_yx's experiment row: the constant
 DRAWS, TUNE = (1000, 200) if QUICK else (5000, 500)
 N_SEEDS, SEED_DRAWS = (8, 300) if QUICK else (200, 1000)
 SIZE, BO_SEEDS, GRID, BUDGET = (3, 2, 11, 30) if QUICK else (7, 20, 31, 120)
@@ -87,15 +90,17 @@ print(PRIOR)
 # %%
 data = da.simulate_demo(1)
 data.to_netcdf(OUTPUT / "demo_data.nc")
-samplers = {
-    "restricted": bo.GibbsSampler(data, BASIS, PRIOR, SHARED),
-    "unrestricted": bo.GibbsSampler(data, BASIS, PRIOR, None),
+kernels = {
+    "restricted": da.GibbsKernel(data, BASIS, PRIOR, SHARED),
+    "unrestricted": da.GibbsKernel(data, BASIS, PRIOR, None),
 }
 runs = {
-    name: s.run(draws=DRAWS, tune=TUNE, chains=2, rng=7, record_regressions=True)
-    for name, s in samplers.items()
+    name: gibbs_sample(
+        k.step, k.init(), draws=DRAWS, tune=TUNE, chains=2, rng=7, keep=da.STATE_DRAWS
+    )
+    for name, k in kernels.items()
 }
-posteriors = {name: samplers[name].to_dataset(run) for name, run in runs.items()}
+posteriors = {name: kernels[name].to_dataset(**run.draws) for name, run in runs.items()}
 xr.DataTree.from_dict(posteriors).to_netcdf(OUTPUT / "demo_posteriors.nc")
 summary = az.summary(
     posteriors["restricted"], var_names=["conditional_precision", "coupling", "coefficient"]
@@ -122,7 +127,7 @@ ols = pd.read_csv(OUTPUT / "demo_least_squares.csv", index_col=0)["coefficient"]
 fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained", sharey=True)
 grid = np.linspace(0, 1, 200)
 for ax, name in zip(axes, ("restricted", "unrestricted"), strict=True):
-    da.plot_fit(ax, demo, demo_posteriors[name].to_dataset(), BASIS, x_range=(0.0, 1.0))
+    da.plot_fit(ax, demo, demo_posteriors[name].to_dataset(), basis=BASIS, x_range=(0.0, 1.0))
     ax.plot(grid, np.polyval(ols, grid), ":", color="C3", label="cubic OLS, experiments")
     ax.plot([], [], "k--", lw=1, label="truth")
     ax.set_ylim(-2.5, 4.5)
@@ -148,8 +153,8 @@ def rms(prediction):
     return float(np.sqrt(np.mean((prediction - truth) ** 2)))
 
 
-def posterior_mean_w(sampler, result):
-    lyy, lyx = da.lambda_from_chain(result.d, result.beta, result.g)
+def posterior_mean_w(run):
+    lyy, lyx = da.lambda_from_chain(run.draws["d"], run.draws["beta"], run.draws["g"])
     return (-np.linalg.solve(lyy, lyx)).reshape(-1, 2, BASIS.size + 1).mean(0)
 
 
@@ -161,8 +166,11 @@ for seed in range(N_SEEDS):
     coef = np.polyfit(sim["x"].values[ok, 0], sim["y_expt"].values[ok], 3)
     row["cubic OLS (experiments)"] = rms(np.polyval(coef, test_grid))
     for name, kept in (("unrestricted Λ", None), ("restricted Λ", SHARED)):
-        sampler = bo.GibbsSampler(sim, BASIS, PRIOR, kept)
-        w = posterior_mean_w(sampler, sampler.run(draws=SEED_DRAWS, tune=100, rng=seed))
+        kernel = da.GibbsKernel(sim, BASIS, PRIOR, kept)
+        run = gibbs_sample(
+            kernel.step, kernel.init(), draws=SEED_DRAWS, tune=100, rng=seed, keep=da.STATE_DRAWS
+        )
+        w = posterior_mean_w(run)
         row[name] = rms(test_phi @ w[1])
     rows.append(row)
 errors = pd.DataFrame(rows).set_index("seed")
@@ -224,9 +232,18 @@ CANDIDATES = {
 }
 chib = {}
 for label, (degree, kept) in CANDIDATES.items():
-    sampler = bo.GibbsSampler(data, da.Basis("polynomial", degree), PRIOR, kept)
-    run = sampler.run(draws=DRAWS, tune=TUNE, chains=2, rng=3, record_regressions=True)
-    value, mcse = bo.chib_log_evidence(sampler, run)
+    kernel = da.GibbsKernel(data, da.Basis("polynomial", degree), PRIOR, kept)
+    run = gibbs_sample(
+        kernel.step,
+        kernel.init(),
+        draws=DRAWS,
+        tune=TUNE,
+        chains=2,
+        rng=3,
+        keep=da.STATE_DRAWS,
+        record=True,
+    )
+    value, mcse = chib_log_evidence(*kernel.chib_terms(**run.draws, conditionals=run.records))
     chib[label] = {"F (Chib)": -value, "MCSE (Chib)": mcse}
 chib_table = pd.DataFrame(chib).T
 chib_table["ΔF"] = chib_table["F (Chib)"] - chib_table["F (Chib)"].min()
@@ -258,7 +275,12 @@ if not QUICK:
     selection = select_model(
         {
             label: (
-                lambda d=degree, k=kept: da.build_model(data, da.Basis("polynomial", d), PRIOR, k)
+                lambda d=degree, k=kept: da.build_model(
+                    data,
+                    basis=da.Basis("polynomial", d),
+                    discrepancy_features=k,
+                    conjugate_prior=PRIOR,
+                )
             )
             for label, (degree, kept) in CANDIDATES.items()
         },
@@ -297,16 +319,16 @@ if not QUICK:
     x = np.linspace(-1, 1, 15)
     complete = da.simulate(
         x,
-        np.ones((15, 2), bool),
-        basis1,
-        np.array([[1.0, -2.0], [0.3, 1.0]]),
-        np.array([[0.04, 0.02], [0.02, 0.09]]),
         rng=1,
+        observed=np.ones((15, 2), bool),
+        basis=basis1,
+        w=np.array([[1.0, -2.0], [0.3, 1.0]]),
+        covariance=np.array([[0.04, 0.02], [0.02, 0.09]]),
     )
     prior_c = da.ConjugatePrior(noise_scale=(0.3, 0.3), feature_precision=0.01)
     exact = da.ConjugatePosterior.from_data(complete, basis1, prior_c)
     m, _, s, nu = exact.mnw()
-    model_c = da.build_model(complete, basis1, prior_c)
+    model_c = da.build_model(complete, basis=basis1, conjugate_prior=prior_c)
     with model_c:
         nuts_c = pm.sample(
             draws=3000,
@@ -342,7 +364,9 @@ if not QUICK:
         name="complete data",
     ).to_csv(OUTPUT / "complete_data_check.csv")
 
-    model_demo = da.build_model(data, BASIS, PRIOR, SHARED)
+    model_demo = da.build_model(
+        data, basis=BASIS, discrepancy_features=SHARED, conjugate_prior=PRIOR
+    )
     with model_demo:
         nuts_demo = pm.sample(
             draws=3000,
@@ -366,7 +390,7 @@ if not QUICK:
 # %% [markdown]
 # ## 5. Bayesian optimisation: assimilation against the experiment alone
 #
-# Seed 004's last slides in 2-D: sine basis with `SIZE` functions per dimension
+# The talk's last slides in 2-D: sine basis with `SIZE` functions per dimension
 # (φ₀ ≡ 1) and all cross terms, model A (calculation, sd 0.03) with random coefficients
 # and B = A − 2 − 0.6 sin(2πx₁) (experiment, sd 0.1). Both start from 5 random points.
 # Each iteration: a Thompson draw of B's predictor proposes the next experiment; for the
@@ -378,14 +402,14 @@ if not QUICK:
 # %%
 bo_rows = []
 for seed in range(BO_SEEDS):
-    problem = bo.bo_problem(seed, size=SIZE, grid_points=GRID)
+    problem = da.bo_problem(seed, size=SIZE, grid_points=GRID)
     found = {
-        "experiment only": bo.optimise(
+        "experiment only": da.optimise(
             problem, "experiment_only", rng=100 + seed, max_experiments=BUDGET
         )["found_at"]
     }
     for m in PER_ITERATION:
-        out = bo.optimise(
+        out = da.optimise(
             problem,
             "assimilation",
             rng=100 + seed,
@@ -430,7 +454,7 @@ print(f"wall time {time.perf_counter() - started:.1f} s ({'quick' if QUICK else 
 # %% [markdown]
 # ## Paper against ours
 #
-# The seed's slides give the demo's settings and qualitative results, and for Bayesian
+# The talk's slides give the demo's settings and qualitative results, and for Bayesian
 # optimisation the 49-feature set-up and an observation; ours are from the full run
 # (508 s under `nice` on two cores; docs/data-assimilation.md; the run writes them to
 # `extrapolation_summary.csv`, `free_energy_comparison.csv`, `complete_data_check.csv`

@@ -11,7 +11,7 @@
 # # Small-angle scattering by Bayesian measurement (Hayashi et al. 2023)
 #
 # Hayashi, Katakami, Kuwamoto, Nagata, Mizumaki and Okada (*Bayesian inference for
-# small-angle scattering data*, JPSJ 92, 094002 (2023), arXiv:2303.04983; seed 001) ask:
+# small-angle scattering data*, J. Phys. Soc. Jpn. 92, 094002 (2023), arXiv:2303.04983) ask:
 # **how precisely can a small-angle scattering measurement determine the particle size,
 # how does that depend on the measurement time and on losing the low-q data, and can the
 # scattering model itself be chosen from the data?** They estimate the radius R and the
@@ -28,7 +28,7 @@
 # The simulated measurement is this package's choice (the paper's exact settings were
 # not available to us): spheres of R = 100 Å, Δρ = 5 × 10⁻⁶ Å⁻² (sasmodels' reference
 # SLDs 6 and 1), volume fraction φ = 1 %, background b = 0.01 cm⁻¹, 200 q points spaced
-# logarithmically over 0.002–0.3 Å⁻¹ (`sas.SPHERE_STUDY`). t is the exposure in counts
+# logarithmically over 0.002–0.3 Å⁻¹ (`sas.REFERENCES["sphere_study"]`). t is the exposure in counts
 # per cm⁻¹: at t = 1 the Guinier plateau gives ~100 counts per point and the background
 # 0.01 counts per point.
 #
@@ -56,19 +56,26 @@ import xarray as xr
 from scipy import integrate, special, stats
 
 from measurement_models import sas
-from measurement_models.sas_form_factors import FormFactor, population_intensity
-from samplers import ReplicaExchangeSettings, plot_model_selection, select_model
+from measurement_models.sas.form_factors import FormFactor, population_intensity
+from samplers import (
+    ReplicaExchangeSettings,
+    default_ladder,
+    first_level_for_gap,
+    plot_model_selection,
+    select_model,
+)
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/hayashi2023_small_angle_scattering"))
 OUTPUT.mkdir(parents=True, exist_ok=True)
 started = time.perf_counter()
-STUDY = sas.SPHERE_STUDY
-Q = STUDY["q"]
-PHI, R_TRUE, B_TRUE = STUDY["scale"], STUDY["radius"], STUDY["background"]
+STUDY = sas.REFERENCES["sphere_study"]
+Q = STUDY.x
+PHI, R_TRUE = STUDY.params["scale"][0], STUDY.params["radius"][0]
+B_TRUE = STUDY.params["background"]
 # Replica exchange (componentwise Metropolis), one ladder per chain, starting at
-# β = 1/(total counts) (sas.tempering_ladder): the default first level 1e-4 would not
-# overlap with the prior on count data.
+# β = 1/(total counts) (`ladder` below): the default first level 1e-4 would not overlap
+# with the prior on count data.
 if QUICK:
     N_REPLICAS, TUNE, DRAWS, CHAINS, CORES = 16, 300, 300, 2, 1
 else:
@@ -99,6 +106,16 @@ if QUICK:
 LEVELS = (100.0,) if QUICK else (100.0, 0.1)
 
 
+def ladder(data, n_replicas):
+    """β₀ = 0, then geometric from 1/(total counts), at most 10⁻², to 1.
+
+    The log-likelihood of a prior draw lies below the maximum by up to the order of the
+    total counts, so the first tempered level must be that small to overlap with the
+    prior (`first_level_for_gap`); with fewer than 100 counts it stays at 10⁻².
+    """
+    return default_ladder(n_replicas, min(1e-2, first_level_for_gap(float(data.counts.sum()))))
+
+
 def settings_for(data, n_replicas=N_REPLICAS, tune=TUNE, draws=DRAWS):
     return ReplicaExchangeSettings(
         draws=draws,
@@ -106,7 +123,7 @@ def settings_for(data, n_replicas=N_REPLICAS, tune=TUNE, draws=DRAWS):
         chains=CHAINS,
         cores=CORES,
         n_replicas=n_replicas,
-        extra={"betas": sas.tempering_ladder(data, n_replicas)},
+        extra={"betas": ladder(data, n_replicas)},
     )
 
 
@@ -136,18 +153,12 @@ print(sas.PARAMETERS.to_markdown())
 # parameters, to 1e-9):
 
 # %%
-ref = sas.SASMODELS_SPHERE_REFERENCE
-mine = sas.forward(
-    ref["q"],
-    [ref["radius"]],
-    [1.0],
-    0.0,
-    FormFactor(sld=ref["sld"], sld_solvent=ref["sld_solvent"]),
-)
-print("q [1/Å]      :", ref["q"])
-print("sasmodels    :", ref["intensity"])
+ref = sas.REFERENCES["sasmodels_sphere"]
+mine = ref.compute(sas)
+print("q [1/Å]      :", np.asarray(ref.x))
+print("sasmodels    :", np.asarray(ref.expected))
 print("this package :", mine)
-assert np.allclose(mine, ref["intensity"], rtol=1e-8)
+assert np.allclose(mine, ref.expected, rtol=1e-8)
 
 # %% [markdown]
 # ### The size-distribution quadrature
@@ -411,7 +422,7 @@ assert abs(slope_r + 0.5) < (0.15 if QUICK else 0.05)
 # %% tags=["figures"]
 scan = xr.open_dataset(OUTPUT / "measurement_time.nc")
 fig, (ax_data, ax_r, ax_sd) = plt.subplots(1, 3, figsize=(15, 4), layout="constrained")
-truth_curve = sas.forward(scan.q.values, [R_TRUE], [PHI], B_TRUE)
+truth_curve = sas.forward(scan.q.values, radius=[R_TRUE], scale=[PHI], background=B_TRUE)
 for k, t in enumerate(scan.t.values):
     counts = scan.counts.sel(t=t).values
     ax_data.loglog(scan.q, np.where(counts > 0, counts, np.nan), ".", ms=2, color=f"C{k}")
@@ -652,7 +663,7 @@ for row_axes, (truth_name, level) in zip(axes, shown, strict=True):
     posterior = result[f"candidates/{best}/posterior"].to_dataset()
     if "population" in posterior.dims and posterior.sizes["population"] > 1:
         posterior = sas.relabel_populations(posterior)
-    sas.plot_fit(row_axes[0], data, posterior, CANDIDATES[best]["form"])
+    sas.plot_fit(row_axes[0], data, posterior, **CANDIDATES[best])
     row_axes[0].set_title(f"truth {truth_name}, t = {level:g}: fit of {best}")
     plot_model_selection(result, ax=row_axes[1])
 fig.savefig(OUTPUT / "model_selection.png", dpi=110)
@@ -701,16 +712,16 @@ print(f"wall time {time.perf_counter() - started:.0f} s ({'quick' if QUICK else 
 # | scattering model by F | truth chosen ³ | truth chosen, 3 of 3 at t = 100 | yes |
 # | model at ~10³ counts | — | simplest adequate, or undecided | — (ours) |
 #
-# ¹ Not the paper's: sasmodels' reference values for its `sphere` (REFERENCE.md) at
-# q = 0.01, 0.1, 0.2 Å⁻¹, the implementation used in the field. ² The paper (seed
-# slides: Θ = {R, b, t}, three synthetic data sets with increasing low-q loss, exchange
-# Monte Carlo) studies these; its numbers are not available to us. ³ The follow-ups
+# ¹ Not the paper's: sasmodels' reference values for its `sphere` (sasmodels 1.1.0,
+# `sasmodels.models.sphere`) at q = 0.01, 0.1, 0.2 Å⁻¹, the implementation used in the
+# field. ² The paper (Θ = {R, b, t}, three synthetic data sets with increasing low-q loss,
+# exchange Monte Carlo) studies these; its numbers are not available to us. ³ The follow-ups
 # (J. Appl. Cryst. 2024, arXiv:2401.10466; arXiv:2405.07302) select multicomponent and
 # core–shell models by F.
 #
 # Why they differ, and what is missing: the paper's measurement settings (q range, t,
-# R, the three data sets) and its posterior figures are not available to us beyond the
-# seed slides, so the rows compare behaviours, not numbers: the simulated measurement
-# here is our choice (`sas.SPHERE_STUDY`), and the q_min and t at which the estimate of
+# R, the three data sets) and its posterior figures are not available to us, so the rows
+# compare behaviours, not numbers: the simulated measurement here is our choice
+# (`sas.REFERENCES["sphere_study"]`), and the q_min and t at which the estimate of
 # R fails depend on it. The rows marked "—" are our own checks, which the paper does not
 # report.

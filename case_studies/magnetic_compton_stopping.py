@@ -10,8 +10,11 @@
 # %% [markdown]
 # # When to stop a magnetic Compton measurement: posterior precision against cycles (Fe)
 #
-# Seed 000 (SPring-8 BL08W, Fe at room temperature, 136 field-reversal cycles) asks:
-# **how long must a magnetic Compton profile (MCP) be measured?** It fits the MCP with
+# M. Mizumaki (JASRI), "機械学習手法の導入によるデータ解析高度化" (advancing data
+# analysis with machine learning; article in Japanese), section 2-2 — Fe at SPring-8
+# BL08W, room temperature, 136 field-reversal cycles; the study is Y. Yokoyama et al., in
+# preparation there — asks: **how long must a magnetic Compton profile (MCP) be
+# measured?** It fits the MCP with
 # f(p) = ([a_3d J_3d + a_4s J_4s] ∗ G_Γ)(p) — atomic Hartree–Fock Fe 3d and 4s Compton
 # profiles and a Gaussian resolution Γ — with Gaussian noise of unknown precision b, after
 # 1, 2, …, 136 accumulated cycles, and reads two stopping rules off the posterior:
@@ -29,7 +32,7 @@
 # truth* differs from it in one physically motivated way — its 3d profile is that of a
 # 3d orbital compressed in r by 6 % (broader in momentum, as the 3d band of the metal is
 # relative to the free atom) — because without a misfit the posterior sd can only fall as
-# 1/√n and nothing levels off. Two numbers were **calibrated to reproduce the seed** and
+# 1/√n and nothing levels off. Two numbers were **calibrated to reproduce the article** and
 # are ours, not measured: the per-cycle noise σ₁ = 0.0234 μ_B/a.u. (chosen so that the
 # linearised sd of μ_s crosses 0.01 μ_B between 5 and 6 cycles) and the 3d scale
 # λ = 1.06 (chosen so that the linearised sd of a_3d levels off, by the rule below, near
@@ -37,7 +40,7 @@
 # (`samplers.stopping`), and a control simulation without misfit shows no plateau.
 #
 # The reader will see the MCP after 1, 6 and 136 cycles with the fit and its 3d and 4s
-# parts (the seed's Fig. 3), the posterior sds and the statistical error against cycles
+# parts (the article's Fig. 3), the posterior sds and the statistical error against cycles
 # (Fig. 4), the spin moment and its sd against the ±0.01 μ_B requirement (Fig. 5), and
 # the paper against ours.
 #
@@ -71,7 +74,8 @@ P = np.linspace(-10.0, 10.0, 201)  # momentum axis [a.u.]
 TRUTH = {"a_3d": 2.3, "a_4s": -0.2, "Gamma": 0.19}  # μ_B, μ_B, a.u. (0.45 a.u. FWHM)
 SCALE_3D = 1.06  # calibrated: momentum scale of the simulated (solid-like) 3d profile
 SIGMA_CYCLE = 0.0234  # calibrated: noise sd of one cycle [μ_B/a.u.]
-N_CYCLES = 60 if QUICK else 136  # quick: only the cycles it uses are simulated
+ARTICLE = mc.REFERENCES["mizumaki_fe_stopping"].params  # the article's settings and numbers
+N_CYCLES = 60 if QUICK else ARTICLE["cycles"]  # quick: only the cycles it uses are simulated
 # full: every cycle to 8, then geometric (ratio ≈ 1.2) to 136; a 1/√n sd falls by
 # 8.7 % per step there, well above the Monte Carlo error of a sampled sd (~1 %), so a
 # levelling off is visible — between consecutive cycles beyond ~20 a statistical fall
@@ -82,9 +86,9 @@ CYCLES = (1, 6, 20, 60) if QUICK else (
 # control without misfit: the same geometric steps where the main curve levels off
 CONTROL_CYCLES = () if QUICK else (6, 8, 10, 12, 14, 17, 20, 24, 29, 34, 136)
 DRAWS, TUNE, CHAINS = (300, 300, 2) if QUICK else (2000, 1000, 4)
-TARGET_SD = 0.01  # required precision of the spin moment [μ_B]
+TARGET_SD = ARTICLE["required_sd_mu_B"]  # required precision of the spin moment [μ_B]
 PLATEAU_RTOL, WINDOW = 0.02, 3  # "levels off": < 2 % fall (+ 2 MCSE) for 3 steps
-FIT_CYCLES = (1, 6, CYCLES[-1])  # drawn like the seed's Fig. 3
+FIT_CYCLES = (1, 6, CYCLES[-1])  # drawn like the article's Fig. 3
 SEED = 20260000
 QUANTITIES = {"a_3d": "a_3d", "a_4s": "a_4s", "Gamma": "Gamma", "mu_s": mc.spin_moment}
 
@@ -93,7 +97,7 @@ QUANTITIES = {"a_3d": "a_3d", "a_4s": "a_4s", "Gamma": "Gamma", "mu_s": mc.spin_
 #
 # Every cycle is an independent MCP with noise sd σ₁; the cumulative MCP after n cycles
 # is their mean (`samplers.stopping.accumulate(kind="mean")`), noise σ₁/√n. The noise
-# level is **not** given to the model: as in the seed, the precision b = 1/σ² is a
+# level is **not** given to the model: as in the article, the precision b = 1/σ² is a
 # parameter. The statistical error of the MCP area (μ_B) is what an experimenter gets
 # from the cycle-to-cycle scatter: the pooled standard error of the mean per point
 # times Δp √N.
@@ -105,7 +109,7 @@ def simulate_cycles(scale_3d: float, seed: int) -> list[xr.Dataset]:
     scans = []
     for j in range(N_CYCLES):
         scan = mc.simulate(
-            P, TRUTH, SIGMA_CYCLE, rng=seed + j, scale_3d=scale_3d, include_sigma=False
+            P, rng=seed + j, sigma=SIGMA_CYCLE, scale_3d=scale_3d, include_sigma=False, **TRUTH
         )
         scan.attrs["exposure"] = 1.0
         scans.append(scan)
@@ -207,12 +211,12 @@ if CONTROL_CYCLES:
 # The test suite checks the sampled sds against the same formula computed independently.
 
 # %%
-noise_free = mc.simulate(P, TRUTH, 1e-12, rng=0, scale_3d=SCALE_3D)[mc.VARIABLE].values
+noise_free = mc.simulate(P, rng=0, sigma=1e-12, scale_3d=SCALE_3D, **TRUTH)[mc.VARIABLE].values
 theta_names = ("a_3d", "a_4s", "Gamma")
 
 
 def model_curve(theta: np.ndarray) -> np.ndarray:
-    return mc.forward(P, *theta)
+    return mc.forward(P, **dict(zip(theta_names, theta, strict=True)))
 
 
 fit = least_squares(
@@ -286,7 +290,7 @@ assert curve["sd"].sel(quantity="mu_s").values[-1] < TARGET_SD
 print(summary.to_string(index=False))
 
 # %% [markdown]
-# ## The MCP after 1, 6 and all cycles (the seed's Fig. 3)
+# ## The MCP after 1, 6 and all cycles (the article's Fig. 3)
 #
 # Points: the cumulative MCP; orange: the posterior median and 94 % band of f(p);
 # dotted and dashed: the 3d and 4s terms at the posterior mean. The dip at p = 0 is
@@ -295,7 +299,7 @@ print(summary.to_string(index=False))
 # %% tags=["figures"]
 data_saved = xr.open_dataset(OUTPUT / "data.nc")
 fits_saved = xr.open_dataset(OUTPUT / "fits.nc")
-true_mcp = mc.simulate(P, TRUTH, 1e-12, rng=0, scale_3d=SCALE_3D)[mc.VARIABLE].values
+true_mcp = mc.simulate(P, rng=0, sigma=1e-12, scale_3d=SCALE_3D, **TRUTH)[mc.VARIABLE].values
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.8), sharey=True)
 for ax, n in zip(axes, fits_saved["cycles"].values, strict=True):
     mc.plot_fit(ax, data_saved.sel(cycles=n), fits_saved.sel(cycles=n))
@@ -306,7 +310,7 @@ fig.tight_layout()
 fig.savefig(OUTPUT / "mcp_fits.png", dpi=120)
 
 # %% [markdown]
-# ## Posterior sds against cycles (the seed's Fig. 4)
+# ## Posterior sds against cycles (the article's Fig. 4)
 #
 # Sampled sds (points, with 2 MCSE bars), the linearised prediction (lines), and the
 # statistical error of the area (bottom). The sd of a_3d levels off where the noise
@@ -344,7 +348,7 @@ fig.tight_layout()
 fig.savefig(OUTPUT / "sd_vs_cycles.png", dpi=120)
 
 # %% [markdown]
-# ## The spin moment against cycles (the seed's Fig. 5)
+# ## The spin moment against cycles (the article's Fig. 5)
 #
 # Posterior mean ± sd of μ_s = a_3d + a_4s (top, with the true area 2.1 μ_B and the
 # best atomic fit's area dashed) and its sd against the ±0.01 μ_B requirement (bottom).
@@ -396,12 +400,12 @@ print(f"wall time {time.perf_counter() - started:.0f} s")
 # (no misfit) sd(a_3d) falls from 0.0104 to 0.0025 μ_B between 6 and 136 cycles and
 # the rule finds no plateau.
 #
-# Why they differ, and what the comparison means. The seed's spectra are not available,
+# Why they differ, and what the comparison means. The article's spectra are not available,
 # so every number here comes from simulated cycles, and two of their inputs were chosen
-# to reproduce the seed: the per-cycle noise σ₁ = 0.0234 μ_B/a.u. (the linearised sd of
+# to reproduce the article: the per-cycle noise σ₁ = 0.0234 μ_B/a.u. (the linearised sd of
 # μ_s crosses 0.01 μ_B between 5 and 6 cycles) and the 6 % momentum broadening of the
 # simulated 3d profile (the linearised sd of a_3d levels off, by our rule, near 20
-# cycles). The agreement of the two stopping cycles with the seed is therefore a
+# cycles). The agreement of the two stopping cycles with the article is therefore a
 # consistency check — the posterior machinery, the stopping rules and the linearised
 # theory agree, and a 6 % misfit of the 3d profile is enough to explain a plateau at
 # ~20 cycles — not an independent reproduction. The sampled cycles (14 and 7) differ
@@ -410,7 +414,7 @@ print(f"wall time {time.perf_counter() - started:.0f} s")
 # ±5 % (1/√(2N), N = 201 points), and the sd at 6 cycles lies 4 % above the linearised
 # value. "Levels off" needs a rule; ours compares steps of a geometric cycle sequence
 # (ratio ≈ 1.2) because between consecutive cycles beyond ~10 the statistical fall of
-# the sd is smaller than its Monte Carlo error; the seed judged its curve by eye. With
+# the sd is smaller than its Monte Carlo error; the article judged its curve by eye. With
 # the misfit, the sd of a_3d keeps falling slowly towards its floor (by 32 % from 14 to
 # 136 cycles) rather than staying exactly constant. Finally, a misfit does more than set
 # a floor: the fitted area is 2.056 μ_B, 0.044 μ_B below the simulated spin moment,

@@ -62,7 +62,7 @@ from samplers import (
     compare_samplers,
     plot_comparison,
 )
-from samplers.comparison import summarize_runs
+from samplers.comparison.compare import summarize_runs
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/sampler_comparison"))

@@ -12,7 +12,7 @@
 #
 # Ueda, Katakami, Yoshida, Koyama, Nakai, Mito, Mizumaki and Okada (*Bayesian approach
 # to T1 analysis in NMR spectroscopy with applications to solid state physics*, JPSJ 92,
-# 054002 (2023); seed 001) ask: **can the model of a spin–lattice relaxation curve —
+# 054002 (2023)) ask: **can the model of a spin–lattice relaxation curve —
 # one T1, a stretched exponent for sample disorder, or several coexisting relaxation
 # components — be chosen from the data by the Bayesian free energy
 # F = −log p(D | model), instead of by eye?** Here, on simulated saturation-recovery data
@@ -28,8 +28,8 @@
 # recovery laws; the sampled free energy checked against quadrature; how often the free
 # energy picks the true variant over many noise realisations at three noise levels
 # σ/M₀ = 0.3 %, 1 %, 3 % (the truths and the 30 log-spaced delays from 0.1 ms to 1 s are
-# `nmr_t1.SELECTION_STUDY`, our choice, not the paper's data); example fits; and the
-# paper against ours.
+# `nmr_t1.REFERENCES["selection_<variant>"]`, our choice, not the paper's data); example
+# fits; and the paper against ours.
 #
 # `BAYESMEAS_QUICK=1` runs one small selection and one quadrature check (the test suite
 # does this); the numbers quoted in the text are from the full run (`nice .venv/bin/python
@@ -54,8 +54,10 @@ QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/ueda2023_nmr_t1_selection"))
 OUTPUT.mkdir(parents=True, exist_ok=True)
 started = time.perf_counter()
-STUDY = nm.SELECTION_STUDY
-SPIN, TRANSITION, TIME = STUDY["spin"], STUDY["transition"], STUDY["time"]
+STUDY = {variant: nm.REFERENCES[f"selection_{variant}"] for variant in nm.VARIANTS}
+SPIN, TRANSITION = STUDY["single"].params["spin"], STUDY["single"].params["transition"]
+TIME = STUDY["single"].x
+NOISE_LEVELS = (0.003, 0.01, 0.03)  # σ/M₀ of the selection study
 # Replica exchange (componentwise Metropolis): 16 levels, 2 chains per candidate. Models
 # of one variant share one compiled graph across datasets (mutable_data=True).
 SETTINGS = ReplicaExchangeSettings(
@@ -66,7 +68,7 @@ SETTINGS = ReplicaExchangeSettings(
     n_replicas=16,
 )
 N_SEEDS = 1 if QUICK else 20
-SIGMAS = (0.01,) if QUICK else STUDY["sigmas"]
+SIGMAS = (0.01,) if QUICK else NOISE_LEVELS
 # quick: two candidates (every candidate variant is one more numba compile on a fresh machine)
 CANDIDATES = ("single", "stretched") if QUICK else tuple(nm.VARIANTS)
 TRUTHS = ("stretched",) if QUICK else tuple(nm.VARIANTS)
@@ -75,21 +77,15 @@ OUTCOMES = ["single", "stretched", "two_component", "undecided"]
 
 
 def simulate(truth: str, sigma: float, seed: int) -> xr.Dataset:
-    """One simulated recovery curve of ``SELECTION_STUDY``."""
-    return nm.simulate(
-        TIME,
-        **STUDY["truths"][truth],
-        M0=STUDY["M0"],
-        spin=SPIN,
-        transition=TRANSITION,
-        sigma=sigma,
-        rng=seed,
-    )
+    """One simulated recovery curve of the selection study (the truth ``truth``)."""
+    return nm.simulate(STUDY[truth].x, **STUDY[truth].params, sigma=sigma, rng=seed)
 
 
 def build(data: xr.Dataset, variant: str):
     """A candidate model, with the data in ``pm.Data`` (one compiled graph per variant)."""
-    return nm.build_model(data, variant, spin=SPIN, transition=TRANSITION, mutable_data=True)
+    return nm.build_model(
+        data, variant=variant, spin=SPIN, transition=TRANSITION, mutable_data=True
+    )
 
 
 # %%
@@ -98,8 +94,9 @@ print(nm.PARAMETERS.to_markdown())
 # %% [markdown]
 # ## The recovery laws
 #
-# R(t) for every line in the module's table (REFERENCE.md; the test suite derives each
-# from the master equation of magnetic dipolar relaxation among the 2I+1 levels), and
+# R(t) for every line in the module's table (Andrew & Tunstall 1961 for I = 3/2, Narath
+# 1967 for I = 5/2 and 7/2; the test suite derives each from the master equation of
+# magnetic dipolar relaxation among the 2I+1 levels), and
 # what disorder and a second component do to the I = 3/2 central line.
 
 # %% tags=["figures"]
@@ -113,8 +110,8 @@ axes[0].set(
     xscale="log", xlabel="t / T1 [dimensionless]", ylabel="R(t) = 1 − M/M₀", title="recovery laws"
 )
 axes[0].legend(fontsize="small")
-for truth, values in STUDY["truths"].items():
-    axes[1].plot(TIME, nm.forward(TIME, spin=SPIN, **values), label=truth)
+for truth, reference in STUDY.items():
+    axes[1].plot(TIME, reference.compute(nm), label=truth)
 axes[1].set(xscale="log", xlabel="time [s]", ylabel="M(t) / M₀", title="the three truths (I = 3/2)")
 axes[1].legend(fontsize="small")
 fig.tight_layout()
@@ -176,7 +173,7 @@ check = ReplicaExchangeSettings(
     n_replicas=16,
 )
 quadrature_rows = []
-for k, sigma in enumerate(SIGMAS if QUICK else STUDY["sigmas"]):
+for k, sigma in enumerate(SIGMAS):
     data = simulate("single", sigma, 7 + k)
     data.to_netcdf(OUTPUT / f"quadrature_data_sigma{sigma:g}.nc")
     _, free = sample_free_energy(build(data, "single"), check, random_seed=4, progressbar=False)
@@ -315,7 +312,7 @@ for truth in TRUTHS:
     if truth == "two_component":
         posterior = nm.relabel_components(posterior)
     draws = posterior.stack(s=("chain", "draw"))
-    known = {**STUDY["truths"][truth], "M0": STUDY["M0"], "offset": 0.0}
+    known = {"offset": 0.0, **STUDY[truth].params}
     for name in ("T1", "stretch", "weight", "M0", "offset"):
         if name not in draws:
             continue
@@ -380,10 +377,9 @@ print(f"wall time {time.perf_counter() - started:.0f} s")
 #
 # Why they differ, and what is missing: the paper analyses measured NMR recovery curves
 # of its own samples, which are not available to us; this case study therefore asks the
-# paper's question of simulated curves of our choice (`nmr_t1.SELECTION_STUDY`), so no
-# row can compare a fitted number with a published one. The source available to us (the
-# programme's seed slides and REFERENCE.md) gives the recovery laws and the claims —
-# models for disorder and for coexisting components, selected by F — but no numerical
-# results; the rows marked "—" are checks and findings of ours that the paper does not
-# state. The frequency of correct choices is ours alone: it depends on our noise levels,
-# delays and truths.
+# paper's question of simulated curves of our choice (`nmr_t1.REFERENCES`), so no row
+# can compare a fitted number with a published one. What was available to us of the
+# paper gives the recovery laws and the claims — models for disorder and for coexisting
+# components, selected by F — but no numerical results; the rows marked "—" are checks
+# and findings of ours that the paper does not state. The frequency of correct choices
+# is ours alone: it depends on our noise levels, delays and truths.

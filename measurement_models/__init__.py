@@ -8,7 +8,6 @@ objects checked by :func:`validate_dataset`. This package does not depend on
 """
 
 from . import (
-    bayesian_optimisation,
     ce_xps,
     core_level,
     crystal_field,
@@ -33,7 +32,6 @@ __all__ = [
     "Parameter",
     "ParameterTable",
     "Prior",
-    "bayesian_optimisation",
     "ce_xps",
     "core_level",
     "crystal_field",

@@ -36,6 +36,8 @@ What a module defines
                        posterior's curves
 ``load``               ``load(path, **options) -> Dataset``, where the measurement has a
                        file format of its own
+``TABLE``              only where the data are a table of samples instead of a one-axis
+                       measurement: a :class:`Table` that says how generic code reads them
 =====================  ==================================================================
 
 The structural keyword(s) (``n_peaks``, ``variant``, ``form``, ``ion``, ...) differ by
@@ -76,7 +78,7 @@ module's own function; and all registered models together in one
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol, runtime_checkable
@@ -92,6 +94,7 @@ __all__ = [
     "BUILD_KEYWORDS",
     "MeasurementModule",
     "Reference",
+    "Table",
     "check_references",
     "contract_problems",
 ]
@@ -189,6 +192,40 @@ class Reference:
         )
 
 
+@dataclass(frozen=True)
+class Table:
+    """Declares that a module's data are a table of samples, not a one-axis measurement.
+
+    A measurement is, by default, a Dataset with one dimension, the measurement axis:
+    sorted, every value finite, checked by
+    :func:`~measurement_models.data.validate_dataset`. Some data are instead rows of
+    samples in no particular order (descriptors and targets of data assimilation), with
+    a target not measured in a row marked NaN. A module whose data are such a table sets
+    ``TABLE = Table(...)``, and generic code (the zoo-wide harness,
+    :class:`~measurement_models.integration.Measurement`) reads it instead of assuming a
+    spectrum.
+
+    Attributes
+    ----------
+    rows : str
+        The row dimension (``"sample"``); rows are exchangeable, so their order does not
+        change the log-density.
+    measured : tuple of str
+        The data variables holding measured values, NaN where not measured; the
+        observed variable of ``build_model`` holds their finite values.
+    required : str
+        A data variable every row must have, with finite values (the descriptors).
+    validate : callable
+        ``validate(data)``: the module's check of its data, raising ``ValueError`` that
+        names the problem (the table's counterpart of ``validate_dataset``).
+    """
+
+    rows: str
+    measured: tuple[str, ...]
+    required: str
+    validate: Callable[[xr.Dataset], object]
+
+
 @runtime_checkable
 class MeasurementModule(Protocol):
     """What a measurement module provides (see the module docstring for the signatures).
@@ -271,6 +308,9 @@ def contract_problems(module: ModuleType) -> list[str]:
         problems.append(f"{name}.REFERENCES missing or not a mapping of Reference")
     elif not any(r.has_values for r in references.values()):
         problems.append(f"{name}.REFERENCES holds no values to reproduce (only settings)")
+    table = getattr(module, "TABLE", None)
+    if table is not None and not isinstance(table, Table):
+        problems.append(f"{name}.TABLE is not a Table")
     if not (module.__doc__ and "Checked" in module.__doc__):
         problems.append(f"{name}'s docstring must say what was checked against what")
 

@@ -1,7 +1,12 @@
 r"""Bayesian integration: one joint PyMC model from several measurements of one sample.
 
-Model (REFERENCE.md, "Bayesian integration"; seed 001, crystal-field integration)
----------------------------------------------------------------------------------
+Model
+-----
+The Bayesian integration of the Bayesian-measurement programme (M. Okada's lectures on
+Bayesian measurement, for magnetic susceptibility and specific heat of a crystal-field
+ion; Y. Yokoyama, T. Uozumi, K. Nagata, M. Okada, M. Mizumaki, J. Phys. Soc. Jpn. 90,
+034703 (2021), for Ni 2p XPS and XAS).
+
 Datasets :math:`D_k = \{(x_{ki}, y_{ki})\}_{i=1}^{n_k}`, :math:`k = 1 \dots K`, each with
 its own forward model :math:`f_k` and Gaussian noise of precision :math:`b_k = 1/\sigma_k^2`,
 share the parameters :math:`\theta`. With the error functions
@@ -206,6 +211,11 @@ class Measurement:
         ``priors(prefix=..., names=...)`` for this measurement's own parameters (those
         not shared), e.g. ``functools.partial(spectral.add_priors, n_peaks=2)``; when
         omitted they come from the ``priors`` of :func:`integrated_model`.
+    validate : callable
+        The check of ``data``, raising ``ValueError`` (default
+        :func:`~measurement_models.data.validate_dataset`, a one-axis measurement); for
+        data that are a table of samples, the module's own (``module.TABLE.validate``,
+        see :class:`~measurement_models.contract.Table`).
     """
 
     name: str
@@ -213,6 +223,7 @@ class Measurement:
     likelihood: Likelihood
     noise: NoisePrecision | float | None = None
     priors: PriorsFactory | None = None
+    validate: Callable[[xr.Dataset], object] = validate_dataset
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -221,7 +232,7 @@ class Measurement:
                 f"variables), got {self.name!r}"
             )
         try:
-            validate_dataset(self.data)
+            self.validate(self.data)
         except ValueError as error:
             raise ValueError(f"measurement {self.name!r}: {error}") from None
         if not callable(self.likelihood):

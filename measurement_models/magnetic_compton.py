@@ -1,13 +1,24 @@
-r"""Magnetic Compton profile of Fe as atomic 3d + 4s Hartree–Fock profiles (seed 000).
+r"""Magnetic Compton profile of Fe as atomic 3d + 4s Hartree–Fock profiles.
+
+Source
+------
+M. Mizumaki (JASRI), *機械学習手法の導入によるデータ解析高度化* (advancing data analysis
+with machine learning; article in Japanese), section 2-2: when to stop a magnetic
+Compton measurement of Fe (SPring-8 BL08W, room temperature, 136 field-reversal cycles;
+the study itself is Y. Yokoyama et al., in preparation there). The article's eq. (9) is
+the model below, its eq. (10) the likelihood, and its Figs. 4–5 the stopping results:
+the posterior sd of :math:`a_{3d}` stops falling after about 20 cycles, and the sd of the
+spin moment is within the required :math:`\pm 0.01\,\mu_B` after about 6 cycles
+(:data:`REFERENCES`, ``"mizumaki_fe_stopping"``).
 
 Model
 -----
 The magnetic Compton profile (MCP) is the difference of the Compton profiles measured
 with the photon wave vector parallel and antiparallel to the magnetisation (circularly
-polarised X-rays; SPring-8 BL08W in the seed), i.e. the projected momentum density of
-the unpaired spins, :math:`J_\mathrm{mag}(p_z) = J_\uparrow(p_z) - J_\downarrow(p_z)`.
-Its area is the spin moment per atom, and, as in the experiment, the measured MCP is
-normalised so that its area is the spin moment in :math:`\mu_B` (the seed's eq. (9)):
+polarised X-rays), i.e. the projected momentum density of the unpaired spins,
+:math:`J_\mathrm{mag}(p_z) = J_\uparrow(p_z) - J_\downarrow(p_z)`. Its area is the spin
+moment per atom, and, as in the experiment, the measured MCP is normalised so that its
+area is the spin moment in :math:`\mu_B` (the article's eq. (9)):
 
 .. math::
 
@@ -18,19 +29,20 @@ with :math:`J_{3d}`, :math:`J_{4s}` the Hartree–Fock Compton profiles of the a
 and 4s orbitals, each normalised to one electron, :math:`\int J\,dp_z = 1`
 (:mod:`measurement_models.compton_profiles`: Koga et al. 1999 Roothaan–Hartree–Fock
 orbitals of Fe 3d⁶4s² ⁵D), and :math:`G_\Gamma` the normalised Gaussian resolution of
-standard deviation :math:`\Gamma` (the seed's :math:`G` with its normalisation
-corrected). So :math:`a_{3d}` and :math:`a_{4s}` are the spin moments (μ_B per atom)
-carried by 3d-like and 4s-like electrons, and the spin moment is the area of the MCP,
+standard deviation :math:`\Gamma` (the article prints :math:`G` with :math:`\Gamma^2` in
+its normalisation; the normalised Gaussian is meant). So :math:`a_{3d}` and
+:math:`a_{4s}` are the spin moments (μ_B per atom) carried by 3d-like and 4s-like
+electrons, and the spin moment is the area of the MCP,
 
 .. math::
 
     \mu_s = \int f(p)\,dp = a_{3d} + a_{4s}.
 
 Noise: Gaussian, :math:`y_i = f(p_i;\theta) + \varepsilon_i`,
-:math:`\varepsilon_i \sim N(0, 1/b)`; the seed's eq. (10),
+:math:`\varepsilon_i \sim N(0, 1/b)`; the article's eq. (10),
 :math:`p(Y|\theta, b) = (b/2\pi)^{N/2} \exp\{-N b E(\theta)\}`,
 :math:`E = \frac{1}{2N}\sum_i (y_i - f(p_i;\theta))^2`, is exactly this likelihood.
-The noise level is known (the data's ``sigma`` or ``sigma=``) or, as in the seed (b
+The noise level is known (the data's ``sigma`` or ``sigma=``) or, as in the article (b
 unknown), a parameter ``sigma`` :math:`= b^{-1/2}`.
 
 Units: :math:`p` in atomic units of momentum (1 a.u. = 1.993e-24 kg m/s), the MCP in
@@ -49,22 +61,26 @@ interpolant. Γ outside :data:`GAMMA_RANGE` has zero prior probability.
 
 Priors (:data:`PARAMETERS`)
 ---------------------------
-The seed gives none; ours are weakly informative: :math:`a_{3d} \sim N(2, 1)` μ_B (the
+The article gives none; ours are weakly informative: :math:`a_{3d} \sim N(2, 1)` μ_B (the
 spin moment of bcc Fe is 2.1–2.2 μ_B, mostly 3d), :math:`a_{4s} \sim N(0, 0.5)` μ_B
-(a small diffuse polarisation of either sign; the seed finds it opposite to 3d),
+(a small diffuse polarisation of either sign; the article finds it opposite to 3d),
 :math:`\Gamma \sim U(0.02, 1)` a.u. (the resolution of high-energy magnetic Compton
 spectrometers, ~0.4–0.5 a.u. FWHM at BL08W, i.e. Γ ≈ 0.2 a.u.), and
-:math:`\sigma \sim \mathrm{HalfNormal}(0.05)` μ_B/a.u. when estimated.
+:math:`\sigma \sim \mathrm{HalfNormal}(0.05)` μ_B/a.u. when estimated. A prior of Γ
+given in ``priors`` is cut to :data:`GAMMA_RANGE` (the tables' range) by a potential.
 
-Checked (``tests/measurement_models/test_magnetic_compton.py``): the forward model (FFT
-tables and Hermite interpolation in Γ, at nodes and between them) against a direct
-``scipy.integrate.quad`` convolution of the profiles with ``scipy.stats.norm``, to
-2e-7; the area :math:`a_{3d} + a_{4s}` by quadrature; the Γ → 0 limit; the solid-like
-3d profile of :func:`simulate` against the scaling identity
+Checked: the forward model against Biggs, Mendelsohn & Mann's Hartree–Fock Compton
+profiles of Fe 3d and 4s as tabulated in xraylib 4.3.0 (:data:`REFERENCES`, checked by
+``tests/measurement_models/test_registry.py``); in
+``tests/measurement_models/test_magnetic_compton.py``: the FFT tables and Hermite
+interpolation in Γ (at nodes and between them) against a direct ``scipy.integrate.quad``
+convolution of the profiles with ``scipy.stats.norm``, to 2e-7; the area
+:math:`a_{3d} + a_{4s}` by quadrature; the Γ → 0 limit; the solid-like 3d profile of
+:func:`simulate` against the scaling identity
 :math:`[J(\cdot/\lambda)/\lambda] * G_\Gamma = [J * G_{\Gamma/\lambda}](p/\lambda)/\lambda`;
 the compiled log-density (the PyTensor graph) against ``scipy.stats`` with the NumPy
-forward model, and its gradient against finite differences; loaders and bad input. The
-profiles are checked in ``test_compton_profiles.py`` (normalisation, kinetic energy,
+forward model, and its gradient against finite differences; the loader and bad input.
+The profiles are checked in ``test_compton_profiles.py`` (normalisation, kinetic energy,
 hydrogen-like limit, xraylib's Biggs tables), and the posterior after simulated cycles
 against a linearised (Gauss–Newton) prediction written in
 ``tests/case_studies/test_magnetic_compton_stopping.py``.
@@ -87,8 +103,9 @@ from scipy.signal import fftconvolve
 
 from .array_backend import array_module
 from .compton_profiles import compton_profile, fe_orbital
-from .data import load_text, make_dataset, validate_dataset
-from .noise import noise_sd
+from .contract import Reference
+from .data import load_text as _load_text
+from .data import make_dataset, validate_dataset
 from .parameters import Parameter, ParameterTable, Prior, PriorSpec
 
 __all__ = [
@@ -97,6 +114,7 @@ __all__ = [
     "GAMMA_RANGE",
     "ORBITALS",
     "PARAMETERS",
+    "REFERENCES",
     "VARIABLE",
     "ResolutionTable",
     "add_likelihood",
@@ -106,7 +124,7 @@ __all__ = [
     "convolved_profile",
     "example_data",
     "forward",
-    "load_mcp",
+    "load",
     "plot_fit",
     "resolution_table",
     "simulate",
@@ -152,6 +170,59 @@ PARAMETERS = ParameterTable(
 )
 
 _NAMES = ("a_3d", "a_4s", "Gamma")
+
+_MIZUMAKI = (
+    "M. Mizumaki (JASRI), 機械学習手法の導入によるデータ解析高度化 (advancing data analysis "
+    "with machine learning; article in Japanese), sect. 2-2, Figs. 4 and 5: magnetic Compton "
+    "scattering of Fe at SPring-8 BL08W (the study: Y. Yokoyama et al., in preparation there)"
+)
+_BIGGS = (
+    "F. Biggs, L. B. Mendelsohn, J. B. Mann, At. Data Nucl. Data Tables 16, 201 (1975): "
+    "Hartree–Fock Compton profiles per electron of the Fe {shell} shell ({orbital}), as "
+    "tabulated in xraylib 4.3.0, ComptonProfile_Partial(26, {shell}_SHELL, q)"
+)
+_BIGGS_TOLERANCE = (
+    "3 % of J plus 1e-4 J(0): Biggs et al. used Clementi's 1965 Hartree–Fock functions and "
+    "print three significant figures; ours are Koga et al.'s 1999 functions, convolved with "
+    "the smallest resolution of the tables (Γ = 0.02 a.u., a change below 0.3 %)"
+)
+
+#: The article's stopping study (settings and published numbers, for the case study),
+#: and Hartree–Fock profiles of another calculation that :func:`forward` reproduces at
+#: the smallest resolution (a_3d or a_4s = 1 μ_B: one electron's profile).
+REFERENCES = {
+    "mizumaki_fe_stopping": Reference(
+        source=_MIZUMAKI,
+        params={
+            "cycles": 136,
+            "required_sd_mu_B": 0.01,
+            "cycles_until_sd_a_3d_levels_off": 20,
+            "cycles_until_sd_mu_s_within_required": 6,
+        },
+        description="Fe at room temperature: 136 accumulated cycles; the posterior sd of "
+        "a_3d stops falling after ~20 cycles; sd(μ_s) ≤ 0.01 μ_B after ~6 cycles",
+    ),
+    "biggs1975_fe_3d": Reference(
+        source=_BIGGS.format(shell="M5", orbital="3d"),
+        params={"a_3d": 1.0, "a_4s": 0.0, "Gamma": GAMMA_RANGE[0]},
+        x=[0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0],
+        expected=[0.201, 0.200, 0.186, 0.112, 0.0541, 0.0250, 0.00553],
+        rtol=0.03,
+        atol=1e-4 * 0.201,
+        description="Fe 3d Compton profile per electron (a.u.⁻¹) on Biggs et al.'s q grid; "
+        + _BIGGS_TOLERANCE,
+    ),
+    "biggs1975_fe_4s": Reference(
+        source=_BIGGS.format(shell="N1", orbital="4s"),
+        params={"a_3d": 0.0, "a_4s": 1.0, "Gamma": GAMMA_RANGE[0]},
+        x=[0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0],
+        expected=[1.55, 0.196, 0.0273, 0.00815, 0.00113, 0.000800, 0.000442],
+        rtol=0.03,
+        atol=1e-4 * 1.55,
+        description="Fe 4s Compton profile per electron (a.u.⁻¹) on Biggs et al.'s q grid; "
+        + _BIGGS_TOLERANCE,
+    ),
+}
 
 
 # --------------------------------------------------------------------------------------
@@ -274,7 +345,7 @@ def _hermite(table: ResolutionTable, Gamma, xp):
     )  # fmt: skip
 
 
-def components(p, a_3d, a_4s, Gamma) -> dict:
+def components(p, *, a_3d, a_4s, Gamma) -> dict:
     r"""The 3d and 4s terms :math:`a_{nl} (J_{nl} * G_\Gamma)(p)`, shape ``(..., n)``.
 
     Parameters
@@ -310,9 +381,9 @@ def components(p, a_3d, a_4s, Gamma) -> dict:
     return {"3d": a_3d[..., None] * shapes[0], "4s": a_4s[..., None] * shapes[1]}
 
 
-def forward(p, a_3d, a_4s, Gamma):
+def forward(p, *, a_3d, a_4s, Gamma):
     r"""The MCP :math:`f(p;\theta)` (μ_B/a.u.), shape ``(..., n)``; see :func:`components`."""
-    parts = components(p, a_3d, a_4s, Gamma)
+    parts = components(p, a_3d=a_3d, a_4s=a_4s, Gamma=Gamma)
     return parts["3d"] + parts["4s"]
 
 
@@ -327,67 +398,110 @@ def spin_moment(posterior: xr.Dataset, prefix: str = "") -> xr.DataArray:
 
 
 def add_priors(
+    data: xr.Dataset | None = None,
+    *,
     priors: Mapping[str, PriorSpec] | None = None,
+    fixed: Mapping[str, object] | None = None,
     prefix: str = "",
     names: Sequence[str] | None = None,
 ) -> dict[str, pt.TensorVariable]:
-    """Add the priors of ``a_3d``, ``a_4s`` and ``Gamma`` (or of ``names``) to the model.
+    r"""Add the priors of ``a_3d``, ``a_4s`` and ``Gamma`` (or of ``names``) to the model.
 
-    Returns the parameter name (without prefix) to variable mapping.
+    Parameters
+    ----------
+    data : xarray.Dataset, optional
+        Not needed (the default priors do not depend on the data); accepted for the
+        common signature.
+    priors : mapping, optional
+        Prior overrides by parameter name. An overridden prior of ``Gamma`` gets a
+        potential ``<prefix>Gamma_range``, :math:`-\infty` outside :data:`GAMMA_RANGE`
+        (the tables' range), so that no draw is evaluated by extrapolation.
+    fixed : mapping, optional
+        Parameters held at a value (``Gamma`` inside :data:`GAMMA_RANGE`).
+    prefix : str
+        Prepended to every variable name.
+    names : sequence of str, optional
+        Only these parameters (default: ``a_3d``, ``a_4s``, ``Gamma``).
+
+    Returns
+    -------
+    dict
+        Parameter name (without prefix) to variable (or constant, for fixed parameters).
 
     Raises
     ------
     ValueError
-        A prior for an unknown parameter.
+        A prior or fixed value for an unknown parameter, a fixed ``Gamma`` outside
+        :data:`GAMMA_RANGE`.
     """
-    names = list(names or _NAMES)
-    priors = dict(priors or {})
-    unknown = sorted(set(priors) - set(PARAMETERS.names))
-    if unknown:
-        raise ValueError(f"prior given for unknown parameter(s) {unknown}; known: {_NAMES}")
-    return PARAMETERS.add_priors(names, {k: v for k, v in priors.items() if k in names}, prefix)
+    names = list(_NAMES if names is None else names)
+    fixed = dict(fixed or {})
+    if "Gamma" in fixed:
+        gamma = np.asarray(fixed["Gamma"], dtype=float)
+        if not np.all((gamma >= GAMMA_RANGE[0]) & (gamma <= GAMMA_RANGE[1])):
+            raise ValueError(f"fixed Gamma must lie in {GAMMA_RANGE} a.u., got {fixed['Gamma']!r}")
+    params = PARAMETERS.add_priors(names, priors, prefix=prefix, fixed=fixed)
+    if priors and "Gamma" in priors and "Gamma" in names and "Gamma" not in fixed:
+        gamma = params["Gamma"]
+        inside = (gamma >= GAMMA_RANGE[0]) & (gamma <= GAMMA_RANGE[1])
+        guard = pm.Potential(
+            f"{prefix}Gamma_range", pt.switch(inside, np.float64(0.0), np.float64(-np.inf))
+        )
+        guard.tag.non_finite_guard = True  # not a likelihood term
+    return params
 
 
 def add_likelihood(
     data: xr.Dataset,
     params: Mapping[str, pt.TensorVariable],
     *,
-    sigma: float | None = None,
-    priors: Mapping[str, PriorSpec] | None = None,
+    sigma: float | pt.TensorVariable | None = None,
     name: str = VARIABLE,
     mutable_data: bool = False,
 ) -> pt.TensorVariable:
     r"""Add the Gaussian likelihood of one MCP to the current model.
 
-    ``mcp`` ~ Normal(f(p), σ) with σ given, the data's ``sigma`` or a parameter.
+    ``mcp`` ~ Normal(f(p), σ) with σ given (a number, or a variable such as the prior of
+    ``sigma``) or, when None, the data's per-point ``sigma``.
     ``mutable_data=True`` puts the measured values in ``pm.Data`` (``<name>_observed``),
     so that successive accumulations of one measurement share a compiled graph.
-    When ``priors`` overrides ``Gamma``, a potential ``<name>_Gamma_range`` gives
-    :math:`-\infty` outside :data:`GAMMA_RANGE` (the tables' range), so that no draw
-    is evaluated by extrapolation.
+
+    Raises
+    ------
+    ValueError
+        Bad data, a non-positive ``sigma``, or no noise level (``sigma`` None and no
+        ``sigma`` variable in the data).
     """
     validate_dataset(data, variables=[VARIABLE])
+    if sigma is None and "sigma" not in data.data_vars:
+        raise ValueError(
+            "no noise level: pass sigma (a number, or a variable such as the prior of "
+            "'sigma') or give the data a 'sigma' variable"
+        )
     p = data[next(iter(data[VARIABLE].dims))].values
     observed = data[VARIABLE].values
     if mutable_data:
         observed = pm.Data(f"{name}_observed", observed)
-    gamma = params["Gamma"]
-    if priors and "Gamma" in priors:
-        inside = (gamma >= GAMMA_RANGE[0]) & (gamma <= GAMMA_RANGE[1])
-        guard = pm.Potential(
-            f"{name}_Gamma_range", pt.switch(inside, np.float64(0.0), np.float64(-np.inf))
-        )
-        guard.tag.non_finite_guard = True  # not a likelihood term
-    mean = forward(p, params["a_3d"], params["a_4s"], gamma)
-    sd = noise_sd(data, sigma, PARAMETERS, priors)
+    mean = forward(p, a_3d=params["a_3d"], a_4s=params["a_4s"], Gamma=params["Gamma"])
+    if sigma is None:
+        sd = data["sigma"].values
+    elif isinstance(sigma, pt.Variable):
+        sd = sigma
+    else:
+        sd = np.asarray(sigma, dtype=np.float64)
+        if not np.all(np.isfinite(sd) & (sd > 0)):
+            raise ValueError(f"sigma must be positive and finite, got {sigma!r}")
     return pm.Normal(name, mu=mean, sigma=sd, observed=observed)
 
 
 def build_model(
     data: xr.Dataset,
-    sigma: float | None = None,
+    *,
     priors: Mapping[str, PriorSpec] | None = None,
+    sigma: float | None = None,
+    fixed: Mapping[str, object] | None = None,
     mutable_data: bool = False,
+    prefix: str | None = None,
 ) -> pm.Model:
     """PyMC model of a magnetic Compton profile (3d + 4s atomic profiles ∗ resolution).
 
@@ -395,12 +509,16 @@ def build_model(
     ----------
     data : xarray.Dataset
         ``mcp`` (μ_B/a.u.) on ``p`` (a.u.), optionally ``sigma``.
+    priors : mapping, optional
+        Prior overrides by parameter name (see :func:`add_priors`).
     sigma : float, optional
         Known noise sd (else the data's ``sigma``, else the parameter ``sigma``).
-    priors : mapping, optional
-        Prior overrides by parameter name.
+    fixed : mapping, optional
+        Parameters held at a value instead of sampled.
     mutable_data : bool
         Measured values in ``pm.Data`` (see :func:`add_likelihood`).
+    prefix : str, optional
+        Prepended to every variable name.
 
     Returns
     -------
@@ -411,27 +529,33 @@ def build_model(
     ------
     ValueError
         Bad data (via :func:`~measurement_models.data.validate_dataset`), unknown
-        prior names, a non-positive ``sigma``.
+        prior or fixed names, a non-positive ``sigma``.
     """
     validate_dataset(data, variables=[VARIABLE])
+    prefix = prefix or ""
     with pm.Model() as model:
-        params = add_priors(priors)
-        add_likelihood(data, params, sigma=sigma, priors=priors, mutable_data=mutable_data)
+        params = add_priors(data, priors=priors, fixed=fixed, prefix=prefix)
+        if sigma is None and "sigma" not in data.data_vars:
+            sigma = PARAMETERS.add_priors(["sigma"], priors, prefix=prefix, fixed=fixed)["sigma"]
+        add_likelihood(data, params, sigma=sigma, name=prefix + VARIABLE, mutable_data=mutable_data)
     return model
 
 
 # --------------------------------------------------------------------------------------
-# Simulation, example, loaders, plotting
+# Simulation, example, loader, plotting
 # --------------------------------------------------------------------------------------
 
 
 def simulate(
     p: np.ndarray,
-    truth: Mapping[str, float],
-    sigma: float,
+    *,
     rng: np.random.Generator | int | None = None,
+    sigma: float,
     scale_3d: float = 1.0,
     include_sigma: bool = True,
+    a_3d: float,
+    a_4s: float,
+    Gamma: float,
 ) -> xr.Dataset:
     r"""A simulated MCP :math:`f(p) + N(0, \sigma^2)` (truth in ``attrs["truth_<name>"]``).
 
@@ -439,11 +563,10 @@ def simulate(
     ----------
     p : array_like, shape (n,)
         Momenta (a.u.), sorted.
-    truth : mapping
-        ``a_3d``, ``a_4s`` (μ_B), ``Gamma`` (a.u.).
+    rng : Generator or int, optional
+        Random generator or its seed.
     sigma : float
         Noise sd (μ_B/a.u.).
-    rng : Generator or seed
     scale_3d : float
         Momentum scale λ of the *simulated* 3d profile, :math:`J_{3d}(q/\lambda)/\lambda`:
         λ > 1 mimics the broader 3d momentum density of the metal (its 3d orbitals are
@@ -452,19 +575,21 @@ def simulate(
         ``attrs["truth_scale_3d"]`` records it.
     include_sigma : bool
         Store the known ``sigma`` with the data (False: the noise is to be estimated).
+    a_3d, a_4s : float
+        True spin moments (μ_B).
+    Gamma : float
+        True resolution sd (a.u.).
     """
     rng = np.random.default_rng(rng)
     p = np.asarray(p, dtype=float)
-    unknown = sorted(set(truth) - set(_NAMES))
-    if unknown or set(truth) != set(_NAMES):
-        raise ValueError(f"truth must give exactly {_NAMES}, got {sorted(truth)}")
     if not np.isfinite(sigma) or sigma <= 0:
         raise ValueError(f"sigma must be positive and finite, got {sigma!r}")
     if not np.isfinite(scale_3d) or scale_3d <= 0:
         raise ValueError(f"scale_3d must be positive, got {scale_3d!r}")
-    gamma = float(truth["Gamma"])
-    mean = float(truth["a_3d"]) * convolved_profile(p, "3d", gamma, scale_3d) + float(
-        truth["a_4s"]
+    truth = {"a_3d": a_3d, "a_4s": a_4s, "Gamma": Gamma}
+    gamma = float(Gamma)
+    mean = float(a_3d) * convolved_profile(p, "3d", gamma, scale_3d) + float(
+        a_4s
     ) * convolved_profile(p, "4s", gamma)
     attrs = {f"truth_{k}": float(v) for k, v in truth.items()}
     attrs |= {"truth_sigma": float(sigma), "truth_scale_3d": float(scale_3d)}
@@ -487,16 +612,16 @@ EXAMPLE_TRUTH = {"a_3d": 2.3, "a_4s": -0.2, "Gamma": 0.19}
 
 def example_data(rng: np.random.Generator | int | None = 0) -> tuple[xr.Dataset, dict]:
     """A simulated Fe MCP on p = −8…8 a.u. (81 points), σ = 0.01 μ_B/a.u., atomic model."""
-    data = simulate(np.linspace(-8.0, 8.0, 81), EXAMPLE_TRUTH, sigma=0.01, rng=rng)
+    data = simulate(np.linspace(-8.0, 8.0, 81), rng=rng, sigma=0.01, **EXAMPLE_TRUTH)
     return data, dict(EXAMPLE_TRUTH)
 
 
-def load_mcp(path: str | Path) -> xr.Dataset:
+def load(path: str | Path) -> xr.Dataset:
     """Read a two- or three-column text file ``p [a.u.]  J_mag [μ_B/a.u.]  [sigma]``.
 
     See :func:`measurement_models.data.load_text` for the format and its errors.
     """
-    return load_text(path, axis=AXIS, axis_units="a.u.", variable=VARIABLE, units="μ_B/a.u.")
+    return _load_text(path, axis=AXIS, axis_units="a.u.", variable=VARIABLE, units="μ_B/a.u.")
 
 
 def plot_fit(ax, data: xr.Dataset, posterior: xr.Dataset, **_) -> None:

@@ -17,6 +17,7 @@ from types import ModuleType
 from . import (
     ce_xps,
     crystal_field,
+    data_assimilation,
     linear,
     magnetic_compton,
     mossbauer,
@@ -92,7 +93,7 @@ MODELS: dict[str, MeasurementModel] = {
             nmr_t1,
             "NMR spin–lattice relaxation recovery M(t) = M0[1 − f R(t)] + c for I = 1/2…7/2 "
             "(central line, I = 3/2 NQR): single, stretched or two-component T1, Gaussian noise",
-            "Ueda et al., JPSJ 92, 054002 (2023) (seed 001)",
+            "Ueda et al., J. Phys. Soc. Jpn. 92, 054002 (2023)",
             {"variant": "stretched"},
         ),
         MeasurementModel(
@@ -100,7 +101,7 @@ MODELS: dict[str, MeasurementModel] = {
             sas,
             "Small-angle scattering of spheres (monodisperse, polydisperse, core–shell, K "
             "populations), Poisson counts or absolute intensity",
-            "Hayashi et al., JPSJ 92, 094002 (2023), arXiv:2303.04983 (seed 001)",
+            "Hayashi et al., J. Phys. Soc. Jpn. 92, 094002 (2023), arXiv:2303.04983",
             {"noise": "gaussian"},
         ),
         MeasurementModel(
@@ -132,7 +133,21 @@ MODELS: dict[str, MeasurementModel] = {
             magnetic_compton,
             "Magnetic Compton profile of Fe: atomic Hartree–Fock 3d + 4s profiles (spin "
             "moments a_3d, a_4s) convolved with a Gaussian resolution, Gaussian noise",
-            "seed 000 (SPring-8 BL08W, Fe); HF orbitals of Koga et al., IJQC 71, 491 (1999)",
+            "M. Mizumaki (JASRI), article 機械学習手法の導入によるデータ解析高度化, sect. 2-2 "
+            "(Fe at SPring-8 BL08W); HF orbitals of Koga et al., IJQC 71, 491 (1999)",
+        ),
+        MeasurementModel(
+            "data_assimilation",
+            data_assimilation,
+            "Gaussian data assimilation of calculations and experiments (Λ model): a table of "
+            "samples, missing targets integrated out, conjugate prior in chain coordinates",
+            "Harashima et al., arXiv:2007.14101 (2020)",
+            {
+                "basis": data_assimilation.Basis("polynomial", 3),
+                "discrepancy_features": ("1",),
+                "conjugate_prior": data_assimilation.DEMO_PRIOR,
+                "rotate": False,
+            },
         ),
     )
 }

@@ -110,7 +110,8 @@ class ReplicaExchangeSettings:
             **run_options(self, random_seed, progressbar),
             **dict(self.extra),
         )
-        return idata, free_energy(idata, self.method)
+        # sample_replica_exchange has computed every estimator once: read it back
+        return idata, FreeEnergy.from_dataset(idata["free_energy"].to_dataset(), self.method)
 
 
 @dataclass(frozen=True)

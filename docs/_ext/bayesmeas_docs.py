@@ -70,6 +70,8 @@ NARRATIVE_PAGES: dict[str, tuple[str, ...]] = {
     "data_assimilation": ("data-assimilation",),
     "ce_xps": ("ce-xps",),
     "nio_cluster": ("nio-xps-xas",),
+    "xanes": ("xanes",),
+    "magnetic_compton": ("magnetic-compton",),
 }
 
 #: Executed case studies, relative to the repository (see :func:`case_study_runs`).
@@ -105,11 +107,16 @@ def remove_stale(folder: Path, keep: Iterable[str], pattern: str) -> None:
 
 
 def is_model_module(module: ModuleType) -> bool:
-    """A measurement model: a ``measurement_models`` module with a table and a builder."""
+    """A measurement model: a ``measurement_models`` module with a table and a builder.
+
+    Only a direct child counts (``measurement_models.<model>``, a module or a
+    sub-package): the modules inside a model's sub-package are its API.
+    """
     from measurement_models.parameters import ParameterTable
 
     return (
         module.__name__.startswith("measurement_models.")
+        and module.__name__.count(".") == 1
         and isinstance(getattr(module, "PARAMETERS", None), ParameterTable)
         and callable(getattr(module, "build_model", None))
     )
@@ -453,7 +460,7 @@ def _import_object(dotted: str) -> object | None:
     """The object that the expression ``dotted`` names once its package is imported.
 
     The shortest importable prefix is imported and the rest looked up as attributes, so
-    ``samplers.evidence.free_energy`` is the function the package exports, not the module of the
+    ``samplers.free_energy`` is the function the package exports, not the module of the
     same name; a submodule the package does not import is imported when needed.
     """
     parts = dotted.split(".")
@@ -475,7 +482,7 @@ def reexport_target(node: addnodes.pending_xref) -> str | None:
     """Where a Python reference to a name of this package really points, if elsewhere.
 
     ``:func:`free_energy``` in the docstring of ``samplers`` means the function that
-    the package exports, but Sphinx would link it to the module ``samplers.evidence.free_energy``
+    the package exports, but Sphinx would link it to the module ``samplers.free_energy``
     of the same name; a name re-exported by a package is documented only where it is
     defined. The target is looked up as Python would (relative to the current module
     first) and its documented name returned when that differs from the target.

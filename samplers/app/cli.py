@@ -222,7 +222,8 @@ def _batch_options(args: argparse.Namespace) -> dict:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from .batch import benchmark_batch, fit_batch
+    from .batch import fit_batch
+    from .batch_benchmark import benchmark_batch
 
     options = _batch_options(args)
     if args.benchmark is not None:

@@ -1,12 +1,12 @@
 """Replica exchange, SMC and NUTS on one model, scored against a reference answer.
 
-- :mod:`~samplers.comparison.compare`: :func:`compare_samplers`, :func:`plot_comparison`;
-- :mod:`~samplers.comparison.reference_posterior`: :class:`ReferencePosterior`, the
+- :mod:`~samplers.comparison.compare`: :func:`samplers.compare_samplers`;
+- :mod:`~samplers.comparison.plotting`: :func:`samplers.plot_comparison`;
+- :mod:`~samplers.comparison.reference_posterior`: :class:`samplers.ReferencePosterior`, the
   answer a comparison is scored against (exact draws, evidence, modes);
 - :mod:`~samplers.comparison.evaluation_counts`: log-density evaluations per sampler.
+
+The public names are imported from :mod:`samplers`; the modules by their full path.
 """
 
-from .compare import compare_samplers, plot_comparison
-from .reference_posterior import ReferencePosterior
-
-__all__ = ["ReferencePosterior", "compare_samplers", "plot_comparison"]
+__all__: list[str] = []

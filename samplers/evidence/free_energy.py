@@ -33,18 +33,15 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from ..replica_exchange.stats import LEVEL_DIM, replica_stats
 from .thermodynamic import ESTIMATORS, log_evidence
 
 __all__ = [
     "FreeEnergy",
     "free_energy",
     "replica_log_likelihoods",
-    "tidy_replica_stats",
     "tidy_smc_stats",
 ]
-
-LEVEL_DIM = "level"
-PAIR_DIM = "pair"
 
 
 @dataclass(frozen=True)
@@ -71,6 +68,31 @@ class FreeEnergy:
     method: str
     per_chain_mcse: np.ndarray | None = None
 
+    @classmethod
+    def from_dataset(cls, dataset: xr.Dataset, method: str = "stepping_stone") -> FreeEnergy:
+        """The estimate ``method`` stored in a ``free_energy`` group, without recomputing it.
+
+        ``dataset`` is the ``free_energy`` group that
+        :func:`samplers.sample_replica_exchange` attaches to its result (every estimator,
+        per chain and combined).
+
+        Raises
+        ------
+        ValueError
+            If the group holds no estimate by ``method``.
+        """
+        estimators = [str(e) for e in dataset["estimator"].values]
+        if method not in estimators:
+            raise ValueError(f"no {method!r} estimate stored; the group holds {estimators}")
+        row = dataset.sel(estimator=method)
+        return cls(
+            float(row["free_energy"]),
+            float(row["mcse"]),
+            row["free_energy_per_chain"].values,
+            method,
+            row["mcse_per_chain"].values,
+        )
+
     @property
     def spread(self) -> float:
         """Standard deviation of the per-chain estimates (NaN with one chain)."""
@@ -87,35 +109,6 @@ def _sample_stats(idata: xr.DataTree) -> xr.Dataset:
         return idata["sample_stats"].to_dataset()
     except KeyError:
         raise ValueError("the result has no sample_stats group") from None
-
-
-PER_LEVEL = ("replica_log_likelihood", "beta", "replica_acceptance", "replica_at_level")
-PER_PAIR = ("swap_acceptance",)
-
-
-def tidy_replica_stats(stats: xr.Dataset) -> xr.Dataset:
-    """Name the replica dims of a stats Dataset and turn a fixed ladder into a coordinate.
-
-    PyMC names the vector stats' dims ``<stat>_dim_0``; here they become ``level`` (one
-    entry per rung of the ladder) and ``pair`` (neighbouring rungs). A ladder that is the
-    same in every draw (the recorded draws, after tuning) becomes the ``beta``
-    coordinate (chain, level); one that changed (warm-up) stays a data variable.
-    Already tidy stats are returned unchanged.
-    """
-    renames = {}
-    for names, target in ((PER_LEVEL, LEVEL_DIM), (PER_PAIR, PAIR_DIM)):
-        for name in names:
-            if name in stats.data_vars and stats[name].dims[-1] != target:
-                renames[stats[name].dims[-1]] = target
-    stats = stats.rename_dims(renames).drop_vars(list(renames), errors="ignore")
-    for dim in (LEVEL_DIM, PAIR_DIM):
-        if dim in stats.dims:
-            stats = stats.assign_coords({dim: np.arange(stats.sizes[dim])})
-    if "beta" in stats.data_vars:
-        beta = stats["beta"]
-        if bool((beta == beta.isel(draw=0)).all()):
-            stats = stats.drop_vars("beta").assign_coords(beta=beta.isel(draw=0, drop=True))
-    return stats
 
 
 STAGE_DIM = "stage"
@@ -167,7 +160,7 @@ def replica_log_likelihoods(idata: xr.DataTree) -> tuple[xr.DataArray, xr.DataAr
     stats = _sample_stats(idata)
     if "replica_log_likelihood" not in stats.data_vars:
         raise ValueError("the result holds no replica log-likelihoods (not a replica-exchange run)")
-    stats = tidy_replica_stats(stats)
+    stats = replica_stats(idata)
     if "beta" in stats.data_vars:
         raise ValueError(
             "the ladder changed during the recorded draws (were tuning draws kept?); "

@@ -1,11 +1,12 @@
 r"""Noise precisions of several datasets, each by the noise scan of its own model.
 
 For Bayesian integration each dataset :math:`k` needs its noise precision :math:`b_k`.
-One way (REFERENCE.md, "Noise estimation"): sample each single-dataset model, built with
+One way (the noise estimate of the Bayesian-measurement papers,
+:mod:`samplers.evidence.noise_scan`): sample each single-dataset model, built with
 a fixed *reference* precision :math:`b_\mathrm{ref}` larger than the data's, by replica
 exchange; the replica at :math:`\beta` is that model with precision
 :math:`\beta b_\mathrm{ref}`, so one run gives :math:`F_k(\beta b_\mathrm{ref})` along the
-whole ladder (:func:`samplers.evidence.noise_scan`), and :math:`\hat b_k` is its minimiser. The
+whole ladder (:func:`samplers.noise_scan`), and :math:`\hat b_k` is its minimiser. The
 integrated model then uses the :math:`\hat b_k` as fixed precisions.
 
 This module knows nothing about physics: it takes ``pm.Model`` objects whose

@@ -8,36 +8,22 @@
   adaptation) on plain log-densities, knowing nothing of PyMC;
 - :mod:`~samplers.replica_exchange.tempered_density`: a PyMC model compiled into one
   batched function of all replicas, ``X -> (log-prior, log-likelihood)``;
-- :mod:`~samplers.replica_exchange.step`: :class:`ReplicaExchange`, the PyMC step
+- :mod:`~samplers.replica_exchange.step`: :class:`samplers.ReplicaExchange`, the PyMC step
   method, a thin adapter around the core;
 - :mod:`~samplers.replica_exchange.chains`: :func:`~samplers.replica_exchange.chains.run_chains`,
   the chains driven as ``pm.sample`` drives them (same seeds, initial points, calls,
   trace and conversion), one process per chain, with checkpoints and Ctrl-C that keeps
-  the work (:class:`SamplingInterrupted`);
+  the work (:class:`samplers.SamplingInterrupted`);
 - :mod:`~samplers.replica_exchange.checkpoint`: the checkpoint file (every chain's state
-  and draws, and what identifies the run; :func:`checkpoint_progress`);
-- :mod:`~samplers.replica_exchange.sampling`: :func:`sample_replica_exchange` and
-  :func:`sample_with_step`, the chains with tidied stats and free energies attached,
-  resumable with ``checkpoint=``;
-- :mod:`~samplers.replica_exchange.diagnostics`: :func:`ladder_diagnostics` (swap
+  and draws, and what identifies the run; :func:`samplers.checkpoint_progress`);
+- :mod:`~samplers.replica_exchange.sampling`: :func:`samplers.sample_replica_exchange`
+  and :func:`~samplers.replica_exchange.sampling.sample_with_step`, the chains with
+  tidied stats and free energies attached, resumable with ``checkpoint=``;
+- :mod:`~samplers.replica_exchange.stats`: the replica stats, named;
+- :mod:`~samplers.replica_exchange.diagnostics`: :func:`samplers.ladder_diagnostics` (swap
   rates, round trips, communication barrier).
+
+The public names are imported from :mod:`samplers`; the modules by their full path.
 """
 
-from .chains import SamplingInterrupted
-from .checkpoint import CheckpointMismatch, checkpoint_progress
-from .diagnostics import ladder_diagnostics
-from .ladder import default_ladder, first_level_for_gap
-from .sampling import sample_replica_exchange, sample_with_step
-from .step import ReplicaExchange
-
-__all__ = [
-    "CheckpointMismatch",
-    "ReplicaExchange",
-    "SamplingInterrupted",
-    "checkpoint_progress",
-    "default_ladder",
-    "first_level_for_gap",
-    "ladder_diagnostics",
-    "sample_replica_exchange",
-    "sample_with_step",
-]
+__all__: list[str] = []

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..evidence.free_energy import tidy_replica_stats
 from .ladder import count_round_trips
+from .stats import replica_stats
 
 __all__ = ["ladder_diagnostics"]
 
@@ -36,15 +36,7 @@ def ladder_diagnostics(idata: xr.DataTree) -> xr.Dataset:
         ``global_barrier``, ``round_trips``, ``round_trip_rate`` and
         ``optimal_round_trip_rate`` (per chain).
     """
-    try:
-        stats = idata["sample_stats"].to_dataset()
-    except KeyError:
-        raise ValueError("the result has no sample_stats group") from None
-    needed = ("swap_acceptance", "replica_at_level", "replica_acceptance")
-    missing = [name for name in needed if name not in stats.data_vars]
-    if missing:
-        raise ValueError(f"not a replica-exchange result: sample_stats lacks {missing}")
-    stats = tidy_replica_stats(stats)
+    stats = replica_stats(idata, ("swap_acceptance", "replica_at_level", "replica_acceptance"))
     swap = stats["swap_acceptance"].mean("draw")
     acceptance = stats["replica_acceptance"].mean("draw")
     maps = stats["replica_at_level"].values

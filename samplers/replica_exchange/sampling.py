@@ -4,7 +4,7 @@
 bookkeeping: the replica stats get named dims (``level`` for the ladder, ``pair`` for
 neighbouring pairs) with the ladder as a ``beta`` coordinate of shape (chain, level),
 and a ``free_energy`` group holds F ± MCSE for every estimator (and, for Gaussian
-likelihoods with fixed noise, what :func:`samplers.evidence.noise_scan` needs). The result
+likelihoods with fixed noise, what :func:`samplers.noise_scan` needs). The result
 survives ``to_netcdf`` / ``open_datatree`` round trips and is enough to redo every
 figure.
 
@@ -25,10 +25,11 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from ..evidence.free_energy import FreeEnergy, free_energy, tidy_replica_stats
+from ..evidence.free_energy import FreeEnergy, free_energy
 from ..evidence.noise_scan import gaussian_noise
 from ..evidence.thermodynamic import ESTIMATORS
 from .chains import run_chains
+from .stats import tidy_replica_stats
 from .step import ReplicaExchange
 
 __all__ = ["free_energy_dataset", "sample_replica_exchange", "sample_with_step"]

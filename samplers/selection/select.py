@@ -28,7 +28,7 @@ are then about equal too).
 
 The MCSE only measures the noise of what the ladders explored. For replica exchange the
 table also counts each chain's **round trips** (a replica travelling from the prior
-level to the posterior level and back, :func:`samplers.replica_exchange.diagnostics`). A ladder
+level to the posterior level and back, :func:`samplers.ladder_diagnostics`). A ladder
 with no round trip never brought a state from the prior up to the posterior, so its F
 rests on the region it started in and can be biased far beyond its MCSE (a multimodal
 posterior whose modes are not connected at any temperature). When the chosen candidate
@@ -265,7 +265,7 @@ def select_model(
         idata = None if kept is None else kept.load(label, model)
         if idata is not None:
             log(f"[{i + 1}/{len(labels)}] {dim} = {label}: kept in {kept.run_path(label)}")
-            fe = free_energy(idata, getattr(settings, "method", "stepping_stone"))
+            fe = _kept_free_energy(idata, settings)
         else:
             log(f"[{i + 1}/{len(labels)}] {dim} = {label}: {settings.describe()}")
             idata, fe = _sample_candidate(
@@ -310,6 +310,14 @@ def select_model(
     if path is not None:
         write_model_selection(tree, path)
     return tree
+
+
+def _kept_free_energy(idata: xr.DataTree, settings) -> FreeEnergy:
+    """A kept run's free energy, as its sampler gave it (replica exchange stores every
+    estimator in the run's ``free_energy`` group)."""
+    if isinstance(settings, ReplicaExchangeSettings):
+        return FreeEnergy.from_dataset(idata["free_energy"].to_dataset(), settings.method)
+    return free_energy(idata)
 
 
 def _sample_candidate(settings, model, seed, progressbar, kept, label, checkpoint_every):

@@ -1,6 +1,6 @@
 """Key numbers of the Harashima data-assimilation case study against independent values.
 
-Independent values: the seed's truth f₂(x) = 2 − x + 5(x − 0.7)² + 20(x − 0.5)³ − 1.5
+Independent values: Harashima's truth f₂(x) = 2 − x + 5(x − 0.7)² + 20(x − 0.5)³ − 1.5
 written out here, least squares by ``numpy.polynomial`` on the simulated experiments, the
 simulation truth of the coupling (β = 1: f₂ = f₁ − 1.5), and the free energies of the
 full run's replica exchange on the PyMC model (docs/data-assimilation.md: another
@@ -31,7 +31,7 @@ TEST_GRID = np.linspace(0.5, 1.0, 101)
 
 
 def f2(x):
-    """The seed's experiment truth, from its formula."""
+    """Harashima's experiment truth, from its formula."""
     return 2 - x + 5 * (x - 0.7) ** 2 + 20 * (x - 0.5) ** 3 - 1.5
 
 

@@ -44,7 +44,7 @@ def sphere(q, radius, scale=1.0, contrast=CONTRAST):
 
 
 def test_closed_form_sphere_matches_sasmodels():
-    # sasmodels `sphere`, sld 6 in 1, R = 120 Å, scale 1 (REFERENCE.md)
+    # the tests of sasmodels 1.1.0, sasmodels.models.sphere: sld 6 in 1, R = 120 Å, scale 1
     reference = [1.34836265e4, 6.20114062, 1.04733914e-1]
     assert np.allclose(sphere([0.01, 0.1, 0.2], 120.0)[0], reference, rtol=1e-7)
 

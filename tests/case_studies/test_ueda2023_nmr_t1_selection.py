@@ -5,7 +5,7 @@ selects between ``single`` and ``stretched`` on one stretched-exponent data set.
 free energies are checked against this module's own quadrature (the single-T1 model with
 σ known is linear in M₀ and c, so the integral over them is an exact Gaussian; the one
 over log T1 is a fine trapezoid grid here, unlike the case study's ``scipy.integrate.quad``);
-the posteriors against the simulation truth (``nmr_t1.SELECTION_STUDY``).
+the posteriors against the simulation truth (``nmr_t1.REFERENCES["selection_stretched"]``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from measurement_models.nmr_t1 import SELECTION_STUDY
+from measurement_models.nmr_t1 import REFERENCES
 
 from .conftest import run_quick
 
@@ -95,9 +95,9 @@ def test_example_posterior_contains_the_truth(output):
     # Tolerance: 4 posterior sd (the posterior mean's own Monte Carlo error, sd/√ESS with
     # ESS ≳ 50 in the quick run, is a small part of that).
     saved = pd.read_csv(output / "example_posteriors.csv").set_index("parameter")
-    truth = SELECTION_STUDY["truths"]["stretched"]
+    truth = REFERENCES["selection_stretched"].params
     for name, value in (("T1", truth["T1"][0]), ("stretch", truth["stretch"])):
         row = saved.loc[name]
         assert abs(row["mean"] - value) < 4 * row["sd"], (name, row.to_dict())
     m0 = saved.loc["M0"]
-    assert abs(m0["mean"] - SELECTION_STUDY["M0"]) < 4 * m0["sd"]
+    assert abs(m0["mean"] - truth["M0"]) < 4 * m0["sd"]

@@ -15,6 +15,7 @@ import math
 from itertools import pairwise
 
 import numpy as np
+import pymc as pm
 import pytest
 import xarray as xr
 from scipy import stats
@@ -44,13 +45,13 @@ def test_forward_against_direct_quadrature(gamma):
             for x in p
         ]
     )
-    np.testing.assert_allclose(mc.forward(p, 2.3, -0.2, gamma), expected, atol=2e-7)
+    np.testing.assert_allclose(mc.forward(p, a_3d=2.3, a_4s=-0.2, Gamma=gamma), expected, atol=2e-7)
 
 
 def test_area_is_the_spin_moment():
     p = np.linspace(-30.0, 30.0, 3001)
     for a_3d, a_4s, gamma in ((2.3, -0.2, 0.19), (1.0, 0.7, 0.6)):
-        area = np.trapezoid(mc.forward(p, a_3d, a_4s, gamma), p)
+        area = np.trapezoid(mc.forward(p, a_3d=a_3d, a_4s=a_4s, Gamma=gamma), p)
         assert area == pytest.approx(a_3d + a_4s, abs=2e-4)
 
 
@@ -60,16 +61,20 @@ def test_small_resolution_gives_the_profiles():
         cp.fe_orbital("4s"), p
     )
     # second order: J + Γ²/2 J'' with |J''| ≲ 40 a.u.⁻³ for the 4s term
-    np.testing.assert_allclose(mc.forward(p, 2.3, -0.2, 0.02), unconvolved, atol=0.2 * 2e-4 * 40)
+    np.testing.assert_allclose(
+        mc.forward(p, a_3d=2.3, a_4s=-0.2, Gamma=0.02), unconvolved, atol=0.2 * 2e-4 * 40
+    )
 
 
 def test_draws_broadcast():
     p = np.linspace(-3.0, 3.0, 7)
     a_3d, a_4s, gamma = np.array([2.0, 2.3]), np.array([-0.1, -0.2]), np.array([0.15, 0.3])
-    together = mc.forward(p, a_3d, a_4s, gamma)
+    together = mc.forward(p, a_3d=a_3d, a_4s=a_4s, Gamma=gamma)
     assert together.shape == (2, 7)
     for i in range(2):
-        np.testing.assert_allclose(together[i], mc.forward(p, a_3d[i], a_4s[i], gamma[i]))
+        np.testing.assert_allclose(
+            together[i], mc.forward(p, a_3d=a_3d[i], a_4s=a_4s[i], Gamma=gamma[i])
+        )
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +89,7 @@ def test_log_density_against_scipy(compiled, point):
     data, model, logp, _ = compiled
     a_3d, a_4s, gamma = point
     p = data["p"].values
-    mean = mc.forward(p, a_3d, a_4s, gamma)
+    mean = mc.forward(p, a_3d=a_3d, a_4s=a_4s, Gamma=gamma)
     likelihood = stats.norm.logpdf(data["mcp"].values, mean, data["sigma"].values).sum()
     prior = (
         stats.norm.logpdf(a_3d, 2.0, 1.0)
@@ -120,7 +125,7 @@ def test_unknown_noise_becomes_sigma_parameter():
 def test_simulation_keeps_the_truth_and_the_misfit():
     p = np.linspace(-6.0, 6.0, 61)
     truth = {"a_3d": 2.0, "a_4s": -0.1, "Gamma": 0.3}
-    data = mc.simulate(p, truth, 1e-9, rng=0, scale_3d=1.1, include_sigma=False)
+    data = mc.simulate(p, rng=0, sigma=1e-9, scale_3d=1.1, include_sigma=False, **truth)
     assert "sigma" not in data and data.attrs["truth_scale_3d"] == 1.1
     # negative control: scaling after the convolution (the wrong order) differs
     scaled = 2.0 * np.array([direct_convolution(x, "3d", 0.3) for x in p[::10] / 1.1]) / 1.1
@@ -137,29 +142,43 @@ def test_spin_moment_of_a_posterior():
     np.testing.assert_allclose(mc.spin_moment(posterior).values, [1.9, 1.9])
 
 
-def test_load_mcp(tmp_path):
+def test_load(tmp_path):
     path = tmp_path / "mcp.txt"
     path.write_text("# p  J_mag\n-1.0 0.30\n0.0 0.15\n1.0 0.31\n")
-    data = mc.load_mcp(path)
+    data = mc.load(path)
     assert list(data["p"].values) == [-1.0, 0.0, 1.0]
     assert data["p"].attrs["units"] == "a.u." and data["mcp"].values[1] == 0.15
     path.write_text("-1.0 0.30\n0.0 abc\n")
     with pytest.raises(ValueError, match=r"mcp.txt:2: not a numeric row"):
-        mc.load_mcp(path)
+        mc.load(path)
 
 
 def test_bad_input():
     p = np.linspace(-3, 3, 11)
     with pytest.raises(ValueError, match="Gamma must lie in"):
-        mc.forward(p, 2.0, 0.0, 1.5)
-    with pytest.raises(ValueError, match="truth must give exactly"):
-        mc.simulate(p, {"a_3d": 2.0}, 0.01)
+        mc.forward(p, a_3d=2.0, a_4s=0.0, Gamma=1.5)
+    with pytest.raises(TypeError, match="'a_4s' and 'Gamma'"):
+        mc.simulate(p, sigma=0.01, a_3d=2.0)
     with pytest.raises(ValueError, match="sigma must be positive"):
-        mc.simulate(p, mc.EXAMPLE_TRUTH, -1.0)
+        mc.simulate(p, sigma=-1.0, **mc.EXAMPLE_TRUTH)
     with pytest.raises(ValueError, match="unknown parameter"):
         mc.build_model(mc.example_data(0)[0], priors={"b": None})
     with pytest.raises(ValueError, match="non-empty and finite"):
         mc.resolution_table(np.array([0.0, np.nan]))
+
+
+def test_noise_and_fixed_values_are_checked():
+    data, _ = mc.example_data(0)
+    with pytest.raises(ValueError, match=r"fixed Gamma must lie in \(0.02, 1.0\)"):
+        mc.build_model(data, fixed={"Gamma": 1.5})
+    with pm.Model():
+        params = mc.add_priors()
+        with pytest.raises(ValueError, match="no noise level"):
+            mc.add_likelihood(data.drop_vars("sigma"), params)
+        with pytest.raises(ValueError, match="sigma must be positive"):
+            mc.add_likelihood(data, params, sigma=np.zeros(data.sizes["p"]))
+        # a per-point sigma array (as integrated_model passes the data's own) is accepted
+        mc.add_likelihood(data, params, sigma=data["sigma"].values, name="mcp_per_point")
 
 
 def test_overridden_resolution_prior_is_kept_inside_the_tables():
@@ -172,3 +191,6 @@ def test_overridden_resolution_prior_is_kept_inside_the_tables():
     outside = transformed_point(model, {"a_3d": 2.3, "a_4s": -0.2, "Gamma": 1.5})
     assert np.isfinite(logp(inside))
     assert logp(outside) == -np.inf
+    # the guard belongs to the prior: it is prefixed with the parameters
+    prefixed = mc.build_model(data, priors={"Gamma": Prior("HalfNormal", sigma=1.0)}, prefix="m_")
+    assert [p.name for p in prefixed.potentials] == ["m_Gamma_range"]

@@ -137,7 +137,9 @@ def test_perfect_inversion_is_factor_two(key):
     np.testing.assert_allclose(rates, table_exponents, rtol=1e-10)
     np.testing.assert_allclose(amplitudes, 2 * table_amplitudes, rtol=1e-10)
     times = np.geomspace(1e-3, 3.0, 20)
-    recovered = nm.forward(times, 1.0, 2.0, 0.0, spin=spin, transition=transition, inversion=2.0)
+    recovered = nm.forward(
+        times, T1=1.0, M0=2.0, offset=0.0, spin=spin, transition=transition, inversion=2.0
+    )
     direct = 2.0 * (1 - 2 * master_equation_recovery(float(spin), transition, times))
     np.testing.assert_allclose(recovered, direct, atol=1e-12)
 
@@ -161,9 +163,13 @@ def test_limits(key, stretch):
     kw = {"spin": spin, "transition": transition, "stretch": stretch}
     assert nm.recovery(early, T1, **kw)[0] == pytest.approx(1.0, abs=1e-12)
     assert nm.recovery(late, T1, **kw)[0] == pytest.approx(0.0, abs=1e-12)
-    assert nm.forward(late, T1, M0, offset, **kw)[0] == pytest.approx(M0 + offset, abs=1e-12)
-    assert nm.forward(early, T1, M0, offset, **kw)[0] == pytest.approx(offset, abs=1e-12)
-    inverted = nm.forward(early, T1, M0, 0.0, inversion=1.8, **kw)[0]
+    assert nm.forward(late, T1=T1, M0=M0, offset=offset, **kw)[0] == pytest.approx(
+        M0 + offset, abs=1e-12
+    )
+    assert nm.forward(early, T1=T1, M0=M0, offset=offset, **kw)[0] == pytest.approx(
+        offset, abs=1e-12
+    )
+    inverted = nm.forward(early, T1=T1, M0=M0, offset=0.0, inversion=1.8, **kw)[0]
     assert inverted == pytest.approx(M0 * (1 - 1.8), abs=1e-12)
 
 
@@ -191,8 +197,8 @@ def test_stretch_one_equals_plain_and_matches_written_out_formula():
 
 def test_components():
     times = np.geomspace(1e-4, 1.0, 50)
-    one = nm.forward(times, 0.01, 2.0, 0.1, spin=1.5)
-    two = nm.forward(times, [0.01, 0.01], 2.0, 0.1, spin=1.5, weight=[0.3, 0.7])
+    one = nm.forward(times, T1=0.01, M0=2.0, offset=0.1, spin=1.5)
+    two = nm.forward(times, T1=[0.01, 0.01], M0=2.0, offset=0.1, spin=1.5, weight=[0.3, 0.7])
     np.testing.assert_allclose(two, one, rtol=1e-14)
     mixed = nm.recovery(times, [0.002, 0.05], weight=[0.25, 0.75])
     np.testing.assert_allclose(mixed, 0.25 * np.exp(-times / 0.002) + 0.75 * np.exp(-times / 0.05))
@@ -203,9 +209,9 @@ def test_draws_broadcast():
     T1 = np.array([[0.01, 0.1], [0.02, 0.2], [0.03, 0.3]])
     weight = np.array([[0.5, 0.5], [0.2, 0.8], [1.0, 0.0]])
     M0 = np.array([1.0, 2.0, 3.0])
-    batched = nm.forward(times, T1, M0, 0.0, spin=1.5, weight=weight)
+    batched = nm.forward(times, T1=T1, M0=M0, offset=0.0, spin=1.5, weight=weight)
     for i in range(3):
-        single = nm.forward(times, T1[i], M0[i], 0.0, spin=1.5, weight=weight[i])
+        single = nm.forward(times, T1=T1[i], M0=M0[i], offset=0.0, spin=1.5, weight=weight[i])
         np.testing.assert_allclose(batched[i], single)
 
 
@@ -215,9 +221,9 @@ def test_pytensor_graph_equals_numpy():
     M0, offset, stretch, inversion = pt.dscalars("M0", "offset", "stretch", "inversion")
     graph = nm.forward(
         times,
-        T1,
-        M0,
-        offset,
+        T1=T1,
+        M0=M0,
+        offset=offset,
         spin=3.5,
         weight=weight,
         stretch=stretch,
@@ -226,7 +232,14 @@ def test_pytensor_graph_equals_numpy():
     fn = pytensor.function([T1, weight, M0, offset, stretch, inversion], graph, mode=PYTHON)
     values = ([0.003, 0.08], [0.35, 0.65], 1.7, -0.05, 0.8, 1.6)
     expected = nm.forward(
-        times, values[0], 1.7, -0.05, spin=3.5, weight=values[1], stretch=0.8, inversion=1.6
+        times,
+        T1=values[0],
+        M0=1.7,
+        offset=-0.05,
+        spin=3.5,
+        weight=values[1],
+        stretch=0.8,
+        inversion=1.6,
     )
     np.testing.assert_allclose(fn(*values), expected, rtol=1e-12)
 
@@ -305,7 +318,7 @@ def test_non_positive_times_are_rejected(example, first):
     with pytest.raises(ValueError, match="times must be positive"):
         nm.build_model(bad)
     with pytest.raises(ValueError, match="times must be positive"):
-        nm.forward(time, 0.01)
+        nm.forward(time, T1=0.01)
 
 
 def test_other_bad_data_are_rejected(example):
@@ -360,7 +373,7 @@ def test_log_uniform_prior_is_normalised_and_samples_log_uniformly():
 
 def test_logp_matches_an_independent_density(two_components):
     data, truth = two_components
-    model = nm.build_model(data, "two_component")
+    model = nm.build_model(data, variant="two_component")
     point = transformed_point(model, truth)
     logp = model.compile_logp(jacobian=False, mode=PYTHON)(point)
     t, y = data["time"].values, data["intensity"].values
@@ -383,7 +396,7 @@ def test_logp_matches_an_independent_density(two_components):
 
 def test_noise_options(example):
     data, _ = example
-    estimated = nm.build_model(data.drop_vars("sigma"), "single")
+    estimated = nm.build_model(data.drop_vars("sigma"), variant="single")
     assert "sigma" in [rv.name for rv in estimated.free_RVs]
     sigma = estimated["sigma"]
     value = estimated.rvs_to_values[sigma]
@@ -391,11 +404,39 @@ def test_noise_options(example):
     level = np.abs(data["intensity"].values).max()
     expected = stats.halfnorm.logpdf(0.02, scale=0.1 * level)
     assert logp(np.log(0.02)) == pytest.approx(expected)
-    known = nm.build_model(data, "single", sigma=0.05)
+    known = nm.build_model(data, variant="single", sigma=0.05)
     (observed,) = known.observed_RVs
     np.testing.assert_array_equal(observed.owner.inputs[-1].eval(), 0.05)
-    inversion = nm.build_model(data, "single", method="inversion")
+    inversion = nm.build_model(data, variant="single", method="inversion")
     assert [rv.name for rv in inversion.free_RVs] == ["T1", "M0", "inversion"]
+
+
+def test_priors_without_data_need_a_scale_or_a_prior():
+    """The default priors of T1, M0 and offset are scaled by the data: without data the
+    caller gives them (here in physical units) or gets an error naming them."""
+    with pm.Model(), pytest.raises(ValueError, match=r"\['T1', 'M0', 'offset'\] are scaled"):
+        nm.add_priors(variant="single")
+    with pm.Model() as model:
+        params = nm.add_priors(
+            variant="stretched",
+            priors={"T1": lambda name, dims: pm.LogNormal(name, -4.6, 1.0, dims=dims)},
+            fixed={"M0": 1.0, "offset": 0.0},
+            prefix="a_",
+        )
+    assert [rv.name for rv in model.free_RVs] == ["a_T1", "a_stretch"]
+    assert float(params["M0"].eval()) == 1.0
+
+
+def test_fixed_values(example):
+    data, _ = example
+    held = nm.build_model(data, variant="stretched", fixed={"stretch": 0.7, "sigma": 0.02})
+    assert [rv.name for rv in held.free_RVs] == ["T1", "M0", "offset"]
+    (observed,) = held.observed_RVs
+    np.testing.assert_array_equal(observed.owner.inputs[-1].eval(), 0.02)
+    with pytest.raises(ValueError, match=r"fixed value given for parameter\(s\) \['weight'\]"):
+        nm.build_model(data, variant="single", fixed={"weight": [0.5, 0.5]})
+    with pytest.raises(ValueError, match="shape"):
+        nm.build_model(data, variant="two_component", fixed={"T1": [0.01, 0.02, 0.03]})
 
 
 def test_mutable_data_share_one_graph():
@@ -405,9 +446,9 @@ def test_mutable_data_share_one_graph():
     point = {"T1": np.array([0.02]), "stretch": 0.7, "M0": 1.5, "offset": 0.01}
     reference = []
     for data in (first, second):
-        model = nm.build_model(data, "stretched", spin=1.5)
+        model = nm.build_model(data, variant="stretched", spin=1.5)
         reference.append(model.compile_logp(mode=PYTHON)(transformed_point(model, point)))
-    model = nm.build_model(first, "stretched", spin=1.5, mutable_data=True)
+    model = nm.build_model(first, variant="stretched", spin=1.5, mutable_data=True)
     logp = model.compile_logp(mode=PYTHON)
     assert logp(transformed_point(model, point)) == pytest.approx(reference[0], rel=1e-12)
     scales = nm.prior_scales(second, 1.5)
@@ -439,7 +480,7 @@ def test_shared_T1_in_an_integrated_model(two_components):
             Measurement("a", data, nm.add_likelihood, NoisePrecision.from_data()),
             Measurement("b", other, nm.add_likelihood, NoisePrecision.from_data()),
         ],
-        priors=partial(nm.add_priors, data, "two_component"),
+        priors=partial(nm.add_priors, data, variant="two_component"),
         shared=["T1", "weight"],
     )
     assert sorted(rv.name for rv in model.free_RVs) == sorted(
@@ -456,7 +497,7 @@ def test_shared_T1_in_an_integrated_model(two_components):
     logp = model.compile_logp(jacobian=False, mode=PYTHON)(transformed_point(model, point))
     separate = 0.0
     for prefix, d in (("a", data), ("b", other)):
-        single = nm.build_model(d, "two_component")
+        single = nm.build_model(d, variant="two_component")
         values = {
             "T1": point["T1"],
             "weight": point["weight"],
@@ -485,7 +526,8 @@ def test_shared_T1_in_an_integrated_model(two_components):
 def test_simulate_records_truth_and_noise():
     times = nm.time_grid(1e-4, 1.0, 4000)
     data = nm.simulate(times, T1=0.01, stretch=0.7, M0=2.0, offset=0.1, sigma=0.05, rng=4)
-    residual = data["intensity"].values - nm.forward(times, 0.01, 2.0, 0.1, stretch=0.7)
+    expected = nm.forward(times, T1=0.01, M0=2.0, offset=0.1, stretch=0.7)
+    residual = data["intensity"].values - expected
     # sample sd of 4000 normal draws: relative standard error 1/sqrt(2·3999) = 1.1 %
     assert residual.std() == pytest.approx(0.05, rel=4 * 0.0112)
     assert abs(residual.mean()) < 4 * 0.05 / np.sqrt(4000)
@@ -497,17 +539,17 @@ def test_simulate_records_truth_and_noise():
         nm.time_grid(1.0, 0.1, 5)
 
 
-def test_load_recovery(tmp_path):
+def test_load(tmp_path):
     path = tmp_path / "t1.txt"
     path.write_text(
         "# delay [s]  intensity  sigma\n1e-4 0.01 0.02\n1e-3, 0.30, 0.02\n1e-2 0.9 0.02\n"
     )
-    data = nm.load_recovery(path)
+    data = nm.load(path)
     np.testing.assert_allclose(data["time"].values, [1e-4, 1e-3, 1e-2])
     np.testing.assert_allclose(data["sigma"].values, 0.02)
     path.write_text("0 0.01\n1e-3 0.3\n")
     with pytest.raises(ValueError, match="times must be positive"):
-        nm.load_recovery(path)
+        nm.load(path)
 
 
 def test_relabel_components_sorts_by_T1():
@@ -573,7 +615,7 @@ def quadrature_free_energy(data: xr.Dataset, lower: float, upper: float) -> floa
 
     def design(u):
         T1 = np.exp(u)
-        r = 0.1 * np.exp(-t / T1) + 0.9 * np.exp(-6 * t / T1)  # REFERENCE.md, I = 3/2
+        r = 0.1 * np.exp(-t / T1) + 0.9 * np.exp(-6 * t / T1)  # I = 3/2: Andrew & Tunstall 1961
         return np.column_stack([1 - r, np.ones_like(t)])
 
     def log_g(u):
@@ -608,11 +650,11 @@ def test_free_energy_matches_quadrature():
     """
     from samplers import ReplicaExchangeSettings, sample_free_energy
 
-    study = nm.SELECTION_STUDY
-    data = nm.simulate(study["time"], T1=0.01, spin=1.5, sigma=0.003, rng=7)
+    times = nm.REFERENCES["selection_single"].x
+    data = nm.simulate(times, T1=0.01, spin=1.5, sigma=0.003, rng=7)
     expected = quadrature_free_energy(data, 1e-4, 6.0)  # T1 prior: [1 t_min, 6 t_max]
     settings = ReplicaExchangeSettings(draws=3000, tune=2000, chains=4, cores=1, n_replicas=16)
-    model = nm.build_model(data, "single", spin=1.5, mutable_data=True)
+    model = nm.build_model(data, variant="single", spin=1.5, mutable_data=True)
     _, free = sample_free_energy(model, settings, random_seed=4, progressbar=False)
     tolerance = 4 * free.mcse
     assert abs(free.value - expected) < tolerance, (free, expected)

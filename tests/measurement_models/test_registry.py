@@ -6,6 +6,13 @@ from its simulated example data with a finite log-density at the truth, declares
 dims and shapes truly, refuses bad data with the documented errors, and honours
 ``prefix``, ``fixed`` and ``mutable_data``. Then all of them together form one
 ``integrated_model`` whose log-density is the sum of theirs.
+
+A module whose data are a table of samples rather than a one-axis measurement declares
+it (``TABLE``, a :class:`~measurement_models.contract.Table`), and the checks read the
+declaration instead of assuming a spectrum: the observed values are the finite values of
+the measured variables, the corruptions act on the rows and on the variable every row
+needs, rows in another order give the same log-density (where a measurement axis must
+be sorted), and the data's own check stands in for ``validate_dataset``.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from measurement_models import registry
 from measurement_models.contract import Reference, check_references, contract_problems
@@ -33,12 +41,9 @@ NOT_YET = {
     "spectral",
     "crystal_field",
     "mossbauer",
-    "nmr_t1",
-    "sas",
     "ce_xps",
     "nio_cluster",
     "xanes",
-    "magnetic_compton",
 }
 
 EXAMPLE = registry.MeasurementModel(
@@ -65,6 +70,20 @@ def built(request):
     data, truth = entry.module.example_data(0)
     model = entry.module.build_model(data, **entry.example_kwargs)
     return entry, data, truth, model
+
+
+def _table(entry):
+    """The module's :class:`Table` declaration, or None for a one-axis measurement."""
+    return getattr(entry.module, "TABLE", None)
+
+
+def _rows_and_variable(entry, data) -> tuple[str, str]:
+    """The dimension the corruptions act on, and the variable they corrupt or drop."""
+    table = _table(entry)
+    if table is not None:
+        return table.rows, table.required
+    variable = entry.module.VARIABLE
+    return data[variable].dims[0], variable
 
 
 def _truth_point(model, data, truth):
@@ -107,6 +126,14 @@ def test_the_contract_check_fails_a_module_without_reference_values():
         check_references(stripped)
 
 
+def test_the_contract_check_fails_a_table_declaration_of_the_wrong_type():
+    odd = ModuleType("odd")
+    odd.__dict__.update(vars(decay_example))
+    odd.__name__ = "odd"
+    odd.TABLE = "sample"
+    assert any("TABLE is not a Table" in p for p in contract_problems(odd))
+
+
 def test_the_contract_check_fails_positional_options():
     def build_model(data, n_peaks=3, sigma=None):  # the old, positional style
         raise AssertionError("not called")
@@ -135,31 +162,60 @@ def test_dims_and_shapes_are_as_declared(built):
         assert model.initial_point()[model.rvs_to_values[rv].name].shape == sizes
     (observed,) = model.observed_RVs
     assert observed.name == entry.module.VARIABLE
-    assert model.rvs_to_values[observed].data.shape == (data.sizes[data[observed.name].dims[0]],)
+    table = _table(entry)
+    if table is None:
+        n_observed = data.sizes[data[observed.name].dims[0]]
+    else:  # every finite measured value, none of the missing ones
+        n_observed = sum(int(np.isfinite(data[name].values).sum()) for name in table.measured)
+    assert model.rvs_to_values[observed].data.shape == (n_observed,)
 
 
 def test_estimated_noise_becomes_a_parameter(built):
-    entry, data, _, _ = built
-    model = entry.module.build_model(data.drop_vars("sigma"), **entry.example_kwargs)
-    assert "sigma" in [rv.name for rv in model.free_RVs]
+    """Without a per-point ``sigma`` in the data, the noise is a free parameter."""
+    entry, data, _, model = built
+    if "sigma" in data.data_vars:
+        model = entry.module.build_model(data.drop_vars("sigma"), **entry.example_kwargs)
+        assert "sigma" in [rv.name for rv in model.free_RVs]
+    else:  # the model estimates its noise always (a noise covariance, say)
+        roles = [entry.module.PARAMETERS[rv.name].role for rv in model.free_RVs]
+        assert "noise" in roles, f"{entry.name}: no noise parameter and no sigma in the data"
 
 
 @pytest.mark.parametrize(
     ("corrupt", "match"),
     [
-        (lambda ds, v: ds.assign({v: ds[v].where(np.arange(ds[v].size) != 3)}), "non-finite"),
-        (lambda ds, v: ds.isel({ds[v].dims[0]: slice(None, None, -1)}), "not sorted"),
-        (lambda ds, v: ds.isel({ds[v].dims[0]: [0, 0, 1, 2]}), "duplicated"),
-        (lambda ds, v: ds.isel({ds[v].dims[0]: slice(0, 0)}), "empty"),
-        (lambda ds, v: ds.drop_vars(v), "missing data variable"),
-        (lambda ds, v: ds.assign(extra=("other", [1.0, 2.0])), "exactly one dimension"),
+        (
+            lambda ds, rows, v: ds.assign(
+                {v: ds[v].where(xr.DataArray(np.arange(ds.sizes[rows]) != 3, dims=rows))}
+            ),
+            "non-finite",
+        ),
+        (lambda ds, rows, v: ds.isel({rows: [0, 0, 1, 2]}), "duplicated"),
+        (lambda ds, rows, v: ds.isel({rows: slice(0, 0)}), "empty"),
+        (lambda ds, rows, v: ds.drop_vars(v), "missing data variable"),
+        (lambda ds, rows, v: ds.assign(extra=("other", [1.0, 2.0])), "mismatched lengths"),
     ],
-    ids=["nan", "unsorted", "duplicated", "empty", "missing", "mismatched"],
+    ids=["nan", "duplicated", "empty", "missing", "mismatched"],
 )
 def test_bad_data_raise_documented_errors(built, corrupt, match):
     entry, data, _, _ = built
+    rows, variable = _rows_and_variable(entry, data)
     with pytest.raises(ValueError, match=match):
-        entry.module.build_model(corrupt(data, entry.module.VARIABLE), **entry.example_kwargs)
+        entry.module.build_model(corrupt(data, rows, variable), **entry.example_kwargs)
+
+
+def test_rows_sorted_or_exchangeable(built):
+    """A measurement axis must be sorted; the rows of a table are exchangeable."""
+    entry, data, truth, model = built
+    rows, _ = _rows_and_variable(entry, data)
+    reversed_data = data.isel({rows: slice(None, None, -1)})
+    if _table(entry) is None:
+        with pytest.raises(ValueError, match="not sorted"):
+            entry.module.build_model(reversed_data, **entry.example_kwargs)
+        return
+    reordered = entry.module.build_model(reversed_data, **entry.example_kwargs)
+    point = _truth_point(model, data, truth)
+    assert _logp(reordered, point) == pytest.approx(_logp(model, point), rel=1e-12)
 
 
 def _skip_if_not_yet(entry):
@@ -219,12 +275,14 @@ def test_every_model_composes_with_every_other():
     for entry in CONTRACTED:
         module, options = entry.module, dict(entry.example_kwargs)
         data, _ = module.example_data(0)
+        table = _table(entry)
         measurements.append(
             Measurement(
                 entry.name,
                 data,
                 partial(module.add_likelihood, **_accepted(module.add_likelihood, options)),
                 priors=partial(module.add_priors, data, **_accepted(module.add_priors, options)),
+                **({} if table is None else {"validate": table.validate}),
             )
         )
     joint = integrated_model(measurements, shared=())

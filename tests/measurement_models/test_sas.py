@@ -1,5 +1,6 @@
 """Small-angle scattering: form factors against sasmodels and quadrature, likelihoods
-against scipy.stats, the loader, bad inputs, and the generic registry conditions."""
+against scipy.stats, the loader and bad inputs. The contract (references, prefix, fixed
+parameters, composition) is checked by ``test_registry.py``."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from scipy import integrate, special, stats
 
 from measurement_models import sas
 from measurement_models.parameters import transformed_point
-from measurement_models.sas_form_factors import (
+from measurement_models.sas.form_factors import (
     QUADRATURE,
     SERIES_CUTOFF,
     FormFactor,
@@ -103,12 +104,55 @@ def quad_polydisperse(q: float, radius: float, pd: float, distribution: str) -> 
 # --------------------------------------------------------------------------------------
 
 
-def test_sphere_reference_values_of_sasmodels():
-    """sasmodels' published test values (REFERENCE.md), printed to 9 digits."""
-    ref = sas.SASMODELS_SPHERE_REFERENCE
-    form = FormFactor(sld=ref["sld"], sld_solvent=ref["sld_solvent"])
-    got = sas.forward(ref["q"], [ref["radius"]], [1.0], 0.0, form)
-    np.testing.assert_allclose(got, [1.34836265e4, 6.20114062, 1.04733914e-1], rtol=1e-8)
+def _sasmodels_parameters(reference) -> dict:
+    """A reference's parameters as sasmodels names them."""
+    params, form = reference.params, reference.params["form"]
+    core = "sld_core" if form.name == "core_shell_sphere" else "sld"
+    out = {
+        core: form.sld,
+        "sld_solvent": form.sld_solvent,
+        "radius": params["radius"][0],
+        "scale": params["scale"][0],
+        "background": params["background"],
+    }
+    if form.sld_shell is not None:
+        out["sld_shell"] = form.sld_shell
+    if "thickness" in params:
+        out["thickness"] = params["thickness"][0]
+    if "pd" in params:
+        assert form.distribution == "gaussian"  # sasmodels' default radius_pd_type
+        out |= {
+            "radius_pd": params["pd"][0],
+            "radius_pd_n": form.n_points,
+            "radius_pd_nsigma": form.n_sigmas,
+        }
+    return out
+
+
+@pytest.mark.parametrize(
+    "name", [k for k, r in sas.REFERENCES.items() if r.source.startswith("sasmodels")]
+)
+def test_references_are_the_tests_shipped_with_sasmodels(name):
+    """Each value reference is one entry of the ``tests`` list of the installed sasmodels
+    model file: the same parameters (sasmodels' defaults filled in), q and expected
+    intensities. That the module reproduces them is checked by the zoo-wide harness."""
+    import importlib
+
+    from sasmodels.weights import GaussianDispersion
+
+    reference = sas.REFERENCES[name]
+    model_name = reference.params["form"].name.replace("polydisperse_", "")
+    defaults = dict(load_model(model_name).info.parameters.defaults)
+    defaults["radius_pd_nsigma"] = GaussianDispersion.default["nsigmas"]
+    wanted = _sasmodels_parameters(reference)
+    matches = [
+        test
+        for test in importlib.import_module(f"sasmodels.models.{model_name}").tests
+        if np.array_equal(np.atleast_1d(test[1]), reference.x)
+        and np.array_equal(np.atleast_1d(test[2]), reference.expected)
+        and all((defaults | test[0]).get(key) == value for key, value in wanted.items())
+    ]
+    assert len(matches) == 1, (name, wanted)
 
 
 @pytest.mark.parametrize("radius", [2.0, 20.0, 120.0, 800.0, 5000.0])
@@ -136,7 +180,9 @@ def test_core_shell_matches_sasmodels(radius, thickness, slds):
         sld_shell=shell,
         sld_solvent=solvent,
     )
-    got = sas.forward(Q_GRID, [radius], [1.0], 0.0, form, thickness=[thickness])
+    got = sas.forward(
+        Q_GRID, radius=[radius], scale=[1.0], background=0.0, form=form, thickness=[thickness]
+    )
     np.testing.assert_allclose(got, expected, rtol=1e-9)
 
 
@@ -169,9 +215,15 @@ def test_populations_add_with_one_background():
         s * sasmodels_intensity("sphere", Q_GRID, sld=6.0, sld_solvent=1.0, radius=r)
         for r, s in zip(radius, scale, strict=True)
     )
-    np.testing.assert_allclose(sas.forward(Q_GRID, radius, scale, background), expected, rtol=1e-9)
+    got = sas.forward(Q_GRID, radius=radius, scale=scale, background=background)
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
     # draws broadcast: (draws, K) parameters give (draws, n)
-    draws = sas.forward(Q_GRID, np.stack([radius, radius]), np.stack([scale, scale]), [0.03, 0.0])
+    draws = sas.forward(
+        Q_GRID,
+        radius=np.stack([radius, radius]),
+        scale=np.stack([scale, scale]),
+        background=[0.03, 0.0],
+    )
     np.testing.assert_allclose(draws[0], expected, rtol=1e-12)
     np.testing.assert_allclose(draws[0] - draws[1], 0.03, rtol=1e-9)
 
@@ -280,9 +332,9 @@ def test_shape_parameter_gradients_are_finite(form, shape, values):
 
 @pytest.fixture(scope="module")
 def counts():
-    study = sas.SPHERE_STUDY
+    q = sas.REFERENCES["sphere_study"].x
     return sas.simulate(
-        study["q"][::4], radius=[100.0], scale=[0.01], background=0.01, measurement_time=30.0, rng=3
+        q[::4], radius=[100.0], scale=[0.01], background=0.01, measurement_time=30.0, rng=3
     )
 
 
@@ -301,12 +353,17 @@ def counts():
     ids=["sphere", "two_spheres", "polydisperse", "core_shell"],
 )
 def test_poisson_likelihood_against_scipy(counts, form, n_populations, truth):
-    model = sas.build_model(counts, form, n_populations)
+    model = sas.build_model(counts, form=form, n_populations=n_populations)
     point = transformed_point(model, truth | {"background": 0.012})
     got = model.compile_fn(model.datalogp, mode=PYTHON)(point)
     shape = {k: v for k, v in truth.items() if k not in ("radius", "scale")}
     mean = 30.0 * sas.forward(
-        counts.q.values, truth["radius"], truth["scale"], 0.012, form, **shape
+        counts.q.values,
+        radius=truth["radius"],
+        scale=truth["scale"],
+        background=0.012,
+        form=form,
+        **shape,
     )
     assert got == pytest.approx(stats.poisson(mean).logpmf(counts.counts.values).sum(), rel=1e-12)
     assert np.isfinite(model.compile_logp(mode=PYTHON)(point))
@@ -317,7 +374,7 @@ def test_gaussian_likelihood_against_scipy():
     model = sas.build_model(data, noise="gaussian")
     point = transformed_point(model, truth)
     got = model.compile_fn(model.datalogp, mode=PYTHON)(point)
-    mean = sas.forward(data.q.values, truth["radius"], truth["scale"], truth["background"])
+    mean = sas.forward(data.q.values, **truth)
     expected = stats.norm(mean, data.sigma.values).logpdf(data.intensity.values).sum()
     assert got == pytest.approx(expected, rel=1e-12)
     # the example's σ is the counting error of t = 100: the normalised residuals are N(0, 1)
@@ -327,7 +384,7 @@ def test_gaussian_likelihood_against_scipy():
 
 def test_priors_are_the_table():
     data, _ = sas.example_data(0)
-    model = sas.build_model(data, "polydisperse_sphere", noise="gaussian")
+    model = sas.build_model(data, form="polydisperse_sphere", noise="gaussian")
     values = {"radius": 100.0, "scale": 0.2, "pd": 0.1, "background": 0.05}
     got = [
         float(pm.logp(model[k], np.array([v] if k != "background" else v)).sum().eval())
@@ -344,7 +401,7 @@ def test_priors_are_the_table():
 
 def test_fisher_information_matches_the_analytic_jacobian_and_scales_with_t():
     """t Jᵀ diag(1/I) J with the analytic derivatives of the sphere: widths ∝ t^(−1/2)."""
-    q, radius, scale, background = sas.SPHERE_STUDY["q"], 100.0, 0.01, 0.01
+    q, radius, scale, background = sas.REFERENCES["sphere_study"].x, 100.0, 0.01, 0.01
     params = {"radius": [radius], "scale": [scale], "background": background}
     x = q * radius
     f = sphere_amplitude(x)
@@ -363,23 +420,71 @@ def test_fisher_information_matches_the_analytic_jacobian_and_scales_with_t():
     np.testing.assert_allclose(ratio, 100.0, rtol=1e-12)
 
 
-def test_tempering_ladder_starts_at_one_over_the_counts(counts):
-    ladder = sas.tempering_ladder(counts, 8)
-    assert ladder[0] == 0 and ladder[-1] == 1
-    assert ladder[1] == pytest.approx(1 / counts.counts.values.sum())
-    with pytest.raises(ValueError, match="count data"):
-        sas.tempering_ladder(sas.example_data(0)[0], 8)
-
-
 def test_measurements_share_parameters_in_one_model(counts):
     """add_priors once, add_likelihood per measurement: one background per dataset."""
     longer = counts.assign(counts=counts.counts * 2).assign_attrs(measurement_time=60.0)
     with pm.Model(coords={sas.POPULATION_DIM: [0]}) as model:
-        params = sas.add_priors(1, fixed={"scale": 0.01})
+        params = sas.add_priors(n_populations=1, fixed={"scale": 0.01})
         sas.add_likelihood(counts, params, name="short")
         sas.add_likelihood(longer, params, name="long")
     assert {rv.name for rv in model.free_RVs} == {"radius", "short_background", "long_background"}
     assert {rv.name for rv in model.observed_RVs} == {"short", "long"}
+
+
+def test_shared_radius_with_known_and_estimated_noise():
+    """Two reduced measurements share R in an integrated model: one with its per-point σ
+    (an array), one with an estimated precision b (σ = b^(-1/2), a tensor). The joint
+    log-density against scipy.stats."""
+    from functools import partial
+
+    from measurement_models.integration import Measurement, NoisePrecision, integrated_model
+
+    first, _ = sas.example_data(0)
+    second, _ = sas.example_data(1)
+    likelihood = partial(sas.add_likelihood, noise="gaussian")
+    model = integrated_model(
+        [
+            Measurement("a", first, likelihood, NoisePrecision.from_data()),
+            Measurement("b", second, likelihood, NoisePrecision.parameter()),
+        ],
+        priors=partial(sas.add_priors, first),
+        shared=["radius"],
+    )
+    names = {rv.name for rv in model.free_RVs}
+    assert names == {
+        "radius",
+        "a_scale",
+        "b_scale",
+        "a_background",
+        "b_background",
+        "b_noise_precision",
+    }
+    point = {
+        "radius": [101.0],
+        "a_scale": [0.011],
+        "b_scale": [0.009],
+        "a_background": 0.012,
+        "b_background": 0.008,
+        "b_noise_precision": 4.0,
+    }
+    logp = model.compile_logp(jacobian=False, mode=PYTHON)(transformed_point(model, point))
+    expected = 0.0
+    for data, key, sd in ((first, "a", first.sigma.values), (second, "b", 0.5)):
+        mean = sas.forward(
+            data.q.values,
+            radius=point["radius"],
+            scale=point[f"{key}_scale"],
+            background=point[f"{key}_background"],
+        )
+        expected += stats.norm(mean, sd).logpdf(data.intensity.values).sum()
+        expected += stats.uniform(0, 1).logpdf(point[f"{key}_scale"][0])
+        expected += stats.halfnorm(scale=1.0).logpdf(point[f"{key}_background"])
+    expected += stats.uniform(10, 990).logpdf(101.0)
+    expected += stats.lognorm(s=5.0).logpdf(4.0)
+    assert logp == pytest.approx(expected, rel=1e-12)
+    with pm.Model(), pytest.raises(ValueError, match="sigma must be positive"):
+        params = {"radius": np.array([100.0]), "scale": np.array([0.01])}
+        sas.add_likelihood(first, params, sigma=-first.sigma.values, noise="gaussian")
 
 
 # --------------------------------------------------------------------------------------
@@ -425,7 +530,7 @@ Instrument: SAXS, 10 s exposure
 def test_loader_reads_headers_units_and_columns(tmp_path):
     path = tmp_path / "silica.dat"
     path.write_text(TEXT_FILE)
-    data = sas.load_sas_text(path, q_unit="1/nm")
+    data = sas.load(path, q_unit="1/nm")
     np.testing.assert_allclose(data.q.values, [0.01, 0.02, 0.03])
     np.testing.assert_allclose(data.intensity.values, [12.5, 10.0, 7.5])
     np.testing.assert_allclose(data.sigma.values, [0.3, 0.25, 0.2])
@@ -434,12 +539,12 @@ def test_loader_reads_headers_units_and_columns(tmp_path):
     assert data.q.attrs["units"] == "1/Å"
     four = tmp_path / "four.txt"
     four.write_text("q I dI dq\n0.01 5 0.1 0.001\n0.02 4 0.1 0.001\n")
-    data = sas.load_sas_text(four)
+    data = sas.load(four)
     np.testing.assert_allclose(data.dq.values, 0.001)
     two = tmp_path / "two.txt"
     two.write_text("0.01 5\n0.02 4\n")
-    assert "sigma" not in sas.load_sas_text(two)
-    model = sas.build_model(sas.load_sas_text(four), noise="gaussian")
+    assert "sigma" not in sas.load(two)
+    model = sas.build_model(sas.load(four), noise="gaussian")
     assert "sigma" not in {rv.name for rv in model.free_RVs}
 
 
@@ -462,7 +567,7 @@ def test_loader_rejects_bad_files(tmp_path, text, match):
     path = tmp_path / "bad.dat"
     path.write_text(text)
     with pytest.raises(ValueError, match=match):
-        sas.load_sas_text(path)
+        sas.load(path)
 
 
 def test_bad_model_inputs_are_rejected(counts):
@@ -508,7 +613,7 @@ def test_bad_model_inputs_are_rejected(counts):
     with pytest.raises(ValueError, match="wrong number of populations"):
         sas.simulate(q, radius=[50.0, 100.0], scale=[0.01], background=0.0)
     with pytest.raises(ValueError, match="takes shape parameter"):
-        sas.forward(q, [100.0], [0.01], 0.0, "polydisperse_sphere")
+        sas.forward(q, radius=[100.0], scale=[0.01], form="polydisperse_sphere")
     with pytest.raises(ValueError, match="measurement_time is for Poisson"):
         sas.build_model(sas.example_data(0)[0], noise="gaussian", measurement_time=1.0)
 
@@ -516,7 +621,7 @@ def test_bad_model_inputs_are_rejected(counts):
 def test_non_finite_intensity_gives_minus_infinity(counts):
     """A radius prior reaching R ≤ 0 (0/0 in a polydisperse average at R = 0) gives −inf,
     not NaN; R > 0 stays finite."""
-    model = sas.build_model(counts, "polydisperse_sphere", priors={"radius": _normal_radius})
+    model = sas.build_model(counts, form="polydisperse_sphere", priors={"radius": _normal_radius})
     logp = model.compile_logp(mode=PYTHON)
     point = {
         "scale_interval__": np.array([0.0]),
@@ -547,43 +652,16 @@ def test_relabel_populations_sorts_by_radius():
 
 
 # --------------------------------------------------------------------------------------
-# The generic registry conditions
-# --------------------------------------------------------------------------------------
-
-
-def test_follows_the_registry_pattern():
-    from measurement_models.registry import MeasurementModel
-    from tests.measurement_models import test_registry as generic
-
-    entry = MeasurementModel("sas", sas, "SAS", "Hayashi et al. 2023", {"noise": "gaussian"})
-    data, truth = sas.example_data(0)
-    built = (entry, data, truth, sas.build_model(data, **entry.example_kwargs))
-    generic.test_logp_is_finite_at_truth(built)
-    generic.test_dims_and_shapes_are_as_declared(built)
-    generic.test_estimated_noise_becomes_a_parameter(built)
-    (mark,) = [
-        m
-        for m in generic.test_bad_data_raise_documented_errors.pytestmark
-        if m.name == "parametrize"
-    ]
-    for corrupt, match in mark.args[1]:
-        generic.test_bad_data_raise_documented_errors(built, corrupt, match)
-    assert "Checked" in sas.__doc__
-    assert sas.PARAMETERS.to_markdown().count("\n") == len(sas.PARAMETERS.names) + 1
-
-
-# --------------------------------------------------------------------------------------
 # Slow: selection end to end
 # --------------------------------------------------------------------------------------
 
 
 @pytest.mark.slow
 def test_selection_finds_the_polydisperse_truth():
-    from samplers import ReplicaExchangeSettings, select_model
+    from samplers import ReplicaExchangeSettings, default_ladder, first_level_for_gap, select_model
 
-    study = sas.SPHERE_STUDY
     data = sas.simulate(
-        study["q"],
+        sas.REFERENCES["sphere_study"].x,
         form="polydisperse_sphere",
         radius=[100.0],
         scale=[0.01],
@@ -598,12 +676,12 @@ def test_selection_finds_the_polydisperse_truth():
         chains=2,
         cores=1,
         n_replicas=24,
-        extra={"betas": sas.tempering_ladder(data, 24)},
+        extra={"betas": default_ladder(24, first_level_for_gap(float(data.counts.sum())))},
     )
     result = select_model(
         {
             "sphere": lambda: sas.build_model(data),
-            "polydisperse": lambda: sas.build_model(data, "polydisperse_sphere"),
+            "polydisperse": lambda: sas.build_model(data, form="polydisperse_sphere"),
             "two spheres": lambda: sas.build_model(data, n_populations=2),
         },
         settings=settings,

@@ -22,15 +22,16 @@ import pytest
 import xarray as xr
 
 from measurement_models import linear
-from samplers import ReplicaExchange, sample_replica_exchange
-from samplers.evidence.free_energy import tidy_replica_stats
-from samplers.replica_exchange.chains import SamplingInterrupted
-from samplers.replica_exchange.checkpoint import (
+from samplers import (
     CheckpointMismatch,
+    ReplicaExchange,
+    SamplingInterrupted,
     checkpoint_progress,
-    read_checkpoint,
+    sample_replica_exchange,
 )
+from samplers.replica_exchange.checkpoint import read_checkpoint
 from samplers.replica_exchange.sampling import sample_with_step
+from samplers.replica_exchange.stats import tidy_replica_stats
 
 ROOT = Path(__file__).resolve().parents[2]
 QUIET = {"progressbar": False, "compute_convergence_checks": False}

@@ -19,6 +19,7 @@ from scipy import stats
 
 from measurement_models import linear
 from samplers import (
+    FreeEnergy,
     ReplicaExchange,
     free_energy,
     ladder_diagnostics,
@@ -61,11 +62,15 @@ def test_free_energy_of_the_line_matches_the_exact_evidence(line, line_run):
         fe = free_energy(line_run, method)
         assert fe.method == method and fe.per_chain.shape == (2,)
         assert abs(fe.value - exact) < 4 * fe.mcse + BIAS_ALLOWANCE, (method, fe, exact)
-    # The stored group holds the same numbers and survives a netCDF round trip.
+    # The stored group holds the same numbers, read back without recomputing.
     stored = line_run["free_energy"].to_dataset()
-    assert float(stored["free_energy"].sel(estimator="stepping_stone")) == pytest.approx(
-        free_energy(line_run).value
-    )
+    for method in ("stepping_stone", "thermodynamic_integration", "bridge"):
+        read, computed = FreeEnergy.from_dataset(stored, method), free_energy(line_run, method)
+        assert (read.value, read.mcse, read.method) == (computed.value, computed.mcse, method)
+        np.testing.assert_array_equal(read.per_chain, computed.per_chain)
+        np.testing.assert_array_equal(read.per_chain_mcse, computed.per_chain_mcse)
+    with pytest.raises(ValueError, match="no 'smc' estimate stored"):
+        FreeEnergy.from_dataset(stored, "smc")
 
 
 def test_negative_control_wrong_swap_rule_is_caught(line):

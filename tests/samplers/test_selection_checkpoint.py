@@ -18,9 +18,15 @@ import pytest
 import xarray as xr
 
 from measurement_models import linear
-from samplers import ReplicaExchange, ReplicaExchangeSettings, select_model
+from samplers import (
+    CheckpointMismatch,
+    ReplicaExchange,
+    ReplicaExchangeSettings,
+    SamplingInterrupted,
+    checkpoint_progress,
+    select_model,
+)
 from samplers.app import cli
-from samplers.replica_exchange import CheckpointMismatch, SamplingInterrupted, checkpoint_progress
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ReplicaExchangeSettings(draws=60, tune=40, chains=2, n_replicas=4, cores=1)

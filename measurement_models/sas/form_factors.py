@@ -1,7 +1,10 @@
 r"""Small-angle scattering form factors of spheres, in NumPy and PyTensor.
 
-The forward models of :mod:`measurement_models.sas`: each function takes NumPy arrays
-and returns NumPy (no compilation), or takes PyTensor variables and returns a graph.
+The scattering of one particle population per unit volume fraction, :math:`P(q)`, for
+:mod:`measurement_models.sas`: each function takes NumPy arrays and returns NumPy (no
+compilation), or takes PyTensor variables and returns a graph. Every form factor equals
+sasmodels' kernel of the same model (sasmodels 1.1.0, ``sasmodels.models.sphere`` and
+``core_shell_sphere``; the sphere with ``radius_pd`` for the polydisperse sphere).
 
 Units (those of sasmodels)
 --------------------------
@@ -17,7 +20,7 @@ Amplitudes
 The sphere amplitude is :math:`f(x) = 3 j_1(x)/x = 3(\sin x - x\cos x)/x^3`, with
 :math:`f(0) = 1`. The difference :math:`\sin x - x\cos x \approx x^3/3` cancels for
 small :math:`x`, so below :data:`SERIES_CUTOFF` (0.1, as in sasmodels' double
-precision kernel) the Taylor series
+precision kernel, ``sasmodels/models/lib/sas_3j1x_x.c``) the Taylor series
 :math:`f(x) = 1 - x^2/10 + x^4/280 - x^6/15120 + O(x^8)` is used (truncation error
 below 1e-14 there). The other branch is evaluated at a safe argument where the series
 is used, so that the PyTensor gradient is finite at :math:`qR \to 0`.
