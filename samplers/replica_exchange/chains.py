@@ -97,7 +97,8 @@ class _InterruptRequests:
     """Turn the first SIGINT into a request (``requested``); a second one raises.
 
     Signal handlers can only be installed from the main thread; elsewhere SIGINT is
-    never delivered to the sampling thread anyway.
+    never delivered to the sampling thread anyway. A process that ignores SIGINT (one
+    started in the background, ``nohup``) keeps ignoring it.
     """
 
     def __init__(self) -> None:
@@ -111,7 +112,10 @@ class _InterruptRequests:
         self.requested = True
 
     def __enter__(self) -> _InterruptRequests:
-        if threading.current_thread() is threading.main_thread():
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
+        ):
             self._previous = signal.signal(signal.SIGINT, self._handle)
             self._installed = True
         return self
@@ -405,6 +409,7 @@ def _sample_in_processes(
     running: dict[object, _ChainProcess] = {}
     awaiting: set[int] = set()  # chains asked for their state for a timed checkpoint
     stopping = False
+    every = run.every if run.checkpoint is not None else None
     try:
         while running or (pending and not stopping):
             while pending and len(running) < cores and not stopping:
@@ -414,7 +419,7 @@ def _sample_in_processes(
                     resume = dataclasses.replace(resume, draws={}, stats={})
                 process = _ChainProcess(
                     context, chain, step, pickled, rngs[chain], starts[chain], tune, draws,
-                    resume, run.every,
+                    resume, every,
                 )  # fmt: skip
                 running[process.connection] = process
             if interrupts.requested and not stopping:

@@ -133,6 +133,16 @@ def test_interrupted_run_continues_bit_for_bit(line, uninterrupted, tmp_path, co
     assert_same_result(uninterrupted[update], again)
 
 
+@pytest.fixture
+def ctrl_c_raises():
+    """SIGINT handled as in an interactive Python (KeyboardInterrupt), whatever the test
+    runner does with it (a runner started in the background ignores SIGINT)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
 @pytest.mark.parametrize("cores", [1, 2])
 def test_ctrl_c_stops_after_the_current_iteration(line, uninterrupted, tmp_path, cores):
     """SIGINT (Ctrl-C) in the middle of chain 0: sampling stops after the current

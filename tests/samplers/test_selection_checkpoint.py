@@ -75,6 +75,21 @@ def ctrl_c_at_step(monkeypatch, iteration: int) -> list[int]:
     return count
 
 
+@pytest.fixture
+def ctrl_c_raises():
+    """SIGINT handled as in an interactive Python (KeyboardInterrupt), whatever the test
+    runner does with it (a runner started in the background ignores SIGINT)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def interactive_sigint() -> None:
+    """In the child process before it runs: SIGINT as a terminal delivers it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_interrupted_selection_continues_to_the_uninterrupted_result(
     line_data, uninterrupted, tmp_path, monkeypatch
 ):
@@ -145,6 +160,7 @@ def test_interrupted_cli_job_continues(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "samplers.app.cli", *job],
         env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=interactive_sigint,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
