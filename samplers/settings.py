@@ -91,13 +91,12 @@ class ReplicaExchangeSettings:
         random_seed: int | None,
         progressbar: bool,
         checkpoint: str | os.PathLike | None = None,
-        every: int | None = None,
+        checkpoint_every: int | None = None,
     ) -> tuple[xr.DataTree, FreeEnergy]:
         """Run replica exchange on ``model``; return the result and its free energy.
 
-        ``checkpoint`` and ``every`` keep the run in a file that the same call continues
-        from (``checkpoint`` and ``checkpoint_every`` of
-        :func:`samplers.sample_replica_exchange`).
+        ``checkpoint`` and ``checkpoint_every`` keep the run in a file that the same call
+        continues from (see :func:`samplers.sample_replica_exchange`).
         """
         idata = sample_replica_exchange(
             model=model,
@@ -106,7 +105,7 @@ class ReplicaExchangeSettings:
             update=self.update,
             n_sweeps=self.n_sweeps,
             checkpoint=checkpoint,
-            checkpoint_every=every,
+            checkpoint_every=checkpoint_every,
             **run_options(self, random_seed, progressbar),
             **dict(self.extra),
         )

@@ -221,10 +221,10 @@ def select_model(
     ValueError
         Fewer than two candidates, duplicate or unusable names, an unknown method, a
         bad prior, or a non-positive tie tolerance.
-    samplers.replica_exchange.SamplingInterrupted
+    samplers.SamplingInterrupted
         On Ctrl-C; with a checkpoint, after the candidate's checkpoint is written (the
         message says how to continue).
-    samplers.replica_exchange.CheckpointMismatch
+    samplers.CheckpointMismatch
         If ``checkpoint`` holds another selection.
     TypeError
         A candidate that is neither a model nor a factory of one; settings of the
@@ -327,7 +327,10 @@ def _sample_candidate(settings, model, seed, progressbar, kept, label, checkpoin
         return settings.sample(model, seed, progressbar)
     options = {}
     if isinstance(settings, ReplicaExchangeSettings):
-        options = {"checkpoint": kept.sampler_checkpoint(label), "every": checkpoint_every}
+        options = {
+            "checkpoint": kept.sampler_checkpoint(label),
+            "checkpoint_every": checkpoint_every,
+        }
     try:
         return settings.sample(model, seed, progressbar, **options)
     except KeyboardInterrupt:
