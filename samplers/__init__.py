@@ -37,10 +37,10 @@ from .comparison.reference_posterior import ReferencePosterior
 from .evidence.free_energy import FreeEnergy, free_energy
 from .evidence.integration_noise import noise_precisions_by_scan
 from .evidence.noise_scan import noise_scan, plot_noise_scan
-from .replica_exchange.chains import SamplingInterrupted
 from .replica_exchange.checkpoint import CheckpointMismatch, checkpoint_progress
 from .replica_exchange.diagnostics import ladder_diagnostics
 from .replica_exchange.ladder import default_ladder, first_level_for_gap
+from .replica_exchange.run_record import SamplingInterrupted
 from .replica_exchange.sampling import sample_replica_exchange
 from .replica_exchange.step import ReplicaExchange
 from .selection.select import plot_model_selection, select_model

@@ -12,8 +12,10 @@
   method, a thin adapter around the core;
 - :mod:`~samplers.replica_exchange.chains`: :func:`~samplers.replica_exchange.chains.run_chains`,
   the chains driven as ``pm.sample`` drives them (same seeds, initial points, calls,
-  trace and conversion), one process per chain, with checkpoints and Ctrl-C that keeps
-  the work (:class:`samplers.SamplingInterrupted`);
+  trace and conversion), with checkpoints and Ctrl-C that keeps the work;
+  :mod:`~samplers.replica_exchange.run_record` (one chain's iterations, the record of a
+  run and its checkpoint writes, Ctrl-C as a request, :class:`samplers.SamplingInterrupted`)
+  and :mod:`~samplers.replica_exchange.chain_processes` (one process per chain);
 - :mod:`~samplers.replica_exchange.checkpoint`: the checkpoint file (every chain's state
   and draws, and what identifies the run; :func:`samplers.checkpoint_progress`);
 - :mod:`~samplers.replica_exchange.sampling`: :func:`samplers.sample_replica_exchange`

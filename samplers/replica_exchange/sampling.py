@@ -100,12 +100,12 @@ def sample_with_step(
         With ``random_seed=None`` the seed drawn at the first start is kept in the file.
     checkpoint_every : int, optional
         Write the checkpoint every this many iterations of a chain; by default once a
-        minute (:data:`samplers.replica_exchange.chains.CHECKPOINT_SECONDS`). The
+        minute (:data:`samplers.replica_exchange.run_record.CHECKPOINT_SECONDS`). The
         interval does not change the result.
 
     Raises
     ------
-    samplers.replica_exchange.chains.SamplingInterrupted
+    samplers.SamplingInterrupted
         On Ctrl-C (a ``KeyboardInterrupt``), after the checkpoint is written; the message
         says how to continue.
     samplers.replica_exchange.checkpoint.CheckpointMismatch

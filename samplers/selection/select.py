@@ -50,8 +50,8 @@ import xarray as xr
 
 from ..environment import environment
 from ..evidence.free_energy import FreeEnergy, free_energy
-from ..replica_exchange.chains import SamplingInterrupted
 from ..replica_exchange.diagnostics import ladder_diagnostics
+from ..replica_exchange.run_record import SamplingInterrupted
 from ..settings import FREE_ENERGY_SAMPLERS, SAMPLER_SETTINGS, ReplicaExchangeSettings, SMCSettings
 from .checkpoint import CandidateCheckpoints
 from .table import selection_table
