@@ -8,10 +8,11 @@
 # ---
 
 # %% [markdown]
-# # Bayesian integration of susceptibility and specific heat: Ce³⁺ in a crystal field (seed 001)
+# # Bayesian integration of susceptibility and specific heat: Ce³⁺ in a crystal field
 #
-# **The question.** The seed-001 slides of the Okada group (Bayesian integration of
-# measurements) ask: *when two different measurements of one sample depend on the same
+# **The question.** M. Okada's lecture slides "ベイズ計測の基礎から展開へ" (Bayesian
+# measurement, from foundations to applications; Bayesian integration of measurements)
+# ask: *when two different measurements of one sample depend on the same
 # crystal-field parameters, does analysing them together determine those parameters
 # better than either alone, and can each measurement's noise level be estimated from the
 # data by the Bayesian free energy F = −log p(D)?* Their example is Ce³⁺ (J = 5/2,
@@ -70,10 +71,10 @@ QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/crystal_field_integration"))
 OUTPUT.mkdir(parents=True, exist_ok=True)
 start = time.perf_counter()
-SEED = cf.SEED001
-T = SEED["temperature"]
-TRUTH = SEED["truth"]["cubic"]
-SIGMA = SEED["sigma"]["low"]
+SETTINGS = cf.REFERENCES["okada_cubic"]  # the lecture's settings, with their source
+T = SETTINGS.x
+TRUTH = dict(SETTINGS.params)
+SIGMA = cf.NOISE_LEVELS["low"]
 TRUE_B = {name: s**-2 for name, s in SIGMA.items()}
 NAMES = {"magnetic": "inverse_susceptibility", "thermal": "specific_heat"}
 LABELS = {"inverse_susceptibility": "susceptibility alone", "specific_heat": "specific heat alone"}
@@ -101,7 +102,7 @@ fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
 for ax, name in zip(axes, NAMES.values(), strict=True):
     observed = saved[name].to_dataset()
     ax.plot(T, observed[name], ".", ms=2, color="0.4", label=f"simulated, σ = {SIGMA[name]:g}")
-    ax.plot(T, cf.forward(T, TRUTH, name), "k--", lw=1, label="truth")
+    ax.plot(T, cf.forward(T, observable=name, **TRUTH), "k--", lw=1, label="truth")
     ax.set_xlabel("T [K]")
     ax.set_ylabel(f"{name} [{cf.OBSERVABLES[name][0]}]")
     ax.legend(fontsize="small")
@@ -121,7 +122,7 @@ scan_settings = (
     if QUICK
     else ReplicaExchangeSettings(draws=2000, tune=2000, chains=4, n_replicas=32, cores=1)
 )
-priors = partial(cf.add_priors, "Ce3+", "cubic")
+priors = partial(cf.add_priors, ion="Ce3+", symmetry="cubic")
 likelihood = partial(cf.add_likelihood, ion="Ce3+", symmetry="cubic")
 
 
@@ -155,7 +156,7 @@ assert not scans["minimum_at_reference"].any()
 # %%
 def sum_of_squares(b40, observable):
     """Σ_i (y_i − f(T_i; B₄⁰))² for an array of B₄⁰ values (NumPy forward model)."""
-    residual = data[observable][observable].values - cf.forward(T, {"B40": b40}, observable)
+    residual = data[observable][observable].values - cf.forward(T, observable=observable, B40=b40)
     return np.sum(residual**2, axis=-1)
 
 
@@ -315,7 +316,7 @@ b40_quantiles = np.quantile(runs["integrated"][0]["posterior"]["B40"].values, QU
 
 
 def band_of(observable):
-    lo, mid, hi = cf.forward(T, {"B40": b40_quantiles}, observable)
+    lo, mid, hi = cf.forward(T, observable=observable, B40=b40_quantiles)
     return np.stack([np.minimum(lo, hi), mid, np.maximum(lo, hi)])
 
 
@@ -387,7 +388,7 @@ for column, name in enumerate(NAMES.values()):
     ax.plot(T, observed, ".", ms=2, color="0.3", label="data")
     ax.fill_between(T, lo, hi, color="C1", alpha=0.35, lw=0, label="94 % band")
     ax.plot(T, mid, color="C1", lw=1.5, label="posterior median")
-    ax.plot(T, cf.forward(T, TRUTH, name), "k--", lw=1, label="truth")
+    ax.plot(T, cf.forward(T, observable=name, **TRUTH), "k--", lw=1, label="truth")
     ax.set_ylabel(f"{name} [{unit}]")
     ax.legend(fontsize="small")
     ax = axes[1, column]
@@ -470,8 +471,8 @@ pd.Series(
 # %%
 if not QUICK:
     tdata = cf.simulate_reference("tetragonal", "low", rng=2017)
-    t_truth = SEED["truth"]["tetragonal"]
-    t_priors = partial(cf.add_priors, "Ce3+", "tetragonal")
+    t_truth = cf.REFERENCES["okada_tetragonal"].params
+    t_priors = partial(cf.add_priors, ion="Ce3+", symmetry="tetragonal")
     t_likelihood = partial(cf.add_likelihood, ion="Ce3+", symmetry="tetragonal")
     t_measurements = [
         Measurement(label, tdata[observable], t_likelihood, TRUE_B[observable])
@@ -508,7 +509,7 @@ print(f"wall time {time.perf_counter() - start:.1f} s ({'quick' if QUICK else 'f
 # %% [markdown]
 # ## Paper against ours
 #
-# The paper's numbers are those of the seed-001 slide (low-noise case); ours are from
+# The paper's numbers are those of the lecture slide (low-noise case); ours are from
 # the full run (`bayesmeas run crystal_field_integration --full`, 1081 s on two shared
 # cores, docs/hamiltonians.md; the run writes them to
 # `noise_precision.csv`, `posterior_B40.csv`, `shared_against_separate.csv` and

@@ -10,13 +10,15 @@
 # %% [markdown]
 # # When to stop measuring: the Fe K pre-edge over five repeated fluorescence scans
 #
-# Seed 000 (magnetic Compton scattering of Fe, BL08W) proposes to stop a measurement
-# when the **posterior standard deviation** of the quantity of interest reaches the
-# required precision, or when it stops shrinking: the Bayesian fit after 1, 2, …, 136
-# accumulated cycles showed the sd levelling off after ~20 cycles and reaching the
-# required ±0.01 μ_B after ~6, "a twentieth of the usual measuring time". Here the same
-# tool (`samplers.stopping`) is applied to five repeated Fe K-edge XANES scans in
-# fluorescence, with Poisson statistics on the raw detector counts, and asks:
+# M. Mizumaki's article (JASRI, "機械学習手法の導入によるデータ解析高度化"; magnetic
+# Compton scattering of Fe at SPring-8 BL08W, Yokoyama et al., in preparation there)
+# proposes to stop a measurement when the **posterior standard deviation** of the
+# quantity of interest reaches the required precision, or when it stops shrinking: the
+# Bayesian fit after 1, 2, …, 136 accumulated cycles showed the sd levelling off after
+# ~20 cycles and reaching the required ±0.01 μ_B after ~6, "a twentieth of the usual
+# measuring time". Here the same tool (`samplers.stopping`) is applied to five repeated
+# Fe K-edge XANES scans in fluorescence, with Poisson statistics on the raw detector
+# counts, and asks:
 #
 # 1. how does the posterior sd of the pre-edge features (centre and area of the main
 #    feature, the pre-edge area and its area-weighted centroid) fall with the number of
@@ -29,7 +31,7 @@
 # The reader will see the scans and their metadata, the choice of the number K of
 # Gaussians, the fits after 1 and 5 scans with their Pearson residuals, the sd against
 # accumulated exposure with the 1/√t line, the per-scan posteriors, the planning
-# prediction against the measured curve, and the seed's claims against ours.
+# prediction against the measured curve, and the article's claims against ours.
 #
 # Data: `fexanes_a.001` … `fexanes_e.001` (APS 13-ID-E, 2022; raw counts of a 7-element
 # detector, `I0`) from [xraypy/xraylarch](https://github.com/xraypy/xraylarch)
@@ -53,7 +55,6 @@ from scipy.optimize import least_squares
 
 from measurement_models import xanes
 from measurement_models.parameters import Prior
-from measurement_models.xafs_io import load_xafs
 from samplers.app.case_studies import real_data_dir, require_real_data
 from samplers.stopping import (
     accumulate,
@@ -97,7 +98,7 @@ started = time.perf_counter()
 # %% [markdown]
 # ## The scans
 #
-# Each scan is normalised on its own (`xanes.normalize`: line 15–80 eV below 7112 eV,
+# Each scan is read and normalised on its own (`xanes.load`: line 15–80 eV below 7112 eV,
 # quadratic 40–240 eV above), which gives per energy the raw counts N, the exposure
 # t = s·I0/d (edge step s, dead-time factor d) and the offset o left by the pre-edge
 # line, so that N ~ Poisson(t·(o + μ(E))) with μ the normalised absorption
@@ -111,15 +112,14 @@ started = time.perf_counter()
 require_real_data(FILES, SOURCE)
 scans, rows = [], []
 for name in FILES:
-    raw = load_xafs(REAL / name)
-    ds = xanes.select_window(xanes.normalize(raw, **NORMALISE), WINDOW)
+    full = xanes.load(REAL / name, **NORMALISE)
+    ds = xanes.select_window(full, WINDOW)
     ds["background"] = ds["exposure"] * ds["offset"]
-    full = xanes.normalize(raw, **NORMALISE)
     rows.append(
         {
             "file": name,
-            "start": raw.attrs["Scan.start_time"],
-            "focus_z_mm": float(raw.attrs["SampleStage.FocusZ"]),
+            "start": full.attrs["Scan.start_time"],
+            "focus_z_mm": float(full.attrs["SampleStage.FocusZ"]),
             "edge_step": ds.attrs["edge_step"],
             "counts": int(ds["counts"].sum()),
             "mean_exposure": float(ds["exposure"].mean()),
@@ -286,8 +286,8 @@ class PreEdgeFit:
 
     def __init__(self, ds: xr.Dataset):
         self.model = xanes.build_model(
-            ds, K, energy_window=WINDOW, white_line=False, noise="poisson", priors=PRIORS,
-            mutable_data=True,
+            ds, n_gaussians=K, energy_window=WINDOW, white_line=False, noise="poisson",
+            priors=PRIORS, mutable_data=True,
         )  # fmt: skip
         self.start, self.label = START, None
         self.laplace = laplace_sampler(**LAPLACE, initvals=self.initvals)
@@ -589,7 +589,7 @@ fig.savefig(OUTPUT / "per_scan.png", dpi=120)
 # **Stopping.** The 0.05 eV centroid target is met by the first scan (sd 0.0098 eV);
 # the plateau rule (fall < 5 % per step over 2 steps) finds a plateau only for the main
 # centre (step 2: 0.0039 → 0.0025 → 0.0024 → 0.0023 eV) and none for the centroid and
-# the areas. That plateau is not a systematic floor of the seed's kind: the sd falls
+# the areas. That plateau is not a systematic floor of the article's kind: the sd falls
 # again (to 0.0010 eV) when scan a is added; it reflects scans e and c, whose
 # pre-edge differs from b and d.
 #
@@ -625,7 +625,7 @@ fig.savefig(OUTPUT / "per_scan.png", dpi=120)
 #
 # ## Paper against ours
 #
-# | quantity | seed 000 / literature | ours | agreement |
+# | quantity | Mizumaki's article / literature | ours | agreement |
 # |---|---|---|---|
 # | sd levels off | ~20 of 136 cycles | main centre: 2 of 5 scans; others: no | not a floor |
 # | target reached | ±0.01 μ_B: ~6 cycles | 0.05 eV centroid: 1 scan | method only |
@@ -636,12 +636,12 @@ fig.savefig(OUTPUT / "per_scan.png", dpi=120)
 # Reasons: (1) the five files are three sample positions with visibly different
 # spectra (edge positions 7117.9–7119.9 eV, pre-edge heights), so accumulating them is
 # not accumulating repeats; the sd curve then measures how well each *sum* is fitted,
-# not the precision of one spectrum, and no plateau of the seed's kind (the model's
+# not the precision of one spectrum, and no plateau of the article's kind (the model's
 # misfit dominating a *stationary* signal) can appear. (2) With 10⁷–10⁸ counts the
 # statistical sd is tiny and χ²/dof of 12–29 shows model misfit: the honest
 # uncertainty of the pre-edge centroid is the scan-to-scan scatter, ~0.06 eV. (3) The
 # files carry no Fe-foil reference (the I2 channel is empty), so the absolute energy
 # scale, and with it the comparison with Wilke et al.'s centroids, is uncertain by
 # several tenths of an eV; the main feature at 7111.4 eV and the centroid 7111.65 eV
-# point to a mostly Fe²⁺ sample or a calibration offset. (4) The seed gives no
+# point to a mostly Fe²⁺ sample or a calibration offset. (4) The article gives no
 # numbers for XANES; its stopping claims are for magnetic Compton profiles.

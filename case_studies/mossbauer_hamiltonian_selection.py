@@ -11,7 +11,7 @@
 # # Which hyperfine Hamiltonian? ⁵⁷Fe Mössbauer spectra by Bayesian free energy
 #
 # Moriguchi, Tsutsui, Katakami, Nagata, Mizumaki and Okada (JPSJ 91, 104002 (2022),
-# arXiv:2205.09188; seed 001) ask: **can the hyperfine Hamiltonian of a Mössbauer
+# arXiv:2205.09188) ask: **can the hyperfine Hamiltonian of a Mössbauer
 # spectrum — which of the isomer shift, quadrupole and magnetic (Zeeman) terms are
 # present — be chosen from the spectrum by the Bayesian free energy
 # F = −log p(D | H), instead of by an expert reading the line shapes, and are the
@@ -29,7 +29,7 @@
 #
 # The reader will see three data sets:
 #
-# 1. synthetic **magnetite at 300 K** (two sextets, the seed slide's example), at
+# 1. synthetic **magnetite at 300 K** (two sextets, the example of this work), at
 #    several count levels: the posteriors of B, δ and the B:A area ratio against the
 #    truth, the selection as the counts grow, and F checked by the Laplace
 #    approximation;
@@ -40,7 +40,7 @@
 # then the paper against ours. The real spectra are teaching-lab data from the public
 # repository [bartek-krk/MS_data](https://github.com/bartek-krk/MS_data) (`moss.csv`,
 # `oxy.csv`; AGH Kraków, 2020); they are read from `../shared/data/real/` with the
-# module's loaders and the sections that use them are skipped when that folder is
+# module's loader and the sections that use them are skipped when that folder is
 # absent.
 #
 # `BAYESMEAS_QUICK=1` runs small sampler settings, one count level and two candidates
@@ -62,7 +62,13 @@ from scipy import optimize
 
 from measurement_models import mossbauer as mb
 from measurement_models.parameters import transformed_point
-from samplers import ReplicaExchangeSettings, plot_model_selection, select_model
+from samplers import (
+    ReplicaExchangeSettings,
+    default_ladder,
+    first_level_for_gap,
+    plot_model_selection,
+    select_model,
+)
 from samplers.app.case_studies import real_data_dir
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
@@ -72,8 +78,9 @@ REAL = real_data_dir()
 FE_PATH, OXY_PATH = REAL / "alpha_fe_moss.csv", REAL / "oxyhaemoglobin_moss.csv"
 started = time.perf_counter()
 # Replica exchange (componentwise Metropolis), one ladder per chain. The ladder starts at
-# β = 1/(total counts) (mb.tempering_ladder): a count spectrum's likelihood is so sharp
-# that the default first level 1e-4 would not overlap with the prior.
+# β₁ = 1/(total counts) (`first_level_for_gap`: the log-likelihood gap between prior and
+# posterior is of the order of the total counts): a count spectrum's likelihood is so
+# sharp that the default first level 1e-4 would not overlap with the prior.
 N_REPLICAS, DRAWS, CHAINS = (16, 300, 2) if QUICK else (40, 1500, 4)
 CORES = 1 if QUICK else None  # quick: no worker processes to start
 # magnetite count levels N∞; quick: one level and the two variants that matter there
@@ -82,7 +89,12 @@ LEVELS = (1e3,) if QUICK else (1e2, 3e2, 1e3, 1e4, 1e5)
 MAGNETITE_VARIANTS = ("doublet", "sextet") if QUICK else mb.VARIANTS
 FE_VARIANTS = ("doublet", "sextet") if QUICK else mb.VARIANTS
 OXY_VARIANTS = ("singlet", "doublet") if QUICK else mb.VARIANTS
-MAGNETITE_TRUTH = {"B_hf": (49.0, 46.0), "delta": (0.27, 0.67), "ratio": 1.9}
+MAGNETITE = mb.REFERENCES["magnetite_300k"]  # the simulation truth
+MAGNETITE_TRUTH = {
+    "B_hf": tuple(MAGNETITE.params["B_hf"]),
+    "delta": tuple(MAGNETITE.params["delta"]),
+    "ratio": 1.9,
+}
 
 
 def select(data, variants, label, **build):
@@ -93,10 +105,13 @@ def select(data, variants, label, **build):
         chains=CHAINS,
         cores=CORES,
         n_replicas=N_REPLICAS,
-        extra={"betas": mb.tempering_ladder(data, N_REPLICAS)},
+        extra={"betas": default_ladder(N_REPLICAS, first_level_for_gap(float(data.counts.sum())))},
     )
     result = select_model(
-        {v: (lambda v=v: mb.build_model(data, v, mutable_data=True, **build)) for v in variants},
+        {
+            v: (lambda v=v: mb.build_model(data, variant=v, mutable_data=True, **build))
+            for v in variants
+        },
         "replica_exchange",
         settings=settings,
         dim="hamiltonian",
@@ -137,26 +152,24 @@ print(mb.PARAMETERS.to_markdown())
 #
 # α-Fe at room temperature has B = 33.0 T and δ = 0 by definition (isomer shifts are
 # quoted against it); its six lines lie at ±5.31, ±3.08, ±0.84 mm/s with areas
-# 3:2:1:1:2:3 in a powder. Constants: g_g μ_N = 0.11867 and g_e μ_N = −0.06776 mm/s/T,
-# the values implied by that calibration standard (see the module docstring for why not
-# REFERENCE.md's rounded 0.1186/0.0677 or the published codes' 0.11893/0.067913).
+# 3:2:1:1:2:3 in a powder (`mb.REFERENCES["alpha_fe"]`). Constants: g_g μ_N = 0.11867
+# and g_e μ_N = −0.06776 mm/s/T, the values implied by that calibration standard (see the
+# module docstring for why not the nuclear moments' rounded 0.1186/0.0677).
 
 # %%
-positions, intensities = mb.hyperfine_lines(33.0)
-keep = intensities > 1e-9
-order = np.argsort(positions[keep])
-alpha_lines = positions[keep][order]
+alpha_lines, alpha_areas = mb.observable_lines(33.0)
 print("α-Fe lines [mm/s]:", np.round(alpha_lines, 3))
-print("areas × 12:       ", np.round(intensities[keep][order] * 12, 3))
+print("areas × 12:       ", np.round(alpha_areas * 12, 3))
 assert np.allclose(np.round(alpha_lines, 2), [-5.31, -3.08, -0.84, 0.84, 3.08, 5.31])
 
 # %% [markdown]
 # ## 1. Synthetic magnetite at 300 K
 #
-# Literature values (REFERENCE.md, marked [check] there): tetrahedral A site B = 49 T,
-# δ = 0.27 mm/s; octahedral B site B = 46 T, δ = 0.67 mm/s; area ratio B:A = 1.9; no
-# quadrupole shift. Widths Γ = 0.30 mm/s, absorption area ε = 0.5 mm/s and the
-# ±10 mm/s grid of 256 points are our choice. The count level is the off-resonance
+# Rounded literature values of room-temperature Fe₃O₄ (`mb.REFERENCES["magnetite_300k"]`,
+# with its source): tetrahedral A site B = 49 T, δ = 0.27 mm/s; octahedral B site
+# B = 46 T, δ = 0.67 mm/s; area ratio B:A = 1.9; no quadrupole shift. Widths
+# Γ = 0.30 mm/s, absorption area ε = 0.5 mm/s and the ±10 mm/s grid of 256 points are
+# our choice. The count level is the off-resonance
 # count per channel N∞ (the noise is Poisson). Every model has two sites; the two sites
 # have the same prior, so the posterior is symmetric under swapping them and we sort
 # the sites of each draw by δ (A first) before summarising.
@@ -238,8 +251,8 @@ for level, (data, result, table) in magnetite.items():
 #
 # The figures: the spectrum at the highest count level with the sextet's posterior
 # median and 94 % band and the truth (dashed), the free energies of the candidates,
-# the posteriors of B and δ of both sites against the truth (the seed slide's "posterior
-# probability, true values marked" figure), and the free-energy gaps against N∞.
+# the posteriors of B and δ of both sites against the truth (as the lecture slides on
+# this work show them, true values marked), and the free-energy gaps against N∞.
 
 # %% tags=["figures"]
 top = f"magnetite_{LEVELS[-1]:.0e}"
@@ -331,7 +344,7 @@ for level in (
     [lv for lv in LEVELS if lv >= 1e3][-1:] if QUICK else [lv for lv in LEVELS if lv >= 1e3]
 ):
     data, result, table = magnetite[level]
-    model = mb.build_model(data, "sextet", n_sites=2, mutable_data=True)
+    model = mb.build_model(data, variant="sextet", n_sites=2, mutable_data=True)
     logp = model.compile_logp()
     truth = {k: data.attrs[f"truth_{k}"] for k in ("delta", "gamma", "B_hf", "fraction", "epsilon")}
     truth["baseline"] = data.attrs["truth_baseline"]
@@ -403,7 +416,7 @@ pd.DataFrame(laplace_rows).to_csv(OUTPUT / "laplace.csv", index=False)
 
 # %%
 if FE_PATH.exists():
-    fe = mb.load_channel_counts(FE_PATH, nominal_velocity_range=10.0)
+    fe = mb.load(FE_PATH, axis="channel", nominal_velocity_range=10.0)
     fe_result, fe_table = select(fe, FE_VARIANTS, "alpha_fe", fixed={"delta": 0.0})
     assert fe_table.attrs["best"] == "sextet", fe_table.attrs["decision"]
     fe_post = fe_result["candidates/sextet/posterior"].to_dataset().stack(s=("chain", "draw"))
@@ -469,7 +482,7 @@ else:
 # %% tags=["figures"]
 if FE_PATH.exists():
     fit_and_selection(
-        mb.load_channel_counts(FE_PATH, nominal_velocity_range=10.0),
+        mb.load(FE_PATH, axis="channel", nominal_velocity_range=10.0),
         "alpha_fe",
         "sextet",
         "α-Fe (bartek-krk/MS_data), sextet, calibrated",
@@ -479,7 +492,7 @@ if FE_PATH.exists():
 # %% [markdown]
 # ## 3. Real oxyhaemoglobin, velocity calibrated
 #
-# ±2.955 mm/s, 256 points, counts ≈ 3.4 × 10⁶: a doublet. The seed slide's prior
+# ±2.955 mm/s, 256 points, counts ≈ 3.4 × 10⁶: a doublet. The prior
 # |A| ≤ 1 mm/s allows splittings up to 2 mm/s at η = 0 and 2.31 mm/s at η = 1; for a
 # powder doublet only ΔE_Q = 2|A|√(1 + η²/3) is determined, so we report that.
 # δ is on the velocity scale of the file (its zero is not documented).
@@ -494,7 +507,7 @@ if FE_PATH.exists():
 
 # %%
 if OXY_PATH.exists():
-    oxy = mb.load_velocity_counts(OXY_PATH)
+    oxy = mb.load(OXY_PATH)
     oxy_result, oxy_table = select(oxy, OXY_VARIANTS, "oxyhaemoglobin")
     assert oxy_table.attrs["best"] == "doublet", oxy_table.attrs["decision"]
     oxy_post = oxy_result["candidates/doublet/posterior"].to_dataset().stack(s=("chain", "draw"))
@@ -519,7 +532,7 @@ else:
 # %% tags=["figures"]
 if OXY_PATH.exists():
     fit_and_selection(
-        mb.load_velocity_counts(OXY_PATH),
+        mb.load(OXY_PATH),
         "oxyhaemoglobin",
         "doublet",
         "oxyhaemoglobin (bartek-krk/MS_data), doublet",
@@ -551,10 +564,11 @@ print(f"wall time {time.perf_counter() - started:.0f} s")
 # (bartek-krk/MS_data), −0.869 and +1.217 mm/s.
 #
 # Why they differ, and what is missing: the paper's magnetite spectrum, its count level
-# and its posterior numbers are not available to us (the seed slides show the
-# synthetic "magnetite at 300 K" spectrum and the posteriors against the true values,
-# without numbers), so the magnetite rows compare our posteriors with the truth of our
-# own simulation of the literature values, and the selection with the paper's claim.
+# and its posterior numbers are not available to us (M. Okada's lecture slides on this
+# work, "ベイズ計測の基礎から展開へ", show the synthetic "magnetite at 300 K" spectrum and the
+# posteriors against the true values, without numbers), so the magnetite rows compare
+# our posteriors with the truth of our own simulation of the literature values, and the
+# selection with the paper's claim.
 # The area ratio's 1.8 sd is this noise realisation (over five seeds the
 # maximum-likelihood ratio at 10⁵ counts averages 1.87). The paper's prior B_hf ~ U(0, 10)
 # has no unit; we read it as g_g μ_N B ≤ 10 mm/s (module docstring), since in tesla it

@@ -239,9 +239,10 @@ print(f"{'quick' if QUICK else 'full'} run: {time.perf_counter() - STARTED:.0f} 
 # ## Paper against ours
 #
 # The paper's result is the choice K = 3 on its synthetic spectrum; its peak parameters
-# are the generating ones of the authors' public code (REFERENCE.md), from which our
-# data are reproduced bit for bit. Ours: the full run (4 chains × 32 replicas, 2000 +
-# 4000 iterations, seed 2012); ± is the MCSE for F and the posterior sd for the peaks.
+# are the generating ones of the authors' public code
+# (`spectral.REFERENCES["nagata2012"]`), from which our data are reproduced bit for bit.
+# Ours: the full run (4 chains × 32 replicas, 2000 + 4000 iterations, seed 2012); ± is
+# the MCSE for F and the posterior sd for the peaks.
 #
 # | quantity | paper | ours | agreement |
 # |---|---|---|---|

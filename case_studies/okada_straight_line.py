@@ -8,22 +8,23 @@
 # ---
 
 # %% [markdown]
-# # The three treasures on a straight line: posterior, model selection, noise (seed 001)
+# # The three treasures on a straight line: posterior, model selection, noise
 #
-# Okada's introduction to Bayesian measurement (seed 001, "ベイズ計測三種の神器")
-# works through y = a x + b by hand and then sets a learning path: **(1) compute the
+# M. Okada's introduction to Bayesian measurement (lecture "ベイズ計測の基礎から展開へ",
+# University of Tokyo, slides: "ベイズ計測三種の神器", the three treasures of Bayesian
+# measurement) works through y = a x + b by hand and then sets a learning path: **(1) compute the
 # straight line analytically, (2) compute it numerically, (3) check that the two agree**,
 # and only then (4) move on to spectral deconvolution. The question of this case study
 # is step 3: *do the samplers of this package reproduce the closed-form posterior, free
 # energy F = −log p(D) and noise estimate of y = a x + b?*
 #
-# Every analytic result of `measurement_models.linear` (and seed 001's own formulas) is
+# Every analytic result of `measurement_models.linear` (and the lecture's own formulas) is
 # set beside a sampler: NUTS for the posterior; replica exchange (the papers' exchange
 # Monte Carlo, as a PyMC step method) and PyMC SMC for the free energy; and the noise
-# level three ways: seed 001's closed form σ² = N E(a₀, b₀)/(N − 2), the minimum of the
+# level three ways: the lecture's closed form σ² = Σr²/(N − 2), the minimum of the
 # exact free energy F(σ), and the minimum of F(βb) read off one replica-exchange run.
 # Last, Bayesian integration: two measurements of one line with different noise in one
-# joint model. The closing table sets seed 001's results against ours.
+# joint model. The closing table sets the lecture's results against ours.
 #
 # `bayesmeas run okada_straight_line [--full]` runs it as a notebook; the quick size
 # (the tests) uses 500 draws per run. The numbers quoted in the text are from the full
@@ -90,7 +91,7 @@ def bias_bound(fe):
 # %% [markdown]
 # ## 1. Posterior of the physical parameters: NUTS against the exact Gaussian
 #
-# 30 points on x = −1…1, σ = 0.3 known, priors a, b ~ N(0, 10²). Seed 001: with x̄ = 0
+# 30 points on x = −1…1, σ = 0.3 known, priors a, b ~ N(0, 10²). The lecture: with x̄ = 0
 # and flat priors the posterior is Gaussian around the least-squares values
 # a₀ = ⟨xy⟩/⟨x²⟩, b₀ = ⟨y⟩, with sd σ/√(N⟨x²⟩) and σ/√N. With the proper N(0, 10²)
 # priors the exact posterior (`linear.exact_posterior`) differs from that only in the
@@ -108,8 +109,8 @@ with linear.build_model(data, n_terms=2, sigma=SIGMA):
     idata = pm.sample(draws=DRAWS, chains=2, cores=1, random_seed=1, progressbar=False)
 idata["posterior"].to_dataset().to_netcdf(OUTPUT / "posterior_nuts.nc")
 mcse = az.mcse(idata, var_names=["a", "b"])
-seed001_mean = np.array([np.mean(x * y) / np.mean(x**2), np.mean(y)])
-seed001_sd = np.array([SIGMA / np.sqrt(n * np.mean(x**2)), SIGMA / np.sqrt(n)])
+flat_prior_mean = np.array([np.mean(x * y) / np.mean(x**2), np.mean(y)])
+flat_prior_sd = np.array([SIGMA / np.sqrt(n * np.mean(x**2)), SIGMA / np.sqrt(n)])
 posterior_table = pd.DataFrame(
     {
         "parameter": ["a", "b"],
@@ -118,8 +119,8 @@ posterior_table = pd.DataFrame(
         "nuts_sd": [float(idata.posterior[p].std()) for p in ("a", "b")],
         "exact_mean": exact_mean,
         "exact_sd": np.sqrt(np.diag(exact_cov)),
-        "seed001_mean": seed001_mean,
-        "seed001_sd": seed001_sd,
+        "flat_prior_mean": flat_prior_mean,
+        "flat_prior_sd": flat_prior_sd,
         "truth": [TRUTH["a"], TRUTH["b"]],
     }
 ).set_index("parameter")
@@ -199,8 +200,8 @@ print(ladder_diagnostics(idata_re)[["global_barrier", "round_trips"]].to_datafra
 # %% [markdown]
 # Thermodynamic integration uses the trapezoid rule over the ladder and is biased where
 # ⟨log L⟩_β bends sharply (near β = 0); stepping-stone and bridge are not. Now both
-# candidates with replica exchange and with SMC, beside the exact values and seed 001's
-# asymptotic formula F(K) = (N/σ²) E(θ̂_K) + (K/2) log N + const (E = Σr²/2N: the
+# candidates with replica exchange and with SMC, beside the exact values and the
+# lecture's asymptotic formula F(K) = (N/σ²) E(θ̂_K) + (K/2) log N + const (E = Σr²/2N: the
 # constant cancels in ΔF = F(1) − F(2)).
 
 # %%
@@ -208,7 +209,7 @@ residual_sum = {
     k: float(np.sum((y - linear.design_matrix(x, k) @ linear.least_squares(x, y, k)) ** 2))
     for k in (1, 2)
 }
-seed001_delta_f = (residual_sum[1] - residual_sum[2]) / (2 * SIGMA**2) - np.log(n) / 2
+asymptotic_delta_f = (residual_sum[1] - residual_sum[2]) / (2 * SIGMA**2) - np.log(n) / 2
 rows = []
 for sampler, settings in (
     (
@@ -237,7 +238,7 @@ for sampler, settings in (
                 "bias_bound": bias_bound(free_energies[k]),
                 "exact_free_energy": exact_f[k],
                 "probability": float(table["probability"].sel(K=k)),
-                "seed001_delta_f": seed001_delta_f,
+                "asymptotic_delta_f": asymptotic_delta_f,
             }
         )
 selection = pd.DataFrame(rows)
@@ -280,7 +281,7 @@ fig.savefig(OUTPUT / "free_energy.png", dpi=120)
 # ## 3. Noise estimation: the minimum of F(σ) against σ² = Σr²/(N − 2)
 #
 # With flat priors (here N(0, 10⁶)) the exact free energy as a function of σ is minimal
-# at seed 001's closed form.
+# at the lecture's closed form.
 
 # %%
 best = optimize.minimize_scalar(
@@ -296,11 +297,11 @@ print(noise_rows, "truth", SIGMA)
 # ### From one replica-exchange run
 #
 # The replica at β of a model with noise precision b = 1/σ² is the posterior of the same
-# model with precision βb, so one run gives F(βb) along the whole ladder (REFERENCE.md,
-# "Noise estimation"). The ladder covers βb ≤ b, so the model must assume *less* noise
-# than the data have: here σ = 0.1. With the package's N(0, 10²) priors the exact
-# minimiser differs slightly from the flat-prior closed form above; it is computed here
-# from the closed-form evidence on a grid.
+# model with precision βb, so one run gives F(βb) along the whole ladder (the noise
+# estimation of the lecture's crystal-field example). The ladder covers βb ≤ b, so the
+# model must assume *less* noise than the data have: here σ = 0.1. With the package's
+# N(0, 10²) priors the exact minimiser differs slightly from the flat-prior closed form
+# above; it is computed here from the closed-form evidence on a grid.
 
 # %%
 idata_noise = sample_replica_exchange(
@@ -366,22 +367,25 @@ fig.savefig(OUTPUT / "noise_scan.png", dpi=120)
 # model with the slope and intercept shared and one Gaussian likelihood per dataset, each
 # with its own noise precision b_k = 1/σ_k² (known here; it can also be a parameter or come
 # from each dataset's noise scan, see docs/integration.md). Its free energy
-# F = −log Z − Σ_k (n_k/2) log(b_k/2π) includes both normalisations (REFERENCE.md,
-# "Bayesian integration"). Exact answers: the two datasets stacked into one linear model
-# with one σ per point. For the comparison, the same second measurement is also simulated
-# from a line of slope 2.45 (same noise draws): then the datasets do not share a slope.
+# F = −log Z − Σ_k (n_k/2) log(b_k/2π) includes both normalisations (the Bayesian
+# integration of the lecture's crystal-field example). Exact answers: the two datasets
+# stacked into one linear model with one σ per point. For the comparison, the same second
+# measurement is also simulated from a line of slope 2.45 (same noise draws): then the
+# datasets do not share a slope.
 
 # %%
 grids = {"precise": np.linspace(-1, 1, 12), "noisy": np.linspace(-1, 1, 60)}
-precise = linear.simulate(grids["precise"], 2.0, 0.5, sigma=SIGMAS["precise"], rng=5)
+precise = linear.simulate(grids["precise"], a=2.0, b=0.5, sigma=SIGMAS["precise"], rng=5)
 cases = {
-    "same line": linear.simulate(grids["noisy"], 2.0, 0.5, sigma=SIGMAS["noisy"], rng=2),
-    "slopes 2.0 and 2.45": linear.simulate(grids["noisy"], 2.45, 0.5, sigma=SIGMAS["noisy"], rng=2),
+    "same line": linear.simulate(grids["noisy"], a=2.0, b=0.5, sigma=SIGMAS["noisy"], rng=2),
+    "slopes 2.0 and 2.45": linear.simulate(
+        grids["noisy"], a=2.45, b=0.5, sigma=SIGMAS["noisy"], rng=2
+    ),
 }
 xr.DataTree.from_dict(
     {"precise": precise, **{CASES[case]: ds for case, ds in cases.items()}}
 ).to_netcdf(OUTPUT / "integration_data.nc")
-priors = partial(linear.add_priors, 2)  # a, b ~ N(0, 10²)
+priors = partial(linear.add_priors, n_terms=2)  # a, b ~ N(0, 10²)
 
 
 def measurements(noisy):
@@ -612,7 +616,7 @@ print(f"{'quick' if QUICK else 'full'} run: {time.perf_counter() - STARTED:.0f} 
 # %% [markdown]
 # ## Paper against ours
 #
-# Seed 001 (Okada's lecture) against the full run (2000 draws per run). Data: 30 points,
+# Okada's lecture against the full run (2000 draws per run). Data: 30 points,
 # σ = 0.3, truth a = 2, b = 0.5.
 #
 # | quantity | paper | ours | agreement |
@@ -630,20 +634,20 @@ print(f"{'quick' if QUICK else 'full'} run: {time.perf_counter() - STARTED:.0f} 
 # | integrate? same line | ΔF < 0 | ΔF = −10.40 ± 0.08 (exact −10.23) | yes, 130 MCSE |
 # | integrate? slopes 2.0, 2.45 | ΔF > 0 | ΔF = +10.12 ± 0.11 (exact +10.22) | yes, 90 MCSE |
 #
-# The paper column: seed 001's flat-prior posterior a₀ = ⟨xy⟩/⟨x²⟩ ± σ/√(N⟨x²⟩),
+# The paper column: the lecture's flat-prior posterior a₀ = ⟨xy⟩/⟨x²⟩ ± σ/√(N⟨x²⟩),
 # b₀ = ⟨y⟩ ± σ/√N; for F its Gaussian integral done with our N(0, 10²) priors (the exact
-# evidence; seed 001 writes F only asymptotically, the ΔF row); σ̂² = Σr²/(N − 2); and
+# evidence; the lecture writes F only asymptotically, the ΔF row); σ̂² = Σr²/(N − 2); and
 # the integration rule F_int < F₁ + F₂ ⇒ one line (ΔF = F_int − (F₁ + F₂)). Ours: the
 # full run, ± the MCSE (posterior rows: ± the posterior sd; MCSE 0.0014 and 0.0009).
 # RE = replica exchange, SMC = PyMC's sequential Monte Carlo.
 #
 # Differences and their reasons:
 #
-# - **Posterior**: seed 001's a₀, b₀ and sds are the flat-prior posterior; our priors
+# - **Posterior**: the lecture's a₀, b₀ and sds are the flat-prior posterior; our priors
 #   N(0, 10²) move the mean by < 0.002 sd. The sampled sd of b is 3 % wide: its
 #   relative Monte Carlo error at ~2000 effective draws is about 1.6 %, so this is 2
 #   of those, not a sampler bias.
-# - **ΔF**: seed 001's F(K) keeps only the leading terms, (N/σ²)E(θ̂) + (K/2) log N;
+# - **ΔF**: the lecture's F(K) keeps only the leading terms, (N/σ²)E(θ̂) + (K/2) log N;
 #   the O(1) terms it drops (prior density at θ̂, log det of the Fisher matrix per
 #   point) are worth 3.5 nats here. The exact and the sampled ΔF agree; all three choose
 #   K = 2 by more than 30 nats.
@@ -654,7 +658,7 @@ print(f"{'quick' if QUICK else 'full'} run: {time.perf_counter() - STARTED:.0f} 
 #   K = 1: its MCSE comes from the spread of only 4 chains and its evidence carries a
 #   small bias of that size (the same +0.05 as in `sampler_comparison`).
 # - **σ̂ is 0.245, not the true 0.3**: this realisation of the noise is small; every
-#   estimate agrees with seed 001's closed form, which is the right target.
+#   estimate agrees with the lecture's closed form, which is the right target.
 # - **Integration**: ΔF of the same-line case is 2.1 MCSE from the exact value (F₁ + F₂
 #   is 0.11 nats high, within its asserted tolerance of 0.38: 4 MCSE plus
 #   stepping-stone's log-of-a-mean bias bound). The decision is never in doubt.

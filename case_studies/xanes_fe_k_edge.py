@@ -10,7 +10,7 @@
 # %% [markdown]
 # # Fe K pre-edge of Fe2O3 and FeO by Bayesian XANES spectroscopy
 #
-# Iwamitsu, Akai and co-workers (*Phys. Status Solidi B* 257, 2000107 (2020); seed 003)
+# Iwamitsu, Akai and co-workers (*Phys. Status Solidi B* 257, 2000107 (2020))
 # decompose a XANES spectrum into an arctan edge step, a pseudo-Voigt white line and
 # K Gaussian features, with **K chosen by the Bayesian free energy F = −log p(D|K)**
 # instead of by the analyst, so that the pre-edge decomposition carries no arbitrariness
@@ -45,7 +45,6 @@ import xarray as xr
 
 from measurement_models import xanes
 from measurement_models.parameters import Prior
-from measurement_models.xafs_io import load_xafs
 from samplers import ReplicaExchangeSettings, model_average, select_model
 from samplers.app.case_studies import real_data_dir, require_real_data
 
@@ -80,8 +79,8 @@ started = time.perf_counter()
 # %% [markdown]
 # ## Data and normalisation
 #
-# μ(E) is read as the files give it (the `mu` / `mutrans` columns); it is normalised to
-# a unit edge step (`xanes.normalize`: straight line fitted 30–150 eV below E0, quadratic
+# μ(E) is read as the files give it (the `mu` / `mutrans` columns) and normalised to a
+# unit edge step (`xanes.load`: straight line fitted 30–150 eV below E0, quadratic
 # 50–300 eV above, as Athena does). The pre-edge window 7106–7118 eV holds 30 points
 # per spectrum. The noise σ of the normalised μ is not known (transmission μ carries no
 # counts) and is a parameter; its fitted value is checked against the noise measured
@@ -89,7 +88,7 @@ started = time.perf_counter()
 
 # %%
 require_real_data([name for name, _ in SPECTRA.values()], SOURCE)
-data = {label: xanes.normalize(load_xafs(REAL / name), e0) for label, (name, e0) in SPECTRA.items()}
+data = {label: xanes.load(REAL / name, e0=e0) for label, (name, e0) in SPECTRA.items()}
 for label, ds in data.items():
     print(f"{label}: edge step {ds.attrs['edge_step']:.4f} (raw mu units)")
 
@@ -114,7 +113,7 @@ for seed, (label, ds) in enumerate(data.items(), start=1):
             k: (
                 lambda k=k, ds=ds: xanes.build_model(
                     ds,
-                    k,
+                    n_gaussians=k,
                     energy_window=WINDOW,
                     white_line=False,
                     priors=PRIORS,
@@ -239,7 +238,7 @@ print(f"wall time {time.perf_counter() - started:.0f} s")
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
 for ax, label in zip(axes, SPECTRA, strict=True):
     name, e0 = SPECTRA[label]
-    ds = xanes.normalize(load_xafs(REAL / name), e0)
+    ds = xanes.load(REAL / name, e0=e0)
     tree = xr.open_datatree(OUTPUT / f"selection_{label}.nc")
     best = tree.attrs["best"]
     window = xanes.select_window(ds, WINDOW)

@@ -8,18 +8,20 @@
 # ---
 
 # %% [markdown]
-# # NiO: Bayesian integration of Ni 2p XPS and Ni 2p XAS (Yokoyama et al. 2021, seed 000)
+# # NiO: Bayesian integration of Ni 2p XPS and Ni 2p XAS (Yokoyama et al. 2021)
 #
-# **The question.** Yokoyama, Uozumi, Nagata, Okada and Mizumaki (JPSJ 90, 034703
-# (2021); seed 000) ask: *does analysing the Ni 2p XPS and the Ni 2p XAS of NiO together,
-# with one set of cluster-model parameters, determine the electronic structure better
-# than either spectrum alone, and do the data prefer one shared parameter set over two
-# separate ones by the Bayesian free energy?* They simulate both spectra of an [NiO₆]
-# cluster (eq. (5)) at the same signal-to-noise ratio, estimate the Hamiltonian
-# parameters from each spectrum alone and from both together (the two squared errors
-# weighted by their noise precisions), and compare free energies (table 1): XPS
-# −2517.6, XAS −3644.9, XPS + XAS separately −6162.5, integrated −6180.5, so the
-# integrated model is preferred by 18.0 nats, and its posteriors are narrower.
+# **The question.** Yokoyama, Uozumi, Nagata, Okada and Mizumaki (J. Phys. Soc. Jpn. 90,
+# 034703 (2021); summarised in M. Mizumaki's article "機械学習手法の導入による
+# データ解析高度化" (advancing data analysis with machine learning), whose equation and
+# table numbers are used below) ask: *does analysing the Ni 2p XPS and the Ni 2p XAS of
+# NiO together, with one set of cluster-model parameters, determine the electronic
+# structure better than either spectrum alone, and do the data prefer one shared
+# parameter set over two separate ones by the Bayesian free energy?* They simulate both
+# spectra of an [NiO₆] cluster (eq. (5)) at the same signal-to-noise ratio, estimate the
+# Hamiltonian parameters from each spectrum alone and from both together (the two
+# squared errors weighted by their noise precisions), and compare free energies
+# (table 1): XPS −2517.6, XAS −3644.9, XPS + XAS separately −6162.5, integrated −6180.5,
+# so the integrated model is preferred by 18.0 nats, and its posteriors are narrower.
 #
 # **What you will see.** The same study with `measurement_models.nio_cluster` (the
 # monopole cluster model reduced to the e_g block; see its docstring for what is
@@ -62,8 +64,9 @@ QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 OUTPUT = Path(os.environ.get("BAYESMEAS_OUTPUT", "results/yokoyama2021_nio_xps_xas_integration"))
 OUTPUT.mkdir(parents=True, exist_ok=True)
 started = time.perf_counter()
-TRUTH = nio.REFERENCE
-SNR = nio.REFERENCE_SNR
+SETTINGS = nio.REFERENCES["illustrative_nio"]  # the simulation settings, with their source
+TRUTH = {name: SETTINGS.params[name] for name in nio.PHYSICAL + nio.PER_SPECTRUM}
+SNR = SETTINGS.params["snr"]
 PAPER = {"XPS": -2517.6, "XAS": -3644.9, "XPS + XAS (separate)": -6162.5, "integrated": -6180.5}
 DATASETS = {"XPS": ["xps"], "XAS": ["xas"], "integrated": ["xps", "xas"]}
 MAIN = "XPS" if QUICK else "integrated"
@@ -83,7 +86,7 @@ print(nio.PARAMETERS.to_markdown())
 # weight ratios).
 
 # %%
-xps, xas = nio.simulate_pair(TRUTH, SNR, rng=2021)
+xps, xas = nio.simulate_pair(SETTINGS.x, rng=2021, snr=SNR, **TRUTH)
 DATA = {"xps": xps, "xas": xas}
 SIGMA = {k: float(d["sigma"][0]) for k, d in DATA.items()}
 xr.DataTree.from_dict(DATA).to_netcdf(OUTPUT / "data.nc")
@@ -101,8 +104,8 @@ for ax, kind in zip(axes, ("xps", "xas"), strict=True):
     data = spectra[kind].to_dataset()
     energy = data.energy.values
     ax.plot(energy, data.intensity, ".", ms=2.5, color="0.4", label=f"simulated, S/N = {SNR:g}")
-    ax.plot(energy, nio.forward(energy, TRUTH, kind), "k--", lw=1, label="truth")
-    positions, weights = nio.lines(TRUTH, kind)
+    ax.plot(energy, nio.forward(energy, spectrum=kind, **TRUTH), "k--", lw=1, label="truth")
+    positions, weights = nio.lines(kind, **{name: TRUTH[name] for name in nio.ENERGIES})
     for i, (p, w) in enumerate(zip(positions, weights, strict=True)):
         label = "lines (height ∝ weight)" if i == 0 else None
         ax.axvline(p, ymax=0.15 + 0.8 * w / weights.max(), color="C3", lw=1, label=label)
@@ -118,8 +121,8 @@ fig.savefig(OUTPUT / "nio_spectra.png", dpi=120)
 # The noise precisions are the known ones (b_k = 1/σ_k², separate per spectrum). A
 # prior draw misses these spectra by χ² ≈ 10⁵–10⁶, so the ladder starts at
 # β₁ = 1/χ²_flat (χ² of a flat line through the data) instead of the default 10⁻⁴,
-# which would not overlap with the prior (the count-data problem of
-# `count_tempering_ladder`); it is geometric from there to 1 and adapted while tuning.
+# which would not overlap with the prior (the problem count data have too); it is
+# geometric from there to 1 and adapted while tuning.
 
 # %%
 measurements = [
@@ -202,7 +205,9 @@ def energy(theta, kinds):
         return np.inf
     return -sum(
         stats.norm.logpdf(
-            DATA[k].intensity.values, nio.forward(DATA[k].energy.values, params[k], k), SIGMA[k]
+            DATA[k].intensity.values,
+            nio.forward(DATA[k].energy.values, spectrum=k, **params[k]),
+            SIGMA[k],
         ).sum()
         for k in kinds
     )

@@ -22,9 +22,9 @@ with :math:`T = 1` for photoemission in the sudden approximation (:func:`xps_lin
 the core electron leaves, the valence configuration is unchanged) and the dipole
 operator projected on the configurations for absorption (:func:`xas_lines`).
 :math:`V` is the Voigt profile (:func:`voigt_profile`): the Lorentzian of half width
-:math:`\Gamma` (core-hole lifetime; eq. (6) of seed 000) convolved with a Gaussian of
-standard deviation :math:`\sigma` (instrument). ``sigma=None`` gives the Lorentzian
-alone.
+:math:`\Gamma` (core-hole lifetime; eq. (6) of the NiO model,
+:mod:`measurement_models.nio_cluster`) convolved with a Gaussian of standard deviation
+:math:`\sigma` (instrument). ``sigma=None`` gives the Lorentzian alone.
 
 The eigenproblems are solved by :func:`measurement_models.hermitian.transition_lines`
 (real inputs, a numba kernel, an exact pullback, and ``Blockwise`` batching over

@@ -23,7 +23,6 @@ import numpy as np
 import xarray as xr
 
 __all__ = [
-    "count_tempering_ladder",
     "load_text",
     "make_dataset",
     "numeric_row",
@@ -291,31 +290,3 @@ def load_text(
         units=units,
         attrs={"source": str(path)},
     )
-
-
-def count_tempering_ladder(counts, n_replicas: int) -> np.ndarray:
-    r"""Inverse temperatures for replica exchange on count data (Poisson likelihood).
-
-    :math:`\beta_0 = 0`, then geometric from :math:`\min(10^{-2}, 1/\sum_i N_i)` to 1.
-    The log-likelihood of a prior draw lies below the maximum by up to the order of the
-    total counts (the Poisson deviance of a curve that is off by a fraction of its
-    level), so the first tempered level must be that small to overlap with the prior;
-    a fixed first level such as :math:`10^{-4}` is far too large for
-    :math:`10^5`–:math:`10^9` counts and biases the free energy.
-
-    Parameters
-    ----------
-    counts : array_like
-        The measured counts (all spectra of the model together).
-    n_replicas : int
-        Number of levels, at least 3.
-
-    Returns
-    -------
-    ndarray, shape (n_replicas,)
-    """
-    if int(n_replicas) != n_replicas or n_replicas < 3:
-        raise ValueError(f"n_replicas must be an integer ≥ 3, got {n_replicas!r}")
-    total = float(np.sum(counts))
-    smallest = min(1e-2, 1.0 / max(total, 1.0))
-    return np.concatenate([[0.0], np.geomspace(smallest, 1.0, int(n_replicas) - 1)])

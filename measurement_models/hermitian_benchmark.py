@@ -153,7 +153,7 @@ def bare_numpy_crystal_field(temperature: np.ndarray, params: dict, observable: 
     from . import crystal_field, stevens
 
     ion = crystal_field.get_ion("Ce3+")
-    h_re, h_im = crystal_field.hamiltonian(params, ion, "tetragonal")
+    h_re, h_im = crystal_field.hamiltonian(ion, symmetry="tetragonal", **params)
     h = h_re + 1j * h_im
     if observable == "specific_heat":
         energies = np.linalg.eigvalsh(h)
@@ -177,11 +177,13 @@ def _crystal_field_cases() -> list[dict]:
     from . import crystal_field
 
     data = crystal_field.simulate_reference("tetragonal", "low", rng=0)
-    truth = crystal_field.SEED001["truth"]["tetragonal"]
+    truth = dict(crystal_field.REFERENCES["okada_tetragonal"].params)
     cases = []
     for observable, dataset in data.items():
         temperature = dataset["temperature"].values
-        reference = crystal_field.forward(temperature, truth, observable, symmetry="tetragonal")
+        reference = crystal_field.forward(
+            temperature, observable=observable, symmetry="tetragonal", **truth
+        )
         bare = bare_numpy_crystal_field(temperature, truth, observable)
         if not np.allclose(bare, reference, rtol=1e-9, atol=0):
             raise RuntimeError(f"bare NumPy {observable} disagrees with the model's forward")
@@ -227,7 +229,7 @@ def _mossbauer_cases() -> list[dict]:
     from . import mossbauer
 
     data = mossbauer.simulate_magnetite(baseline=1e5, rng=0)
-    ref = mossbauer.MAGNETITE_300K
+    ref = mossbauer.REFERENCES["magnetite_300k"].params
     truth = {key: ref[key] for key in ("delta", "B_hf", "fraction", "gamma", "A", "epsilon")}
     truth["baseline"] = 1e5
     velocity = data["velocity"].values

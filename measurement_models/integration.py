@@ -70,7 +70,7 @@ Example (two straight-line datasets with different noise, shared slope and inter
     model = integrated_model(
         [Measurement("low", d1, linear.add_likelihood, noise=100.0),
          Measurement("high", d2, linear.add_likelihood, noise=4.0)],
-        priors=partial(linear.add_priors, 2),
+        priors=partial(linear.add_priors, n_terms=2),
     )
 
 Checked (``tests/measurement_models/test_integration.py``): the joint log-density
@@ -120,8 +120,8 @@ Likelihood = Callable[..., pt.TensorVariable]
 
 #: ``priors(prefix=..., names=...)``: adds the priors of the parameters ``names`` (None:
 #: all) to the current model, each variable named ``prefix + name``, and returns
-#: ``{name: variable}`` (``functools.partial(linear.add_priors, 2)``,
-#: ``functools.partial(spectral.add_priors, 3)``).
+#: ``{name: variable}`` (``functools.partial(linear.add_priors, n_terms=2)``,
+#: ``functools.partial(spectral.add_priors, n_peaks=3)``).
 PriorsFactory = Callable[..., Mapping[str, pt.TensorVariable]]
 
 NOISE_KINDS = ("fixed", "parameter", "data")

@@ -64,7 +64,8 @@ MODELS: dict[str, MeasurementModel] = {
             "linear",
             linear,
             "Straight line y = a x (+ b), Gaussian noise; exact posterior and evidence",
-            "Okada, seed 001 (Bayesian measurement of y = ax + b)",
+            "M. Okada, lecture 'ベイズ計測の基礎から展開へ' (Univ. Tokyo): Bayesian measurement "
+            "of y = ax + b",
             {"n_terms": 2},
         ),
         MeasurementModel(
@@ -78,14 +79,16 @@ MODELS: dict[str, MeasurementModel] = {
             "crystal_field",
             crystal_field,
             "Rare-earth ion in a crystal field (Stevens operators): specific heat, 1/χ, M",
-            "seed 001: Bayesian integration of susceptibility and specific heat (Ce³⁺)",
+            "M. Okada, lecture 'ベイズ計測の基礎から展開へ': Bayesian integration of "
+            "susceptibility and specific heat (Ce³⁺)",
         ),
         MeasurementModel(
             "mossbauer",
             mossbauer,
             "57Fe Mössbauer transmission spectrum from the full hyperfine Hamiltonian "
             "(isomer shift, quadrupole, magnetic; powder or single crystal), Poisson counts",
-            "Moriguchi et al., arXiv:2205.09188 (seed 001)",
+            "Moriguchi, Tsutsui, Katakami, Nagata, Mizumaki, Okada, JPSJ 91, 104002 (2022), "
+            "arXiv:2205.09188",
             {"variant": "sextet", "noise": "gaussian"},
         ),
         MeasurementModel(
@@ -117,7 +120,7 @@ MODELS: dict[str, MeasurementModel] = {
             nio_cluster,
             "NiO [NiO6] cluster on d⁸, d⁹L, d¹⁰L² (monopole model, e_g block): Ni 2p XPS or "
             "Ni 2p XAS, Gaussian noise; XPS + XAS integration",
-            "Yokoyama et al., JPSJ 90, 034703 (2021) (seed 000)",
+            "Yokoyama, Uozumi, Nagata, Okada, Mizumaki, JPSJ 90, 034703 (2021)",
             {"spectrum": "xps"},
         ),
         MeasurementModel(
@@ -125,7 +128,7 @@ MODELS: dict[str, MeasurementModel] = {
             xanes,
             "XANES edge: arctan step + pseudo-Voigt white line + K Gaussians; Gaussian noise "
             "on normalised μ or Poisson raw fluorescence counts",
-            "Iwamitsu, Akai et al., Phys. Status Solidi B 257, 2000107 (2020) (seed 003)",
+            "Iwamitsu, Akai et al., Phys. Status Solidi B 257, 2000107 (2020)",
             {"n_gaussians": 2},
         ),
         MeasurementModel(

@@ -3,7 +3,7 @@ r"""Spectral deconvolution: a spectrum as a sum of K peaks (Nagata, Sugita, Okad
 Model
 -----
 K. Nagata, S. Sugita, M. Okada, *Bayesian spectral deconvolution with the exchange Monte
-Carlo method*, Neural Networks 28, 82 (2012):
+Carlo method*, Neural Networks 28, 82 (2012), doi:10.1016/j.neunet.2011.12.001:
 
 .. math::
 
@@ -20,20 +20,28 @@ Priors (the authors' public C++ code for this model): :math:`a_k \sim
 \mathrm{Gamma}(5, \text{rate } 5)`, :math:`\mu_k \sim N(1.5, 0.2)` (variance 0.2),
 :math:`b_k \sim \mathrm{Gamma}(5, \text{rate } 0.04)`; noise :math:`\sigma = 0.1` known.
 The prior is exchangeable over peaks, and the free energy is that of this prior; the
-posterior is therefore symmetric under relabelling of the peaks. Samplers may mix
-labels; :func:`relabel_by_position` sorts every draw by position for display.
+posterior is therefore symmetric under relabelling of the peaks (an ordering transform
+on :math:`\mu` would keep only 1/K! of the prior mass). Samplers may mix labels;
+:func:`relabel_by_position` sorts every draw by position for display.
 
-Reference data: ``x = linspace(0, 3, 301)``, truth K = 3,
-``np.random.seed(0); y = f(x) + np.random.randn(301) * 0.1`` (:func:`simulate_reference`).
+Reference data (:data:`REFERENCES`, ``"nagata2012"``): ``x = linspace(0, 3, 301)``,
+σ = 0.1, truth K = 3 with :math:`(a, \mu, b)` = (0.587, 1.210, 95.689), (1.522, 1.455,
+146.837), (1.183, 1.703, 164.469); ``np.random.seed(0); y = f(x) + np.random.randn(301)
+* 0.1`` reproduces the data file of the authors' code bit for bit
+(:func:`simulate_reference`). The same code's harder benchmark has K = 10
+(``"nagata2012_k10"``).
 
-Checked: the forward model against a plain NumPy evaluation and the half-maximum
-property of every shape; the reference data against the recipe written out
-independently in the test and NumPy's legacy seed-0 normal draws
+Checked: every peak shape against its analytic half maximum (:data:`REFERENCES`); the
+forward model against a plain NumPy loop, the Lorentzian against ``scipy.stats.cauchy``,
+the priors against ``scipy.stats`` densities, the likelihood against
+``scipy.stats.norm``; the reference data against the recipe written out independently
+in the test and NumPy's legacy seed-0 normal draws
 (``tests/measurement_models/test_spectral.py``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -42,28 +50,36 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from .array_backend import array_module
+from .contract import Reference
 from .data import make_dataset, validate_dataset
 from .noise import noise_sd
 from .parameters import Parameter, ParameterTable, Prior, PriorSpec
 from .plotting import sort_labels
 
 __all__ = [
-    "NAGATA2012",
-    "NAGATA2012_K10",
+    "AXIS",
     "PARAMETERS",
+    "PEAK_DIM",
+    "REFERENCES",
     "SHAPES",
+    "VARIABLE",
     "add_likelihood",
     "add_priors",
     "build_model",
+    "example_data",
     "forward",
     "peaks",
+    "plot_fit",
     "relabel_by_position",
     "simulate",
     "simulate_reference",
 ]
 
+#: Name of the measured data variable.
 VARIABLE = "intensity"
+#: Name of the measurement axis.
 AXIS = "x"
+#: Dimension of the per-peak parameters.
 PEAK_DIM = "peak"
 #: Peak shapes: Gaussian, Lorentzian, pseudo-Voigt.
 SHAPES = ("gaussian", "lorentzian", "pseudo_voigt")
@@ -105,24 +121,71 @@ PARAMETERS = ParameterTable(
     )
 )
 
-#: Nagata et al. 2012 benchmark: x grid, known noise, true K = 3 peaks.
-NAGATA2012 = {
-    "x": np.linspace(0.0, 3.0, 301),
-    "sigma": 0.1,
-    "a": np.array([0.587, 1.522, 1.183]),
-    "mu": np.array([1.210, 1.455, 1.703]),
-    "b": np.array([95.689, 146.837, 164.469]),
-}
+_NAGATA2012 = (
+    "K. Nagata, S. Sugita, M. Okada, Neural Networks 28, 82 (2012), "
+    "doi:10.1016/j.neunet.2011.12.001; the benchmark of the authors' public C++ "
+    "exchange Monte Carlo code for this model"
+)
 
-#: The harder K = 10 benchmark of the same public code.
-NAGATA2012_K10 = {
-    "x": np.linspace(0.0, 3.0, 301),
-    "sigma": 0.1,
-    "a": np.array([0.587, 1.522, 1.183, 0.864, 0.574, 0.388, 0.53, 0.3, 0.6, 0.7]),
-    "mu": np.array([0.75, 0.84, 0.95, 1.71, 1.82, 1.95, 1.12, 1.30, 1.45, 2.1]),
-    "b": np.array(
-        [500.689, 1046.837, 764.469, 550.689, 562.837, 634.469, 600.689, 664.469, 700.689, 746.837]
+
+# The K = 10 benchmark's peak sharpnesses b (inverse variances).
+_K10_SHARPNESS = np.array(
+    [500.689, 1046.837, 764.469, 550.689, 562.837, 634.469, 600.689, 664.469, 700.689, 746.837]
+)
+
+
+def _half_maximum(shape: str) -> Reference:
+    """Height a at μ and a/2 at μ ± h, h = √(2 ln 2 / b), for one peak of ``shape``."""
+    a, mu, b = 1.3, 1.1, 150.0
+    h = math.sqrt(2 * math.log(2) / b)
+    params = {"a": [a], "mu": [mu], "b": [b], "shape": shape}
+    if shape == "pseudo_voigt":
+        params["eta"] = [0.3]
+    return Reference(
+        source=(
+            "analytic: every shape has height a at μ and a/2 at μ ± h, h = √(2 ln 2 / b): "
+            "exp(−b h²/2) = exp(−ln 2) = 1/2 for the Gaussian, 1/(1 + h²/h²) = 1/2 for the "
+            "Lorentzian, hence also for their mixture, the pseudo-Voigt"
+        ),
+        params=params,
+        structure={"n_peaks": 1, "shape": shape},
+        x=[mu - h, mu, mu + h],
+        expected=[a / 2, a, a / 2],
+        rtol=1e-12,
+        description=f"half maximum of one {shape} peak",
+    )
+
+
+#: The settings of Nagata et al. 2012 (keyword arguments of :func:`simulate`: the x grid,
+#: the known noise and the true peaks) and values the forward model reproduces.
+REFERENCES = {
+    "nagata2012": Reference(
+        source=_NAGATA2012,
+        quantity="simulate",
+        structure={"n_peaks": 3},
+        x=np.linspace(0.0, 3.0, 301),
+        params={
+            "sigma": 0.1,
+            "a": np.array([0.587, 1.522, 1.183]),
+            "mu": np.array([1.210, 1.455, 1.703]),
+            "b": np.array([95.689, 146.837, 164.469]),
+        },
+        description="the benchmark spectrum: three Gaussian peaks, σ = 0.1 known",
     ),
+    "nagata2012_k10": Reference(
+        source=_NAGATA2012 + " (its harder benchmark)",
+        quantity="simulate",
+        structure={"n_peaks": 10},
+        x=np.linspace(0.0, 3.0, 301),
+        params={
+            "sigma": 0.1,
+            "a": np.array([0.587, 1.522, 1.183, 0.864, 0.574, 0.388, 0.53, 0.3, 0.6, 0.7]),
+            "mu": np.array([0.75, 0.84, 0.95, 1.71, 1.82, 1.95, 1.12, 1.30, 1.45, 2.1]),
+            "b": _K10_SHARPNESS,
+        },
+        description="ten Gaussian peaks, σ = 0.1 known",
+    ),
+    **{f"half_maximum_{shape}": _half_maximum(shape) for shape in SHAPES},
 }
 
 
@@ -131,7 +194,7 @@ def _check_shape(shape: str) -> None:
         raise ValueError(f"unknown peak shape {shape!r}; choose one of {SHAPES}")
 
 
-def peaks(x, a, mu, b, shape: str = "gaussian", eta=None):
+def peaks(x, *, a, mu, b, shape: str = "gaussian", eta=None):
     r"""Each peak separately: shape ``(..., K, n)``.
 
     Parameters
@@ -165,9 +228,9 @@ def peaks(x, a, mu, b, shape: str = "gaussian", eta=None):
     return a * (eta * lorentzian + (1 - eta) * gaussian)
 
 
-def forward(x, a, mu, b, shape: str = "gaussian", eta=None):
+def forward(x, *, a, mu, b, shape: str = "gaussian", eta=None):
     r""":math:`f(x) = \sum_k a_k \phi(x - \mu_k; b_k)`, shape ``(..., n)``; see :func:`peaks`."""
-    return peaks(x, a, mu, b, shape, eta).sum(axis=-2)
+    return peaks(x, a=a, mu=mu, b=b, shape=shape, eta=eta).sum(axis=-2)
 
 
 def _shape_parameters(shape: str) -> list[str]:
@@ -175,10 +238,19 @@ def _shape_parameters(shape: str) -> list[str]:
     return ["a", "mu", "b", "eta"] if shape == "pseudo_voigt" else ["a", "mu", "b"]
 
 
+def _check_n_peaks(n_peaks) -> int:
+    if isinstance(n_peaks, bool) or int(n_peaks) != n_peaks or n_peaks < 1:
+        raise ValueError(f"n_peaks must be a positive integer, got {n_peaks!r}")
+    return int(n_peaks)
+
+
 def add_priors(
-    n_peaks: int,
-    priors: Mapping[str, PriorSpec] | None = None,
+    data: xr.Dataset | None = None,
+    *,
+    n_peaks: int = 3,
     shape: str = "gaussian",
+    priors: Mapping[str, PriorSpec] | None = None,
+    fixed: Mapping[str, object] | None = None,
     prefix: str = "",
     names: Sequence[str] | None = None,
 ) -> dict[str, pt.TensorVariable]:
@@ -186,12 +258,16 @@ def add_priors(
 
     Parameters
     ----------
+    data : xarray.Dataset, optional
+        Not needed: the default priors are the paper's, on its x scale.
     n_peaks : int
         Number of peaks K (length of the ``peak`` coordinate).
-    priors : mapping, optional
-        Prior overrides by parameter name.
     shape : {"gaussian", "lorentzian", "pseudo_voigt"}
         Peak shape (``eta`` is added for ``pseudo_voigt`` only).
+    priors : mapping, optional
+        Prior overrides by parameter name.
+    fixed : mapping, optional
+        Parameters held at a value (a number, or one per peak).
     prefix : str
         Prepended to every variable name (several parameter sets in one model, as in
         :func:`measurement_models.integration.integrated_model`); all share ``peak``.
@@ -202,55 +278,89 @@ def add_priors(
     -------
     dict
         Parameter name (without prefix) to PyMC variable.
+
+    Raises
+    ------
+    ValueError
+        A bad ``n_peaks`` or shape, ``names`` or ``fixed`` naming a parameter the shape
+        does not have, or a ``peak`` coordinate of another length in the model.
     """
-    wanted = _shape_parameters(shape)
+    n_peaks = _check_n_peaks(n_peaks)
+    every = _shape_parameters(shape)
+    wanted = every
     if names is not None:
-        unknown = [name for name in names if name not in wanted]
+        unknown = [name for name in names if name not in every]
         if unknown:
-            raise ValueError(f"no parameter(s) {unknown} for {shape} peaks; parameters: {wanted}")
-        wanted = [name for name in wanted if name in names]
+            raise ValueError(f"no parameter(s) {unknown} for {shape} peaks; parameters: {every}")
+        wanted = [name for name in every if name in names]
+    unknown = sorted(set(fixed or {}) - {*every, "sigma"})
+    if unknown:
+        raise ValueError(f"fixed value(s) for {unknown}, not parameters of {shape} peaks {every}")
     model = pm.modelcontext(None)
     if PEAK_DIM not in model.coords:
         model.add_coord(PEAK_DIM, np.arange(n_peaks))
     elif len(model.coords[PEAK_DIM]) != n_peaks:
         raise ValueError(f"the model's {PEAK_DIM!r} coordinate does not have {n_peaks} entries")
-    return PARAMETERS.add_priors(wanted, priors, prefix=prefix)
+    return PARAMETERS.add_priors(wanted, priors, prefix=prefix, fixed=fixed)
 
 
 def add_likelihood(
     data: xr.Dataset,
     params: Mapping[str, pt.TensorVariable],
-    sigma,
-    shape: str = "gaussian",
+    *,
+    sigma: float | np.ndarray | pt.TensorVariable | None = None,
     name: str = VARIABLE,
+    shape: str = "gaussian",
     mutable_data: bool = False,
 ) -> pt.TensorVariable:
     """Add the Gaussian likelihood of one spectrum to the current model.
 
-    ``mutable_data=True`` puts the axis, the observed values and a per-point ``sigma``
-    array in ``pm.Data`` containers (``<name>_x``, ``<name>_observed``, ``<name>_sigma``),
-    so that spectra with the same K and number of points share one compiled graph
-    (``pm.set_data``).
+    Parameters
+    ----------
+    data : xarray.Dataset
+        With data variable ``intensity`` along one axis.
+    params : mapping
+        ``a``, ``mu``, ``b`` (and ``eta`` for the pseudo-Voigt shape).
+    sigma : float, ndarray or TensorVariable, optional
+        The noise standard deviation; default: the data's ``sigma`` variable.
+    name : str
+        Name of the observed variable.
+    shape : {"gaussian", "lorentzian", "pseudo_voigt"}
+    mutable_data : bool
+        Put the axis, the observed values and a per-point ``sigma`` array in ``pm.Data``
+        containers (``<name>_x``, ``<name>_observed``, ``<name>_sigma``), so that spectra
+        with the same K and number of points share one compiled graph (``pm.set_data``).
+
+    Raises
+    ------
+    ValueError
+        Bad data, or no noise level (neither ``sigma`` nor a ``sigma`` variable).
     """
     validate_dataset(data, variables=[VARIABLE])
     x = data[data[VARIABLE].dims[0]].values
     observed = data[VARIABLE].values
+    sd = noise_sd(data, sigma)
     if mutable_data:
         x = pm.Data(f"{name}_x", x)
         observed = pm.Data(f"{name}_observed", observed)
-        if isinstance(sigma, np.ndarray) and sigma.ndim == 1:
-            sigma = pm.Data(f"{name}_sigma", sigma)
-    mean = forward(x, params["a"], params["mu"], params["b"], shape, params.get("eta"))
-    return pm.Normal(name, mu=mean, sigma=sigma, observed=observed)
+        if isinstance(sd, np.ndarray) and sd.ndim == 1:
+            sd = pm.Data(f"{name}_sigma", sd)
+    mean = forward(
+        x, a=params["a"], mu=params["mu"], b=params["b"], shape=shape, eta=params.get("eta")
+    )
+    return pm.Normal(name, mu=mean, sigma=sd, observed=observed)
 
 
 def build_model(
     data: xr.Dataset,
+    *,
     n_peaks: int = 3,
-    sigma: float | None = None,
     shape: str = "gaussian",
     priors: Mapping[str, PriorSpec] | None = None,
+    sigma: float | None = None,
+    fixed: Mapping[str, object] | None = None,
     mutable_data: bool = False,
+    prefix: str | None = None,
 ) -> pm.Model:
     """PyMC model of a spectrum as a sum of ``n_peaks`` peaks.
 
@@ -260,17 +370,21 @@ def build_model(
         With data variable ``intensity`` along one axis (see :func:`simulate`).
     n_peaks : int
         Number of peaks K ≥ 1.
-    sigma : float, optional
-        Known noise standard deviation. If omitted: the data's ``sigma`` variable when
-        present (as in :func:`simulate_reference`, σ = 0.1), otherwise ``sigma`` becomes
-        a parameter with the table's prior.
     shape : {"gaussian", "lorentzian", "pseudo_voigt"}
         Peak shape.
     priors : mapping, optional
         Prior overrides by parameter name.
+    sigma : float, optional
+        Known noise standard deviation. If omitted: the data's ``sigma`` variable when
+        present (as in :func:`simulate_reference`, σ = 0.1), otherwise ``sigma`` becomes
+        a parameter with the table's prior.
+    fixed : mapping, optional
+        Parameters held at a value; ``{"sigma": s}`` is a known noise level.
     mutable_data : bool
         Data in ``pm.Data`` containers (see :func:`add_likelihood`): spectra with the
         same K and number of points then share one compiled graph.
+    prefix : str, optional
+        Prepended to the name of every variable (the ``peak`` dim keeps its name).
 
     Returns
     -------
@@ -279,24 +393,34 @@ def build_model(
         observed variable ``intensity``.
     """
     validate_dataset(data, variables=[VARIABLE])
-    if int(n_peaks) != n_peaks or n_peaks < 1:
-        raise ValueError(f"n_peaks must be a positive integer, got {n_peaks!r}")
+    n_peaks = _check_n_peaks(n_peaks)
     _check_shape(shape)
-    with pm.Model(coords={PEAK_DIM: np.arange(int(n_peaks))}) as model:
-        params = add_priors(int(n_peaks), priors, shape)
-        sd = noise_sd(data, sigma, PARAMETERS, priors)
-        add_likelihood(data, params, sd, shape, mutable_data=mutable_data)
+    prefix = prefix or ""
+    with pm.Model(coords={PEAK_DIM: np.arange(n_peaks)}) as model:
+        params = add_priors(
+            data, n_peaks=n_peaks, shape=shape, priors=priors, fixed=fixed, prefix=prefix
+        )
+        sd = noise_sd(data, sigma, PARAMETERS, priors, prefix=prefix, fixed=fixed)
+        add_likelihood(
+            data,
+            params,
+            sigma=sd,
+            name=prefix + VARIABLE,
+            shape=shape,
+            mutable_data=mutable_data,
+        )
     return model
 
 
 def simulate(
     x: np.ndarray,
+    *,
+    rng: np.random.Generator | int | None = None,
+    sigma: float,
+    shape: str = "gaussian",
     a,
     mu,
     b,
-    sigma: float,
-    rng: np.random.Generator | int | None = None,
-    shape: str = "gaussian",
     eta=None,
 ) -> xr.Dataset:
     """Simulate a spectrum from any truth with a seeded :class:`numpy.random.Generator`.
@@ -308,7 +432,8 @@ def simulate(
     a, mu, b = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (a, mu, b))
     if not a.shape == mu.shape == b.shape:
         raise ValueError(f"a, mu, b must have one value per peak, got {a.shape, mu.shape, b.shape}")
-    y = forward(x, a, mu, b, shape, eta) + sigma * rng.standard_normal(x.shape)
+    curve = forward(x, a=a, mu=mu, b=b, shape=shape, eta=eta)
+    y = curve + sigma * rng.standard_normal(x.shape)
     truth = {"truth_a": a, "truth_mu": mu, "truth_b": b, "truth_sigma": float(sigma)}
     if eta is not None:
         truth["truth_eta"] = np.asarray(eta, dtype=float)
@@ -325,24 +450,25 @@ def simulate(
 def simulate_reference() -> xr.Dataset:
     """The Nagata 2012 data, bit for bit as the authors' public code makes them.
 
-    ``np.random.seed(0); y = f(x) + np.random.randn(301) * 0.1``: the legacy NumPy
-    generator, used only for this reproduction (a private ``RandomState`` instance, so
-    NumPy's global state is left alone).
+    ``np.random.seed(0); y = f(x) + np.random.randn(301) * 0.1`` with the settings of
+    ``REFERENCES["nagata2012"]``: the legacy NumPy generator, used only for this
+    reproduction (a private ``RandomState`` instance, so NumPy's global state is left
+    alone).
     """
-    ref = NAGATA2012
-    noise = np.random.RandomState(0).randn(ref["x"].size)
-    y = forward(ref["x"], ref["a"], ref["mu"], ref["b"]) + noise * ref["sigma"]
+    reference = REFERENCES["nagata2012"]
+    x, settings = reference.x, reference.params
+    truth = {key: settings[key] for key in ("a", "mu", "b")}
+    noise = np.random.RandomState(0).randn(x.size)
+    y = forward(x, **truth) + noise * settings["sigma"]
     return make_dataset(
-        ref["x"],
+        x,
         y,
-        sigma=np.full(ref["x"].size, ref["sigma"]),
+        sigma=np.full(x.size, settings["sigma"]),
         axis=AXIS,
         variable=VARIABLE,
         attrs={
-            "truth_a": ref["a"],
-            "truth_mu": ref["mu"],
-            "truth_b": ref["b"],
-            "truth_sigma": ref["sigma"],
+            **{f"truth_{key}": value for key, value in truth.items()},
+            "truth_sigma": settings["sigma"],
             "shape": "gaussian",
             "source": "Nagata, Sugita, Okada, Neural Networks 28, 82 (2012): simulated, "
             "np.random.seed(0)",
@@ -364,30 +490,39 @@ def relabel_by_position(posterior: xr.Dataset) -> xr.Dataset:
     return sort_labels(posterior, PEAK_DIM, "mu")
 
 
-def plot_fit(ax, data: xr.Dataset, posterior: xr.Dataset, shape: str = "gaussian", **_) -> None:
-    """Data, posterior band of f(x), each peak at its posterior mean, and the truth if known."""
+def plot_fit(
+    ax, data: xr.Dataset, posterior: xr.Dataset, *, shape: str = "gaussian", **options
+) -> None:
+    """Data, posterior band of f(x), each peak at its posterior mean, and the truth if known.
+
+    ``shape`` is the fitted peak shape; other ``options`` (such as ``build_model``'s
+    ``n_peaks``) are ignored.
+    """
     from .plotting import plot_band, plot_data, posterior_draws
 
     x = data[AXIS].values
     draws = posterior_draws(relabel_by_position(posterior))
     eta = draws["eta"].values if "eta" in draws else None
-    curves = forward(x, draws["a"].values, draws["mu"].values, draws["b"].values, shape, eta)
+    curves = forward(
+        x, a=draws["a"].values, mu=draws["mu"].values, b=draws["b"].values, shape=shape, eta=eta
+    )
     plot_data(ax, data, VARIABLE)
     plot_band(ax, x, curves)
     mean = draws.mean("sample")
     eta_mean = mean["eta"].values if "eta" in mean else None
-    for k, peak in enumerate(
-        peaks(x, mean["a"].values, mean["mu"].values, mean["b"].values, shape, eta_mean)
-    ):
+    each = peaks(
+        x,
+        a=mean["a"].values,
+        mu=mean["mu"].values,
+        b=mean["b"].values,
+        shape=shape,
+        eta=eta_mean,
+    )
+    for k, peak in enumerate(each):
         ax.plot(x, peak, color="C0", lw=1, label="peaks (posterior mean)" if k == 0 else None)
     if "truth_a" in data.attrs:
-        a, mu, b = (np.asarray(data.attrs[f"truth_{p}"]) for p in ("a", "mu", "b"))
+        truth = {p: np.asarray(data.attrs[f"truth_{p}"]) for p in ("a", "mu", "b")}
         truth_shape = data.attrs.get("shape", "gaussian")
-        ax.plot(
-            x,
-            forward(x, a, mu, b, truth_shape, data.attrs.get("truth_eta")),
-            "k--",
-            lw=1,
-            label="truth",
-        )
+        curve = forward(x, **truth, shape=truth_shape, eta=data.attrs.get("truth_eta"))
+        ax.plot(x, curve, "k--", lw=1, label="truth")
     ax.legend(fontsize="small")

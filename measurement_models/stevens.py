@@ -60,7 +60,8 @@ Operators of rank :math:`k > 2J` vanish identically (e.g. every :math:`O_6^q` fo
 :math:`J = 5/2`).
 
 References: K. W. H. Stevens, Proc. Phys. Soc. A 65, 209 (1952); M. T. Hutchings, Solid
-State Phys. 16, 227 (1964); A. Abragam and B. Bleaney, *Electron Paramagnetic Resonance
+State Phys. 16, 227 (1964); K. R. Lea, M. J. M. Leask, W. P. Wolf, J. Phys. Chem. Solids
+23, 1381 (1962); A. Abragam and B. Bleaney, *Electron Paramagnetic Resonance
 of Transition Ions* (1970), table 16; C. Rudowicz and C. Y. Chung, J. Phys.: Condens.
 Matter 16, 5825 (2004).
 
@@ -69,12 +70,13 @@ evenness and :math:`[J_x, J_y] = iJ_z`; every :math:`O_k^q` is an irreducible ra
 (:math:`\sum_i [J_i, [J_i, O]] = k(k+1)O`) and vanishes for :math:`k > 2J`; the
 coherent-state expectation :math:`\langle\hat n|O_k^q|\hat n\rangle` is proportional to
 the Cartesian harmonic :math:`f_{kq}(\hat n)` written out independently in the test (this
-fixes each :math:`O_k^q` relative to :math:`O_k^0`); the seed-001 matrix elements for
-:math:`J = 5/2` (diag :math:`O_4^0 = (60, -180, 120, 120, -180, 60)`,
-:math:`\langle m\pm4|O_4^4|m\rangle = \sqrt{120\cdot24}/2`); cubic invariance of
-:math:`O_4^0 + 5O_4^4` and :math:`O_6^0 - 21O_6^4` under the fourfold and threefold
-rotations, with the Γ7 + Γ8 splitting :math:`360|B_4^0|` for :math:`J = 5/2` and the
-:math:`\Gamma_1 + \Gamma_3 + \Gamma_4 + \Gamma_5` pattern for :math:`J = 4`; and the
+fixes each :math:`O_k^q` relative to :math:`O_k^0`); the matrix elements for
+:math:`J = 5/2` of the Okada group's crystal-field code (diag :math:`O_4^0 = (60, -180,
+120, 120, -180, 60)`, :math:`\langle m\pm4|O_4^4|m\rangle = \sqrt{120\cdot24}/2`);
+cubic invariance of :math:`O_4^0 + 5O_4^4` and :math:`O_6^0 - 21O_6^4` under the fourfold
+and threefold rotations, with the Γ7 + Γ8 splitting :math:`360|B_4^0|` for :math:`J = 5/2`
+(Lea, Leask & Wolf 1962) and the :math:`\Gamma_1 + \Gamma_3 + \Gamma_4 + \Gamma_5`
+pattern for :math:`J = 4`; and the
 spectra of the cubic operators in the frame with :math:`z \parallel [111]`
 (:math:`-\tfrac23(O_4^0 - 20\sqrt2 O_4^3)`,
 :math:`\tfrac{16}{9}(O_6^0 + \tfrac{35\sqrt2}{4}O_6^3 + \tfrac{77}{8}O_6^6)`, Hutchings 1964).

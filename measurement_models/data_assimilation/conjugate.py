@@ -369,7 +369,8 @@ def conjugate_log_evidence(
     Raises
     ------
     ValueError
-        If a row misses a target (use :class:`GibbsKernel` and Chib's estimate).
+        If a row misses a target (use
+        :class:`~measurement_models.data_assimilation.gibbs.GibbsKernel` and Chib's estimate).
     """
     return ConjugatePosterior.from_data(
         data, basis, prior, targets=targets, discrepancy_features=discrepancy_features

@@ -436,7 +436,9 @@ def build_model(
     Parameters
     ----------
     data : xarray.Dataset
-        From :func:`make_data` / :func:`simulate` (NaN marks a missing target).
+        From :func:`~measurement_models.data_assimilation.table.make_data` /
+        :func:`~measurement_models.data_assimilation.table.simulate` (NaN marks a missing
+        target).
     basis : Basis, optional
         Descriptor features (default cubic polynomial).
     discrepancy_features : sequence of str or int, optional

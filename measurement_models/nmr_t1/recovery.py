@@ -59,7 +59,7 @@ TRANSITIONS = ("central", "nqr")
 
 
 def nuclear_spin(spin) -> Fraction:
-    """The nuclear spin I as a :class:`~fractions.Fraction` (``1.5``, ``"3/2"``).
+    """The nuclear spin I as a ``fractions.Fraction`` (``1.5``, ``"3/2"``).
 
     Raises
     ------

@@ -54,7 +54,7 @@ class GibbsDraws:
     Attributes
     ----------
     draws : dict
-        State entry name to its kept draws, shape (chain, draw, *entry shape).
+        State entry name to its kept draws, shape ``(chain, draw, *entry_shape)``.
     records : list
         Per kept draw (chains one after the other), the sweep's record (empty unless
         ``record=True``).

@@ -11,10 +11,10 @@ stone path :math:`\log Z(\beta) = \log\int\varphi\,e^{\beta\ell}`:
     F(\beta b) = -\frac N2\log\beta - (1-\beta)\,c - \log Z(\beta),
 
 which is :math:`F(\beta b) = -\frac n2\log\frac{\beta b}{2\pi} - \log\tilde Z(\beta)` of
-S. Tokuda, K. Nagata, M. Okada, J. Phys. Soc. Jpn. 86, 024001 (2017) (noise variance and
-number of peaks from one exchange Monte Carlo run) rewritten for the tempered
-likelihood. The noise estimate is the :math:`\beta b` minimising :math:`F`, found
-between the levels by reweighting the draws of the level below. The ladder covers
+S. Tokuda, K. Nagata, M. Okada, J. Phys. Soc. Jpn. 86, 024001 (2017), arXiv:1607.07590
+(noise variance and number of peaks from one exchange Monte Carlo run) rewritten for the
+tempered likelihood. The noise estimate is the :math:`\beta b` minimising :math:`F`,
+found between the levels by reweighting the draws of the level below. The ladder covers
 :math:`\beta b \le b` only: give the model a noise smaller than the data's (a larger b)
 so that the minimum lies inside; a minimum at β = 1 is flagged in the attrs
 (``minimum_at_model_precision``). Valid only when every observed variable is Normal with

@@ -43,7 +43,7 @@ def data(output):
 
 def _curve(data, name, b40):
     t = data[name]["temperature"].values
-    return cf.forward(t, {"B40": np.float64(b40)}, name)
+    return cf.forward(t, observable=name, B40=np.float64(b40))
 
 
 def _jacobian(data, name, b40, h=1e-5):

@@ -5,7 +5,8 @@ channel) and on the real α-Fe spectrum, and singlet against doublet on the real
 oxyhaemoglobin spectrum. The references are computed here, sharing nothing with the
 package but the data:
 
-* magnetite: the simulation truth (REFERENCE.md's literature values), and the free
+* magnetite: the simulation truth (``mossbauer.REFERENCES["magnetite_300k"]``, rounded
+  literature values of room-temperature Fe₃O₄), and the free
   energy of the sextet by a Laplace approximation written here in NumPy (its own
   six-line spectrum, priors and Poisson likelihood; constrained coordinates) — the case
   study's own Laplace check uses the model's compiled log-density;
@@ -123,7 +124,7 @@ def test_magnetite_posterior_contains_the_truth(output):
     assert row["best"] == "sextet" and row["chosen"] == "sextet"
     # the doublet cannot describe six lines: worse by far more than its MCSE (full: 154)
     assert row["F_doublet-F_sextet"] > 20 * row["F_doublet-F_sextet_mcse"] + 20
-    # REFERENCE.md's magnetite (the simulation truth); tolerance 4 posterior sd (the
+    # the literature values of magnetite (the simulation truth); tolerance 4 posterior sd (the
     # Monte Carlo error of the quick run's mean, sd/√ESS with ESS ≳ 30, is < 1 sd)
     for name, truth in (("B_A", 49.0), ("B_B", 46.0), ("delta_A", 0.27), ("delta_B", 0.67)):
         assert abs(row[f"{name}_mean"] - truth) < 4 * row[f"{name}_sd"], (name, row.to_dict())
@@ -133,7 +134,7 @@ def test_magnetite_posterior_contains_the_truth(output):
 def test_magnetite_free_energy_against_an_independent_laplace_approximation(output):
     data = xr.open_dataset(output / "magnetite_1e+03_data.nc")
     velocity, counts = data.velocity.values, data.counts.values
-    truth = mb.MAGNETITE_300K
+    truth = mb.REFERENCES["magnetite_300k"].params
     start = np.concatenate(
         [truth["delta"], truth["gamma"], truth["B_hf"], [truth["fraction"][0], 0.5, 1.0]]
     )
@@ -163,7 +164,7 @@ def six_lorentzians(x, base, *p):
 def test_alpha_fe_field_per_channel_against_free_lorentzians(output):
     saved = pd.read_csv(output / "alpha_fe.csv").set_index("quantity")
     assert saved.loc["best", "value"] == "sextet"
-    fe = mb.load_channel_counts(REAL / "alpha_fe_moss.csv", nominal_velocity_range=10.0)
+    fe = mb.load(REAL / "alpha_fe_moss.csv", axis="channel", nominal_velocity_range=10.0)
     x, y = fe.channel.values, fe.counts.values
     p0 = [4430.0] + [v for c in (60, 88, 116, 138, 166, 194) for v in (600.0, c, 4.0)]
     popt, cov = optimize.curve_fit(six_lorentzians, x, y, p0=p0, sigma=np.sqrt(y))
@@ -186,7 +187,7 @@ def test_alpha_fe_field_per_channel_against_free_lorentzians(output):
 def test_oxyhaemoglobin_doublet_against_a_two_lorentzian_fit(output):
     result = xr.open_datatree(output / "oxyhaemoglobin.nc")
     assert result.attrs["best"] == "doublet" and result.attrs["chosen"] == "doublet"
-    oxy = mb.load_velocity_counts(REAL / "oxyhaemoglobin_moss.csv")
+    oxy = mb.load(REAL / "oxyhaemoglobin_moss.csv")
     v, y = oxy.velocity.values, oxy.counts.values
 
     def doublet(v, base, area, centre, splitting, width):  # equal lines (powder doublet)

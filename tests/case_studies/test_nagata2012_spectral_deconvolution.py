@@ -1,8 +1,8 @@
 """Key numbers of the Nagata 2012 case study against the paper, the truth and Laplace.
 
 Independent values: the paper's choice K = 3 (Nagata, Sugita, Okada, Neural Networks
-28, 82 (2012)); the generating parameters of the benchmark (the authors' public code,
-REFERENCE.md), which the data are reproduced from bit for bit; and F(K = 3) by a
+28, 82 (2012)); the generating parameters of the benchmark (the authors' public C++
+code for the paper's model), which the data are reproduced from bit for bit; and F(K = 3) by a
 Laplace approximation, which shares only the log-density with the sampler. The quick
 run samples K = 1…3 with 2 chains × 16 replicas, 300 + 300 iterations.
 """
@@ -16,7 +16,7 @@ import xarray as xr
 
 from .conftest import run_quick
 
-#: The benchmark's generating peaks (authors' code, REFERENCE.md "Spectral deconvolution").
+#: The benchmark's generating peaks (the authors' public code for Nagata et al. 2012).
 TRUTH = {
     "a": [0.587, 1.522, 1.183],
     "mu": [1.210, 1.455, 1.703],

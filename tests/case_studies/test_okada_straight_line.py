@@ -1,13 +1,14 @@
 """Key numbers of the straight-line case study against closed forms written here.
 
-Seed 001's learning path: compute y = a x + b analytically, then numerically, and check
+The learning path of M. Okada's lecture "ベイズ計測の基礎から展開へ" (University of
+Tokyo): compute y = a x + b analytically, then numerically, and check
 that they agree. The test does the analytic side itself, with NumPy/SciPy and nothing
 from ``measurement_models.linear``: for known noise σ and priors a, b ~ N(0, 10²),
 
     y ~ N(0, C),  C = σ² I + X Σ₀ Xᵀ,  Σ₀ = 10² I,  X = [x, 1],
 
 so log p(D) = log N(y; 0, C) (``scipy.stats.multivariate_normal``), and the posterior is
-N(m, S) with S = (Σ₀⁻¹ + XᵀX/σ²)⁻¹, m = S Xᵀ y/σ². Seed 001's flat-prior results are
+N(m, S) with S = (Σ₀⁻¹ + XᵀX/σ²)⁻¹, m = S Xᵀ y/σ². The lecture's flat-prior results are
 a₀ = ⟨xy⟩/⟨x²⟩, b₀ = ⟨y⟩ and σ̂² = Σr²/(N − 2). The saved sampled numbers must agree
 with these within tolerances built from the quick run's own Monte Carlo errors.
 """
@@ -52,10 +53,10 @@ def log_evidence(x, y, sigma, n_terms=2):
     return stats.multivariate_normal(np.zeros(y.size), cov).logpdf(y)
 
 
-def test_data_are_seed_001s_setting(line):
+def test_data_are_the_lectures_setting(line):
     x, _ = line
     assert x.size == 30
-    assert abs(x.mean()) < 1e-12  # seed 001's centring x̄ = 0
+    assert abs(x.mean()) < 1e-12  # the lecture's centring x̄ = 0
 
 
 def test_nuts_posterior_against_closed_form(output, line):
@@ -69,9 +70,9 @@ def test_nuts_posterior_against_closed_form(output, line):
     for i, p in enumerate(("a", "b")):
         assert abs(saved.loc[p, "nuts_mean"] - mean[i]) < 4 * saved.loc[p, "nuts_mean_mcse"]
         assert abs(saved.loc[p, "nuts_sd"] / np.sqrt(cov[i, i]) - 1) < 0.18
-    # seed 001's flat-prior closed forms; the N(0, 10²) prior moves them by < 0.01 sd
-    assert saved.loc["a", "seed001_mean"] == pytest.approx(np.mean(x * y) / np.mean(x**2))
-    assert saved.loc["b", "seed001_mean"] == pytest.approx(np.mean(y))
+    # the lecture's flat-prior closed forms; the N(0, 10²) prior moves them by < 0.01 sd
+    assert saved.loc["a", "flat_prior_mean"] == pytest.approx(np.mean(x * y) / np.mean(x**2))
+    assert saved.loc["b", "flat_prior_mean"] == pytest.approx(np.mean(y))
     assert abs(mean[0] - np.mean(x * y) / np.mean(x**2)) < 0.01 * np.sqrt(cov[0, 0])
 
 
@@ -98,29 +99,29 @@ def test_sampled_free_energy_against_closed_form_evidence(output, line):
         assert row.probability == pytest.approx(1.0 if row.K == 2 else 0.0, abs=1e-9)
 
 
-def test_seed_001_asymptotic_delta_f(output, line):
-    # seed 001: F(K) = (N/σ²) E(θ̂_K) + (K/2) log N + const, E = Σr²/2N. It is an
+def test_the_lectures_asymptotic_delta_f(output, line):
+    # the lecture: F(K) = (N/σ²) E(θ̂_K) + (K/2) log N + const, E = Σr²/2N. It is an
     # asymptotic (BIC-like) form: it agrees with the exact ΔF in sign and to ~10 %.
     x, y = line
     rss = {}
     for k in (1, 2):
         coef, *_ = np.linalg.lstsq(design(x, k), y, rcond=None)
         rss[k] = np.sum((y - design(x, k) @ coef) ** 2)
-    seed001 = (rss[1] - rss[2]) / (2 * SIGMA**2) - np.log(x.size) / 2
+    asymptotic = (rss[1] - rss[2]) / (2 * SIGMA**2) - np.log(x.size) / 2
     selection = pd.read_csv(output / "model_selection.csv")
-    assert selection["seed001_delta_f"].iloc[0] == pytest.approx(seed001)
+    assert selection["asymptotic_delta_f"].iloc[0] == pytest.approx(asymptotic)
     exact = log_evidence(x, y, SIGMA, 2) - log_evidence(x, y, SIGMA, 1)
-    assert seed001 > 0 and exact > 0
-    assert abs(seed001 / exact - 1) < 0.15
+    assert asymptotic > 0 and exact > 0
+    assert abs(asymptotic / exact - 1) < 0.15
 
 
-def test_noise_estimates_against_seed_001(output, line):
+def test_noise_estimates_against_the_lecture(output, line):
     x, y = line
     coef, *_ = np.linalg.lstsq(design(x, 2), y, rcond=None)
     sigma_hat = np.sqrt(np.sum((y - design(x, 2) @ coef) ** 2) / (x.size - 2))
     noise = pd.read_csv(output / "noise.csv", index_col="estimate")
     assert noise.loc["closed form sqrt(sum r^2/(N-2))", "sigma"] == pytest.approx(sigma_hat)
-    # the exact F(σ) with flat priors is minimal at seed 001's closed form (optimiser: 1e-4)
+    # the exact F(σ) with flat priors is minimal at the lecture's closed form (optimiser: 1e-4)
     assert noise.loc["argmin F(sigma), flat priors", "sigma"] == pytest.approx(sigma_hat, rel=1e-4)
     # the noise scan of one replica-exchange run: its minimiser b̂ against the minimiser
     # of the closed-form F(b) (N(0, 10²) priors) on a fine grid, within 4 of its standard

@@ -22,7 +22,7 @@ SHAPE_KEYS = ("delta", "v", "u_fc", "gamma", "amplitude", "background")
 
 
 # --------------------------------------------------------------------------------------
-# An independent implementation, written out from REFERENCE.md
+# An independent implementation, written out from the model's definition
 # --------------------------------------------------------------------------------------
 
 
@@ -62,16 +62,17 @@ def spectrum_by_scipy(energy, p, n_configurations=3, resolution=0.3, spin_orbit=
 def test_paper_table_and_independent_eigh():
     """V = 0.76, U_ff = 10.5, U_fc = 12.5, Δ = 12.5 eV: E_f − E_g = (−2.8, 2.72, 12.48) eV
     as printed in Mototake et al.'s table, to its printed precision."""
-    ref = ce.MOTOTAKE2019
-    positions, weights = ce.lines(ref["delta"], ref["v"], ref["u_fc"], ref["u_ff"])
+    ref = ce.REFERENCES["mototake2019_table"]
+    assert (ref.x, dict(ref.params)) == (12.5, {"v": 0.76, "u_fc": 12.5, "u_ff": 10.5})
+    positions, weights = ce.lines(12.5, 0.76, 12.5, 10.5)
     printed = np.array([-2.8, 2.72, 12.48])
     half_last_digit = np.array([0.05, 0.005, 0.005])
     assert np.all(np.abs(positions - printed) <= half_last_digit), positions
-    np.testing.assert_array_equal(ref["final_state_energies"], printed)
+    np.testing.assert_array_equal(ref.expected[0], printed)
     expected_positions, expected_weights = eigh_lines(12.5, 0.76, 10.5, 12.5)
     np.testing.assert_allclose(positions, expected_positions, rtol=0, atol=1e-12)
     np.testing.assert_allclose(weights, expected_weights, rtol=0, atol=1e-12)
-    # REFERENCE.md's weights (0.6048, 0.3944, 0.0007)
+    # the weights quoted in the module docstring (0.6048, 0.3944, 0.0007)
     np.testing.assert_allclose(weights, [0.6048, 0.3944, 0.0007], atol=5e-5)
 
 
@@ -155,12 +156,7 @@ def test_spectrum_against_scipy_voigt(n_configurations, spin_orbit):
     if n_configurations == 2:
         del p["u_ff"]
     y = ce.forward(
-        energy,
-        *(p[k] for k in SHAPE_KEYS),
-        u_ff=p.get("u_ff"),
-        n_configurations=n_configurations,
-        resolution=0.3,
-        spin_orbit=spin_orbit,
+        energy, **p, n_configurations=n_configurations, resolution=0.3, spin_orbit=spin_orbit
     )
     expected = spectrum_by_scipy(energy, p, n_configurations, 0.3, spin_orbit)
     np.testing.assert_allclose(y, expected, rtol=0, atol=1e-12 * expected.max())
@@ -171,7 +167,16 @@ def test_spectrum_area_is_amplitude_times_one_plus_ratio():
     ±3000 eV hold 2Γ/(π 3000) ≈ 1e-4 of the area)."""
     wide = np.linspace(-3000.0, 3000.0, 600001)
     y = ce.forward(
-        wide, 9.0, 0.8, 12.0, 0.6, 7.0, 0.0, u_ff=10.0, resolution=0.3, spin_orbit=(18.6, 2 / 3)
+        wide,
+        delta=9.0,
+        v=0.8,
+        u_fc=12.0,
+        gamma=0.6,
+        amplitude=7.0,
+        background=0.0,
+        u_ff=10.0,
+        resolution=0.3,
+        spin_orbit=(18.6, 2 / 3),
     )
     assert integrate.trapezoid(y, wide) == pytest.approx(7.0 * (1 + 2 / 3), rel=2e-4)
 
@@ -185,9 +190,9 @@ def test_lorentzian_without_resolution_and_draw_batches():
         w * 0.5 / np.pi / ((energy - e) ** 2 + 0.25)
         for e, w in zip(positions, weights, strict=True)
     )
-    y = ce.forward(energy, *(p[k] for k in SHAPE_KEYS), u_ff=9.0)
+    y = ce.forward(energy, **p)
     np.testing.assert_allclose(y, 3.0 * lorentz - 0.1, rtol=1e-13)
-    batch = ce.forward(energy, *(np.full(4, p[k]) for k in SHAPE_KEYS), u_ff=np.full(4, 9.0))
+    batch = ce.forward(energy, **{k: np.full(4, v) for k, v in p.items()})
     assert batch.shape == (4, 51)
     np.testing.assert_allclose(batch, np.broadcast_to(y, (4, 51)), rtol=1e-13)
 
@@ -198,24 +203,11 @@ def test_pytensor_graph_equals_numpy():
     values |= {"background": 0.5, "u_ff": 10.5}
     symbols = {k: pt.dscalar(k) for k in values}
     for n in (2, 3):
-        graph = ce.forward(
-            energy,
-            *(symbols[k] for k in SHAPE_KEYS),
-            u_ff=symbols["u_ff"] if n == 3 else None,
-            n_configurations=n,
-            resolution=0.3,
-            spin_orbit=ce.CE_3D_SPIN_ORBIT,
-        )
         names = [*SHAPE_KEYS, "u_ff"] if n == 3 else list(SHAPE_KEYS)
+        options = {"n_configurations": n, "resolution": 0.3, "spin_orbit": ce.CE_3D_SPIN_ORBIT}
+        graph = ce.forward(energy, **{k: symbols[k] for k in names}, **options)
         f = pytensor.function([symbols[k] for k in names], graph, mode=PYTHON)
-        expected = ce.forward(
-            energy,
-            *(values[k] for k in SHAPE_KEYS),
-            u_ff=values["u_ff"] if n == 3 else None,
-            n_configurations=n,
-            resolution=0.3,
-            spin_orbit=ce.CE_3D_SPIN_ORBIT,
-        )
+        expected = ce.forward(energy, **{k: values[k] for k in names}, **options)
         np.testing.assert_allclose(f(*(values[k] for k in names)), expected, rtol=1e-12)
 
 
@@ -233,7 +225,7 @@ def example():
 def compiled(example):
     """The three-configuration model with its logp and dlogp (no numba compilation)."""
     data, _ = example
-    model = ce.build_model(data, 3, resolution=0.3)
+    model = ce.build_model(data, n_configurations=3, resolution=0.3)
     return model, model.compile_logp(mode=PYTHON), model.compile_dlogp(mode=PYTHON)
 
 
@@ -273,14 +265,14 @@ def test_gradient_matches_central_differences(example, compiled):
 
 def test_estimated_and_known_noise(example):
     data, _ = example
-    estimated = ce.build_model(data.drop_vars("sigma"), 2, resolution=0.3)
+    estimated = ce.build_model(data.drop_vars("sigma"), n_configurations=2, resolution=0.3)
     assert [rv.name for rv in estimated.free_RVs] == [*ce.parameter_names(2), "sigma"]
     sigma = estimated["sigma"]
     value = estimated.rvs_to_values[sigma]
     logp = pytensor.function([value], estimated.logp(vars=[sigma], jacobian=False), mode=PYTHON)
     h = np.abs(data["intensity"].values).max()
     assert logp(np.log(0.02)) == pytest.approx(stats.halfnorm.logpdf(0.02, scale=0.1 * h))
-    known = ce.build_model(data, 2, sigma=0.07)
+    known = ce.build_model(data, n_configurations=2, sigma=0.07)
     (observed,) = known.observed_RVs
     np.testing.assert_array_equal(observed.owner.inputs[-1].eval(mode=PYTHON), 0.07)
 
@@ -292,9 +284,11 @@ def test_failed_forward_gives_minus_infinity(example):
     huge = {"v": Prior("Normal", mu=0.0, sigma=1e308)}
     energy = data["energy"].values
     with np.errstate(over="ignore", invalid="ignore"):
-        spectrum = ce.forward(energy, 8.0, 1e307, 12.5, 0.7, u_ff=10.5, resolution=0.3)
+        spectrum = ce.forward(
+            energy, delta=8.0, v=1e307, u_fc=12.5, gamma=0.7, u_ff=10.5, resolution=0.3
+        )
     assert np.all(np.isnan(spectrum))  # what the guard is for
-    model = ce.build_model(data, 3, resolution=0.3, priors=huge)
+    model = ce.build_model(data, n_configurations=3, resolution=0.3, priors=huge)
     logp = model.compile_logp(mode=PYTHON)
     assert np.isfinite(logp(transformed_point(model, truth)))
     assert logp(transformed_point(model, {**truth, "v": 1e307})) == -np.inf
@@ -302,12 +296,14 @@ def test_failed_forward_gives_minus_infinity(example):
 
 def test_mutable_data_share_one_graph(example):
     data, truth = example
-    other = ce.simulate(data["energy"].values, {**truth, "delta": 10.0}, 0.1, rng=5, resolution=0.3)
-    reference = ce.build_model(other, 3, resolution=0.3)
+    other = ce.simulate(
+        data["energy"].values, rng=5, sigma=0.1, resolution=0.3, **{**truth, "delta": 10.0}
+    )
+    reference = ce.build_model(other, n_configurations=3, resolution=0.3)
     expected = reference.compile_logp(jacobian=False, mode=PYTHON)(
         transformed_point(reference, truth)
     )
-    model = ce.build_model(data, 3, resolution=0.3, mutable_data=True)
+    model = ce.build_model(data, n_configurations=3, resolution=0.3, mutable_data=True)
     logp = model.compile_logp(jacobian=False, mode=PYTHON)
     first = logp(transformed_point(model, truth))
     with model:
@@ -329,7 +325,7 @@ def test_integrated_model_with_shared_parameters(example):
     from measurement_models.integration import Measurement, NoisePrecision, integrated_model
 
     data, truth = example
-    second = ce.simulate(data["energy"].values, truth, 0.08, rng=9, resolution=0.3)
+    second = ce.simulate(data["energy"].values, rng=9, sigma=0.08, resolution=0.3, **truth)
     model = integrated_model(
         [
             Measurement(
@@ -339,7 +335,7 @@ def test_integrated_model_with_shared_parameters(example):
                 "b", second, partial(ce.add_likelihood, resolution=0.3), NoisePrecision.from_data()
             ),
         ],
-        priors=partial(ce.add_priors, data, 3),
+        priors=partial(ce.add_priors, data, n_configurations=3),
         shared=["delta", "v", "u_ff", "u_fc"],
     )
     names = {rv.name for rv in model.free_RVs}
@@ -371,7 +367,7 @@ def test_bad_forward_inputs_are_rejected(kwargs, match):
     args |= kwargs
     energy = np.linspace(-5.0, 5.0, 11)
     with pytest.raises(ValueError, match=match):
-        ce.forward(energy, *(args.pop(k) for k in SHAPE_KEYS), **args)
+        ce.forward(energy, **args)
 
 
 @pytest.mark.parametrize(
@@ -400,9 +396,32 @@ def test_bad_data_are_rejected(example):
     with pytest.raises(ValueError, match="all zero"):
         ce.build_model(data.assign(intensity=0 * data["intensity"]))
     with pytest.raises(ValueError, match="missing"):
-        ce.simulate(data["energy"].values, {"delta": 1.0}, 0.1)
+        ce.simulate(data["energy"].values, sigma=0.1, delta=1.0)
     with pytest.raises(ValueError, match="sigma must be positive"):
-        ce.simulate(data["energy"].values, truth, 0.0)
+        ce.simulate(data["energy"].values, sigma=0.0, **truth)
+    with pm.Model(), pytest.raises(ValueError, match="no noise level"):
+        ce.add_likelihood(data.drop_vars("sigma"), truth)
+
+
+def test_priors_without_data_need_scales_or_priors(example):
+    """The amplitude and background priors are scaled by the data: without data (as
+    ``integrated_model`` calls a priors factory) they must come from ``scales`` or be given."""
+    data, _ = example
+    with pm.Model(), pytest.raises(ValueError, match=r"\['amplitude', 'background'\] are scaled"):
+        ce.add_priors(n_configurations=2)
+    with pm.Model() as model:
+        ce.add_priors(n_configurations=2, names=["delta", "v", "u_fc", "gamma"])
+    assert [rv.name for rv in model.free_RVs] == ["delta", "v", "u_fc", "gamma"]
+    with pm.Model() as with_scales:
+        ce.add_priors(n_configurations=2, scales=ce.prior_scales(data))
+    with pm.Model() as with_data:
+        ce.add_priors(data, n_configurations=2)
+    point = with_data.initial_point()
+    assert with_scales.compile_logp(mode=PYTHON)(point) == with_data.compile_logp(mode=PYTHON)(
+        point
+    )
+    with pm.Model(), pytest.raises(ValueError, match="fixed value given for parameter"):
+        ce.add_priors(data, n_configurations=2, fixed={"u_ff": 10.0})
 
 
 def test_simulate_records_truth_and_noise(example):
@@ -509,10 +528,10 @@ def test_free_energy_of_one_parameter_version_matches_quadrature():
 
     energy = np.linspace(-12.0, 16.0, 57)
     truth = {"delta": 8.0, **FIXED, "amplitude": 10.0, "background": 0.5}
-    data = ce.simulate(energy, truth, 0.3, rng=3, resolution=0.3)
+    data = ce.simulate(energy, rng=3, sigma=0.3, resolution=0.3, **truth)
     expected = quadrature_free_energy(data)
     priors = {name: _constant(value) for name, value in FIXED.items()}
-    model = ce.build_model(data, 3, resolution=0.3, priors=priors)
+    model = ce.build_model(data, n_configurations=3, resolution=0.3, priors=priors)
     assert [rv.name for rv in model.free_RVs] == ["delta", "amplitude", "background"]
     settings = ReplicaExchangeSettings(draws=1000, tune=500, chains=2, cores=1, n_replicas=12)
     _, free = sample_free_energy(model, settings, random_seed=5, progressbar=False)
@@ -528,12 +547,11 @@ def test_selection_between_two_and_three_configurations(delta, visible):
     (w₃ = 7e-4, SNR ≈ 0.3): three configurations not chosen (negative control)."""
     from samplers import ReplicaExchangeSettings, select_model
 
-    study = ce.SELECTION_STUDY
-    truth = {"delta": delta, **study["truth"]}
-    data = ce.simulate(study["energy"], truth, study["sigma"], rng=100, resolution=0.3)
+    study = ce.REFERENCES["selection_study"]
+    data = ce.simulate(study.x, rng=100, delta=delta, **study.params)
     settings = ReplicaExchangeSettings(draws=1000, tune=1000, chains=2, cores=1, n_replicas=20)
     result = select_model(
-        {n: (lambda n=n: ce.build_model(data, n, resolution=0.3)) for n in (2, 3)},
+        {n: (lambda n=n: ce.build_model(data, n_configurations=n, resolution=0.3)) for n in (2, 3)},
         settings=settings,
         random_seed=7,
         progressbar=False,

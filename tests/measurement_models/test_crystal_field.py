@@ -1,8 +1,9 @@
 """Crystal-field observables against an independent NumPy implementation and analytic limits.
 
-Independent references: the J = 5/2 matrices are built here from J± and the seed-001
-(authors' code) matrix elements, diagonalised with ``numpy.linalg.eigh``; the specific
-heat is checked against the two-level Schottky closed form, the entropy against
+Independent references: the J = 5/2 matrices are built here from J± and the published
+matrix elements (Hutchings 1964; the same as in the Okada group's code), diagonalised
+with ``numpy.linalg.eigh``; the specific heat is checked against the two-level Schottky
+closed form, the entropy against
 −∂F/∂T by finite differences and its limits R ln(2J+1) and R ln 2, the susceptibility
 against the zero-field Kubo–Van Vleck sum and the Curie constant from CODATA constants,
 the powder mean against the exact average over a spherical 2-design (tetrahedron
@@ -50,7 +51,7 @@ def j_matrices(j=2.5):
 
 
 def reference_hamiltonian(b20=0.0, b40=0.0, b44=0.0, cubic=False):
-    """Ce³⁺ (J = 5/2) H_CF from REFERENCE.md's matrix elements and textbook O20, O44."""
+    """Ce³⁺ (J = 5/2) H_CF from the published O40 diagonal and textbook O20, O44."""
     _, _, jz, plus, minus, _ = j_matrices()
     o20 = 3 * jz @ jz - 35 / 4 * np.eye(6)
     o40 = np.diag([60.0, -180, 120, 120, -180, 60])
@@ -122,7 +123,8 @@ def test_lande_factors_against_the_textbook_table():
     # an Ion given directly works like the named one
     custom = cf.Ion("my Ce", Fraction(5, 2), 6 / 7)
     np.testing.assert_allclose(
-        cf.susceptibility(T_GRID, CUBIC, custom), cf.susceptibility(T_GRID, CUBIC, "Ce3+")
+        cf.susceptibility(T_GRID, ion=custom, **CUBIC),
+        cf.susceptibility(T_GRID, ion="Ce3+", **CUBIC),
     )
 
 
@@ -138,23 +140,25 @@ def test_parameter_names_drop_terms_beyond_rank_2j():
 
 @pytest.mark.parametrize(("symmetry", "params"), [("cubic", CUBIC), ("tetragonal", TETRAGONAL)])
 def test_hamiltonian_and_levels_match_numpy(symmetry, params):
-    h_re, h_im = cf.hamiltonian(params, "Ce3+", symmetry)
+    h_re, h_im = cf.hamiltonian("Ce3+", symmetry=symmetry, **params)
     expected = reference_hamiltonian(
         *(params.get(k, 0.0) for k in ("B20", "B40", "B44")), cubic=symmetry == "cubic"
     )
     np.testing.assert_allclose(h_re + 1j * h_im, expected, atol=1e-12)
-    np.testing.assert_allclose(cf.levels(params, "Ce3+", symmetry), np.linalg.eigvalsh(expected))
+    np.testing.assert_allclose(
+        cf.levels("Ce3+", symmetry=symmetry, **params), np.linalg.eigvalsh(expected)
+    )
 
 
 def test_batched_parameters_give_batched_observables():
     b40 = np.array([[0.05, 0.1167, -0.2], [0.3, 0.0, 0.01]])
-    c = cf.specific_heat(T_GRID, {"B40": b40})
-    chi = cf.susceptibility(T_GRID, {"B40": b40})
+    c = cf.specific_heat(T_GRID, B40=b40)
+    chi = cf.susceptibility(T_GRID, B40=b40)
     assert c.shape == chi.shape == (2, 3, T_GRID.size)
     for idx in np.ndindex(2, 3):
-        single = {"B40": float(b40[idx])}
-        np.testing.assert_allclose(c[idx], cf.specific_heat(T_GRID, single), rtol=1e-12)
-        np.testing.assert_allclose(chi[idx], cf.susceptibility(T_GRID, single), rtol=1e-12)
+        single = float(b40[idx])
+        np.testing.assert_allclose(c[idx], cf.specific_heat(T_GRID, B40=single), rtol=1e-12)
+        np.testing.assert_allclose(chi[idx], cf.susceptibility(T_GRID, B40=single), rtol=1e-12)
 
 
 # --- thermodynamics ----------------------------------------------------------------------
@@ -167,14 +171,14 @@ def test_specific_heat_and_entropy_match_numpy(symmetry, params):
     )
     c_ref, _ = reference_thermodynamics(h, T_GRID)
     np.testing.assert_allclose(
-        cf.specific_heat(T_GRID, params, "Ce3+", symmetry), c_ref, rtol=1e-9, atol=1e-12
+        cf.specific_heat(T_GRID, symmetry=symmetry, **params), c_ref, rtol=1e-9, atol=1e-12
     )
     # entropy S = −∂F/∂T by central differences of the free energy
     step = 1e-4 * T_GRID
     _, f_up = reference_thermodynamics(h, T_GRID + step)
     _, f_down = reference_thermodynamics(h, T_GRID - step)
     s_ref = -R * (f_up - f_down) / (2 * step)
-    np.testing.assert_allclose(cf.entropy(T_GRID, params, "Ce3+", symmetry), s_ref, rtol=1e-6)
+    np.testing.assert_allclose(cf.entropy(T_GRID, symmetry=symmetry, **params), s_ref, rtol=1e-6)
 
 
 def test_two_level_schottky_closed_form():
@@ -187,13 +191,13 @@ def test_two_level_schottky_closed_form():
         energies = np.array([0.0] * g0 + [delta] * g1)
         np.testing.assert_allclose(cf.schottky_specific_heat(t, energies), closed, rtol=1e-10)
     # (atol: the two members of the ground doublet differ by ~1e-14 K after diagonalisation)
-    np.testing.assert_allclose(cf.specific_heat(t, CUBIC), closed, rtol=1e-10, atol=1e-20)
+    np.testing.assert_allclose(cf.specific_heat(t, **CUBIC), closed, rtol=1e-10, atol=1e-20)
 
 
 def test_entropy_limits_kramers_doublet_and_full_multiplet():
     """Cubic Ce³⁺ with B40 > 0: Γ7 doublet ground state, S → R ln 2 at T ≪ 42 K and
     R ln 6 at T ≫ 42 K."""
-    s = cf.entropy(np.array([0.2, 1.0, 1e4, 1e6]), CUBIC)
+    s = cf.entropy(np.array([0.2, 1.0, 1e4, 1e6]), **CUBIC)
     np.testing.assert_allclose(s[:2], R * np.log(2), rtol=1e-12)
     assert s[2] == pytest.approx(R * np.log(6), rel=1e-4)
     assert s[3] == pytest.approx(R * np.log(6), rel=1e-8)
@@ -219,7 +223,9 @@ def test_magnetisation_matches_numpy(symmetry, params, direction):
         )
     for field in (0.01, 3.0):
         expected = reference_magnetisation(h, T_GRID, field, n)
-        got = cf.magnetisation(T_GRID, params, "Ce3+", symmetry, field, direction)
+        got = cf.magnetisation(
+            T_GRID, symmetry=symmetry, field=field, direction=direction, **params
+        )
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-14)
         assert np.all(got > 0)  # paramagnet: M along the field
 
@@ -232,11 +238,11 @@ def test_susceptibility_is_the_zero_field_van_vleck_sum(symmetry, params):
     for direction in ("x", "z"):
         n = cf.field_directions(direction)[0]
         expected = van_vleck_susceptibility(h, T_GRID, n)
-        got = cf.susceptibility(T_GRID, params, "Ce3+", symmetry, direction=direction)
+        got = cf.susceptibility(T_GRID, symmetry=symmetry, direction=direction, **params)
         # 0.01 T is in the linear regime: relative non-linearity below 1e-3 at 0.2 K
         np.testing.assert_allclose(got, expected, rtol=1e-3)
-    inverse = cf.forward(T_GRID, params, "inverse_susceptibility", "Ce3+", symmetry)
-    np.testing.assert_allclose(inverse, 1 / cf.susceptibility(T_GRID, params, "Ce3+", symmetry))
+    inverse = cf.forward(T_GRID, observable="inverse_susceptibility", symmetry=symmetry, **params)
+    np.testing.assert_allclose(inverse, 1 / cf.susceptibility(T_GRID, symmetry=symmetry, **params))
 
 
 def test_curie_law_at_high_temperature():
@@ -245,11 +251,11 @@ def test_curie_law_at_high_temperature():
     assert cf.curie_constant("Ce3+") == pytest.approx(curie, rel=1e-4)
     for symmetry, params in (("cubic", CUBIC), ("tetragonal", TETRAGONAL)):
         t = np.array([3e3, 3e4])
-        chi_t = cf.susceptibility(t, params, "Ce3+", symmetry, direction="powder") * t
+        chi_t = cf.susceptibility(t, symmetry=symmetry, direction="powder", **params) * t
         assert chi_t[0] == pytest.approx(curie, rel=3e-3)
         assert chi_t[1] == pytest.approx(curie, rel=3e-4)
     # no crystal field: exactly the free-ion Brillouin limit C/T at small field
-    chi_t = cf.susceptibility(np.array([1.0, 10.0]), {"B40": 0.0}) * np.array([1.0, 10.0])
+    chi_t = cf.susceptibility(np.array([1.0, 10.0]), B40=0.0) * np.array([1.0, 10.0])
     np.testing.assert_allclose(chi_t, curie, rtol=2e-3)
 
 
@@ -260,7 +266,10 @@ def test_cubic_susceptibility_is_isotropic(ion, params):
     t = np.array([0.5, 3.0, 30.0])
     directions = ("x", "y", "z", (1, 1, 1), (0.3, 1.9), "powder")
     for field, rtol in ((1e-4, 1e-9), (0.01, 1e-5)):
-        chis = [cf.susceptibility(t, params, ion, "cubic", field, d) for d in directions]
+        chis = [
+            cf.susceptibility(t, ion=ion, symmetry="cubic", field=field, direction=d, **params)
+            for d in directions
+        ]
         for chi in chis[1:]:
             np.testing.assert_allclose(chi, chis[0], rtol=rtol)
 
@@ -271,13 +280,16 @@ def test_powder_mean_is_the_orientational_average():
     t = np.array([0.5, 3.0, 30.0])
     tetrahedron = [(1, 1, 1), (1, -1, -1), (-1, 1, -1), (-1, -1, 1)]
     design = np.mean(
-        [cf.susceptibility(t, TETRAGONAL, "Ce3+", "tetragonal", direction=d) for d in tetrahedron],
+        [
+            cf.susceptibility(t, symmetry="tetragonal", direction=d, **TETRAGONAL)
+            for d in tetrahedron
+        ],
         axis=0,
     )
-    powder = cf.susceptibility(t, TETRAGONAL, "Ce3+", "tetragonal", direction="powder")
+    powder = cf.susceptibility(t, symmetry="tetragonal", direction="powder", **TETRAGONAL)
     np.testing.assert_allclose(powder, design, rtol=1e-4)
     chi_x, chi_z = (
-        cf.susceptibility(t, TETRAGONAL, "Ce3+", "tetragonal", direction=d) for d in ("x", "z")
+        cf.susceptibility(t, symmetry="tetragonal", direction=d, **TETRAGONAL) for d in ("x", "z")
     )
     assert np.all(np.abs(chi_x / chi_z - 1) > 0.02)  # tetragonal is anisotropic
 
@@ -303,7 +315,14 @@ def observables_function(symmetry, direction, field=0.01):
         params = dict(zip(names, values, strict=True))
         return pt.stack(
             [
-                cf.forward(T_SHORT, params, o, "Ce3+", symmetry, field, direction)
+                cf.forward(
+                    T_SHORT,
+                    observable=o,
+                    symmetry=symmetry,
+                    field=field,
+                    direction=direction,
+                    **params,
+                )
                 for o in OBSERVABLES
             ]
         )
@@ -373,7 +392,7 @@ def seed_data():
 
 
 def test_reference_settings(seed_data):
-    t = cf.SEED001["temperature"]
+    t = cf.REFERENCES["okada_cubic"].x
     assert t.size == 350 and t[0] == pytest.approx(0.2) and t[-1] == pytest.approx(70.0)
     np.testing.assert_allclose(np.diff(t), 0.2)
     chi, c = seed_data["inverse_susceptibility"], seed_data["specific_heat"]
@@ -381,7 +400,7 @@ def test_reference_settings(seed_data):
     np.testing.assert_allclose(chi["sigma"], 1e-2)
     np.testing.assert_allclose(c["sigma"], 1e-3)
     # the noise is what was asked for
-    clean = cf.forward(t, CUBIC, "specific_heat")
+    clean = cf.forward(t, observable="specific_heat", **CUBIC)
     assert np.std(c["specific_heat"].values - clean) == pytest.approx(1e-3, rel=0.15)
     assert c["temperature"].attrs["units"] == "K"
     assert chi["inverse_susceptibility"].attrs["units"] == "mol/emu"
@@ -393,7 +412,7 @@ def integrated(seed_data):
         Measurement("magnetic", seed_data["inverse_susceptibility"], cf.add_likelihood, 1e4),
         Measurement("thermal", seed_data["specific_heat"], cf.add_likelihood, 1e6),
     ]
-    return integrated_model(measurements, partial(cf.add_priors, "Ce3+", "cubic"))
+    return integrated_model(measurements, partial(cf.add_priors, ion="Ce3+", symmetry="cubic"))
 
 
 @pytest.fixture(scope="module")
@@ -410,13 +429,13 @@ def test_integrated_log_density_at_the_truth(integrated, integrated_functions, s
     model = integrated
     assert [rv.name for rv in model.free_RVs] == ["B40"]
     assert sorted(rv.name for rv in model.observed_RVs) == ["magnetic", "thermal"]
-    t = cf.SEED001["temperature"]
+    t = cf.REFERENCES["okada_cubic"].x
     values = {}
     for b40 in (0.1167, 0.1):
         logp = integrated_functions(transformed_point(model, {"B40": b40}))[0]
         expected = np.log(0.5)  # U(−1, 1)
         for name, b in (("inverse_susceptibility", 1e4), ("specific_heat", 1e6)):
-            residual = seed_data[name][name].values - cf.forward(t, {"B40": b40}, name)
+            residual = seed_data[name][name].values - cf.forward(t, observable=name, B40=b40)
             expected += 0.5 * t.size * np.log(b / (2 * np.pi)) - 0.5 * b * residual @ residual
         assert np.isfinite(logp)
         assert logp == pytest.approx(expected, rel=1e-9)
@@ -450,7 +469,14 @@ def test_build_model_from_example_data():
     model = cf.build_model(data.drop_vars("sigma"))
     assert "sigma" in [rv.name for rv in model.free_RVs]
     tetragonal = cf.build_model(
-        cf.simulate(T_GRID, TETRAGONAL, "inverse_susceptibility", 0.01, 1, symmetry="tetragonal"),
+        cf.simulate(
+            T_GRID,
+            rng=1,
+            sigma=0.01,
+            observable="inverse_susceptibility",
+            symmetry="tetragonal",
+            **TETRAGONAL,
+        ),
         symmetry="tetragonal",
     )
     assert [rv.name for rv in tetragonal.free_RVs] == ["B20", "B40", "B44"]
@@ -460,11 +486,19 @@ def test_build_model_from_example_data():
 
 def test_add_priors_prefix_and_names():
     with pm.Model() as model:
-        params = cf.add_priors("Ce3+", "tetragonal", prefix="x_", names=["B44", "B20"])
+        params = cf.add_priors(ion="Ce3+", symmetry="tetragonal", prefix="x_", names=["B44", "B20"])
     assert list(params) == ["B20", "B44"]
     assert sorted(model.named_vars) == ["x_B20", "x_B44"]
     with pm.Model(), pytest.raises(ValueError, match="no parameter"):
-        cf.add_priors("Ce3+", "cubic", names=["B20"])
+        cf.add_priors(ion="Ce3+", symmetry="cubic", names=["B20"])
+    with pm.Model(), pytest.raises(ValueError, match=r"no fixed value\(s\) for \['B20'\]"):
+        cf.add_priors(ion="Ce3+", symmetry="cubic", fixed={"B20": 0.1})
+
+
+def test_likelihood_needs_a_noise_level():
+    data, _ = cf.example_data(0)
+    with pm.Model(), pytest.raises(ValueError, match="no noise level"):
+        cf.add_likelihood(data.drop_vars("sigma"), {"B40": pt.scalar("B40")})
 
 
 # --- bad input ---------------------------------------------------------------------------
@@ -482,35 +516,32 @@ def test_add_priors_prefix_and_names():
 )
 def test_bad_temperatures_are_rejected(temperature, match):
     with pytest.raises(ValueError, match=match):
-        cf.specific_heat(temperature, CUBIC)
+        cf.specific_heat(temperature, **CUBIC)
     with pytest.raises(ValueError, match=match):
-        cf.susceptibility(temperature, CUBIC)
+        cf.susceptibility(temperature, **CUBIC)
 
 
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: cf.specific_heat(T_GRID, {"B40": 0.1}, ion="Xx3+"), "unknown ion"),
-        (lambda: cf.specific_heat(T_GRID, {"B40": 0.1}, symmetry="monoclinic"), "unknown symmetry"),
-        (lambda: cf.specific_heat(T_GRID, {"B20": 0.1}), r"unknown: \['B20'\]"),
-        (lambda: cf.specific_heat(T_GRID, {"B60": 0.1}), "missing"),
-        (lambda: cf.specific_heat(T_GRID, {"B20": 1, "B40": 1}, symmetry="tetragonal"), "B44"),
-        (lambda: cf.specific_heat(T_GRID, [0.1]), "mapping"),
+        (lambda: cf.specific_heat(T_GRID, ion="Xx3+", B40=0.1), "unknown ion"),
+        (lambda: cf.specific_heat(T_GRID, symmetry="monoclinic", B40=0.1), "unknown symmetry"),
+        (lambda: cf.specific_heat(T_GRID, B20=0.1), r"unknown: \['B20'\]"),
+        (lambda: cf.specific_heat(T_GRID, B60=0.1), "missing"),
+        (lambda: cf.specific_heat(T_GRID, symmetry="tetragonal", B20=1, B40=1), "B44"),
         (
-            lambda: cf.hamiltonian(
-                {"B20": [1, 2], "B40": [1, 2, 3], "B44": 0}, "Ce3+", "tetragonal"
-            ),
+            lambda: cf.hamiltonian("Ce3+", symmetry="tetragonal", B20=[1, 2], B40=[1, 2, 3], B44=0),
             "shapes",
         ),
-        (lambda: cf.susceptibility(T_GRID, CUBIC, field=0.0), "field"),
-        (lambda: cf.susceptibility(T_GRID, CUBIC, field=np.nan), "field"),
-        (lambda: cf.susceptibility(T_GRID, CUBIC, direction="w"), "direction"),
-        (lambda: cf.susceptibility(T_GRID, CUBIC, direction=(0, 0, 0)), "zero"),
-        (lambda: cf.susceptibility(T_GRID, CUBIC, direction=(1, 2, 3, 4)), "direction"),
-        (lambda: cf.forward(T_GRID, CUBIC, "heat"), "unknown observable"),
+        (lambda: cf.susceptibility(T_GRID, field=0.0, **CUBIC), "field"),
+        (lambda: cf.susceptibility(T_GRID, field=np.nan, **CUBIC), "field"),
+        (lambda: cf.susceptibility(T_GRID, direction="w", **CUBIC), "direction"),
+        (lambda: cf.susceptibility(T_GRID, direction=(0, 0, 0), **CUBIC), "zero"),
+        (lambda: cf.susceptibility(T_GRID, direction=(1, 2, 3, 4), **CUBIC), "direction"),
+        (lambda: cf.forward(T_GRID, observable="heat", **CUBIC), "unknown observable"),
         (lambda: cf.get_ion(cf.Ion("bad", Fraction(1, 3), 1.0)), "half-integer"),
         (lambda: cf.get_ion(cf.Ion("bad", Fraction(5, 2), -1.0)), "Landé"),
-        (lambda: cf.simulate(T_GRID, CUBIC, sigma=0.0), "sigma"),
+        (lambda: cf.simulate(T_GRID, sigma=0.0, **CUBIC), "sigma"),
         (lambda: cf.simulate_reference(noise="medium"), "noise case"),
     ],
 )
@@ -538,13 +569,20 @@ def test_bad_datasets_are_rejected():
     with pytest.raises(ValueError, match="exactly one dimension"):
         cf.build_model(data.assign(extra=xr.DataArray([1.0, 2.0], dims="other")))
     with pm.Model(), pytest.raises(ValueError, match="missing parameter"):
-        cf.add_likelihood(data, {"B20": pt.scalar("B20")}, 0.01)
+        cf.add_likelihood(data, {"B20": pt.scalar("B20")}, sigma=0.01)
 
 
 def test_plot_fit_draws_data_band_and_truth():
     from matplotlib.figure import Figure
 
-    data = cf.simulate(T_GRID, TETRAGONAL, "inverse_susceptibility", 0.01, 3, symmetry="tetragonal")
+    data = cf.simulate(
+        T_GRID,
+        rng=3,
+        sigma=0.01,
+        observable="inverse_susceptibility",
+        symmetry="tetragonal",
+        **TETRAGONAL,
+    )
     rng = np.random.default_rng(0)
     posterior = xr.Dataset(
         {k: (("chain", "draw"), v + 1e-3 * rng.normal(size=(2, 5))) for k, v in TETRAGONAL.items()}
@@ -556,7 +594,9 @@ def test_plot_fit_draws_data_band_and_truth():
     truth_line = ax.get_lines()[labels.index("truth")]
     np.testing.assert_allclose(
         truth_line.get_ydata(),
-        cf.forward(T_GRID, TETRAGONAL, "inverse_susceptibility", symmetry="tetragonal"),
+        cf.forward(
+            T_GRID, observable="inverse_susceptibility", symmetry="tetragonal", **TETRAGONAL
+        ),
     )
     assert ax.get_ylabel() == "inverse_susceptibility [mol/emu]"
 
@@ -578,7 +618,7 @@ def test_nuts_samples_the_exact_cubic_posterior():
     coarse = np.linspace(0.05, 0.2, 3001)
     loglik = np.array(
         [
-            -0.5 * np.sum((y - cf.forward(t, {"B40": b}, "specific_heat")) ** 2) / sigma**2
+            -0.5 * np.sum((y - cf.forward(t, observable="specific_heat", B40=b)) ** 2) / sigma**2
             for b in coarse
         ]
     )
@@ -588,7 +628,7 @@ def test_nuts_samples_the_exact_cubic_posterior():
     grid = np.linspace(centre - 8 * spread, centre + 8 * spread, 801)
     loglik = np.array(
         [
-            -0.5 * np.sum((y - cf.forward(t, {"B40": b}, "specific_heat")) ** 2) / sigma**2
+            -0.5 * np.sum((y - cf.forward(t, observable="specific_heat", B40=b)) ** 2) / sigma**2
             for b in grid
         ]
     )

@@ -39,13 +39,13 @@ PRIOR_SD = 10.0  # the documented default prior of linear: a, b ~ N(0, 10²)
 SIGMA = {"precise": 0.1, "noisy": 0.25}
 X = {"precise": np.linspace(-1, 1, 12), "noisy": np.linspace(-1, 1, 60)}
 SLOPE, INTERCEPT, OTHER_SLOPE = 2.0, 0.5, 2.45
-PRIORS = partial(linear.add_priors, 2)
+PRIORS = partial(linear.add_priors, n_terms=2)
 SETTINGS = ReplicaExchangeSettings(draws=1000, tune=500, chains=2, n_replicas=12)
 
 
 def simulate(name: str, slope: float = SLOPE) -> xr.Dataset:
     seed = {"precise": 5, "noisy": 2}[name]
-    return linear.simulate(X[name], slope, INTERCEPT, sigma=SIGMA[name], rng=seed)
+    return linear.simulate(X[name], a=slope, b=INTERCEPT, sigma=SIGMA[name], rng=seed)
 
 
 DATA = {"precise": simulate("precise"), "noisy": simulate("noisy")}
@@ -218,12 +218,13 @@ def test_spectra_share_positions_and_keep_the_peak_coordinate():
     """Two spectra with shared positions and widths, own heights: names, dims, and the
     joint log-density against priors and Gaussian peaks written out by hand."""
     data, truth = spectral.example_data(0)
-    other = spectral.simulate(data["x"].values, 0.5 * truth["a"], truth["mu"], truth["b"], 0.05, 1)
+    half_heights = truth | {"a": 0.5 * truth["a"]}
+    other = spectral.simulate(data["x"].values, sigma=0.05, rng=1, **half_heights)
     both = [
         Measurement("first", data, spectral.add_likelihood, NoisePrecision.from_data()),
         Measurement("second", other, spectral.add_likelihood, 400.0),
     ]
-    model = integrated_model(both, partial(spectral.add_priors, 2), shared=["mu", "b"])
+    model = integrated_model(both, partial(spectral.add_priors, n_peaks=2), shared=["mu", "b"])
     assert [rv.name for rv in model.free_RVs] == ["mu", "b", "first_a", "second_a"]
     assert model.named_vars_to_dims["second_a"] == ("peak",)
     assert list(model.coords["peak"]) == [0, 1]
@@ -434,7 +435,7 @@ def test_bad_input_is_refused_with_a_clear_message():
     with pytest.raises(ValueError, match="clash with parameter names"):
         integrated_model([good[0].with_noise(1.0), replace(good[1], name="a")], PRIORS)
     with pytest.raises(ValueError, match="keywords prefix and names"):
-        integrated_model(good, lambda: linear.add_priors(2))
+        integrated_model(good, lambda: linear.add_priors(n_terms=2))
     for bad in (0.0, -4.0, np.nan, np.inf, "100", True):
         with pytest.raises(ValueError, match="positive finite number"):
             Measurement("precise", DATA["precise"], linear.add_likelihood, bad)
@@ -454,16 +455,16 @@ def test_bad_input_is_refused_with_a_clear_message():
         Measurement("precise", without_sigma, linear.add_likelihood, NoisePrecision.from_data())
 
     def forgets_the_name(data, params, sigma, name):
-        return linear.add_likelihood(data, params, sigma, name="y")
+        return linear.add_likelihood(data, params, sigma=sigma, name="y")
 
     with pytest.raises(ValueError, match="did not add an observed variable named 'precise'"):
         integrated_model([replace(good[0], likelihood=forgets_the_name)], PRIORS)
     with pytest.raises(ValueError, match=r"no parameter\(s\) \['c'\]"):
         with pm.Model():
-            linear.add_priors(2, names=["a", "c"])
+            linear.add_priors(n_terms=2, names=["a", "c"])
     with pytest.raises(ValueError, match=r"no parameter\(s\) \['eta'\]"):
         with pm.Model():
-            spectral.add_priors(2, names=["eta"])
+            spectral.add_priors(n_peaks=2, names=["eta"])
     with pytest.raises(
         ValueError, match=r"no noise precision given for measurement\(s\) \['noisy'\]"
     ):

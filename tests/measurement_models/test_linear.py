@@ -12,7 +12,8 @@ from measurement_models import linear
 
 
 def test_forward_is_a_line():
-    np.testing.assert_allclose(linear.forward(np.array([0.0, 1.0, 2.0]), 2.0, 0.5), [0.5, 2.5, 4.5])
+    values = linear.forward(np.array([0.0, 1.0, 2.0]), a=2.0, b=0.5)
+    np.testing.assert_allclose(values, [0.5, 2.5, 4.5])
 
 
 @pytest.mark.parametrize("n_terms", [1, 2])
@@ -64,7 +65,7 @@ def test_exact_posterior_is_the_normalised_product(line_data):
     points = [mean + np.array([0.05, -0.02]), mean - np.array([0.03, 0.04])]
 
     def log_joint(theta):
-        resid = y - linear.forward(x, *theta)
+        resid = y - linear.forward(x, a=theta[0], b=theta[1])
         return stats.norm(0, 0.3).logpdf(resid).sum() + stats.norm(0, 10).logpdf(theta).sum()
 
     post = stats.multivariate_normal(mean, cov)
@@ -74,12 +75,12 @@ def test_exact_posterior_is_the_normalised_product(line_data):
 
 
 def test_noise_estimate_maximises_marginal_likelihood_with_flat_priors():
-    """Seed 001 eq. (25): σ² = Σr²/(N−2) maximises p(y|σ²) under flat priors on (a, b).
+    """Okada's lecture, eq. (25): σ² = Σr²/(N−2) maximises p(y|σ²) under flat priors on (a, b).
 
     With very wide Gaussian priors the exact evidence approaches the flat-prior marginal
     likelihood up to a σ-independent constant; maximise it numerically over σ.
     """
-    data = linear.simulate(np.linspace(-1, 1, 30), 1.5, -0.2, sigma=0.4, rng=7)
+    data = linear.simulate(np.linspace(-1, 1, 30), a=1.5, b=-0.2, sigma=0.4, rng=7)
     x, y = data["x"].values, data["y"].values
     result = optimize.minimize_scalar(
         lambda log_s: -linear.exact_log_evidence(x, y, np.exp(log_s), 2, prior_sd=1e6),
@@ -134,11 +135,30 @@ def test_bad_arguments():
         linear.build_model(data, priors={"slope": linear.PARAMETERS["a"].prior})
     with pytest.raises(ValueError, match="at least 3 points"):
         linear.noise_variance_estimate([0.0, 1.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"fixed value\(s\) for \['b'\], not parameters"):
+        linear.build_model(data, n_terms=1, fixed={"b": 0.5})
+    with pytest.raises(ValueError, match="sigma given twice"):
+        linear.build_model(data, sigma=0.3, fixed={"sigma": 0.3})
+    with pm.Model(), pytest.raises(ValueError, match="no noise level"):
+        linear.add_likelihood(data.drop_vars("sigma"), {"a": 1.0})
+
+
+def test_fixed_sigma_is_a_known_noise_level(line_data):
+    """fixed={"sigma": s} and sigma=s give the same model (no sigma variable), and
+    without a noise level in the data sigma becomes a variable with the table's prior."""
+    data, truth = line_data
+    known = linear.build_model(data.drop_vars("sigma"), sigma=0.3)
+    held = linear.build_model(data.drop_vars("sigma"), fixed={"sigma": 0.3})
+    assert [rv.name for rv in held.free_RVs] == ["a", "b"]
+    point = {"a": np.array(truth["a"]), "b": np.array(truth["b"])}
+    assert held.compile_logp()(point) == pytest.approx(known.compile_logp()(point), rel=1e-14)
+    free = linear.build_model(data.drop_vars("sigma"), prefix="m_")
+    assert [rv.name for rv in free.free_RVs] == ["m_a", "m_b", "m_sigma"]
 
 
 def test_likelihood_is_double_precision_for_float32_exact_sigma():
     """σ = 0.5 is exact in float32; PyTensor must still evaluate the likelihood in float64."""
-    data = linear.simulate(np.linspace(-1, 1, 7), 1.0, 0.0, sigma=0.5, rng=3)
+    data = linear.simulate(np.linspace(-1, 1, 7), a=1.0, b=0.0, sigma=0.5, rng=3)
     model = linear.build_model(data, n_terms=1, sigma=0.5)
     resid = data["y"].values - 1.25 * data["x"].values
     expected = stats.norm(0, 0.5).logpdf(resid).sum()

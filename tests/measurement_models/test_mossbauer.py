@@ -1,12 +1,12 @@
 """⁵⁷Fe Mössbauer model: physics against independent facts, gradients, model, loaders.
 
-Independent references used here (none produced by the code under test):
+Independent references used here (none produced by the code under test); those in
+``mossbauer.REFERENCES`` (the α-Fe standard, the sextet from the nuclear moments, the
+pure quadrupole doublet) are checked by the registry harness:
 
-* the α-Fe calibration lines at 33 T (±5.31, ±3.08, ±0.84 mm/s) and the textbook M1
-  intensity ratios (powder 3:2:1, beam ∥ B 3:0:1, beam ⊥ B 3:4:1);
-* the nuclear moments of ⁵⁷Fe (N. J. Stone, At. Data Nucl. Data Tables 90, 75 (2005)),
-  CODATA μ_N, and the moment ratio μ_e/μ_g = −1.715(4) of Preston, Hanna, Heberle,
-  Phys. Rev. 128, 2207 (1962);
+* the textbook M1 intensity ratios of a single crystal (beam ∥ B 3:0:1, beam ⊥ B 3:4:1);
+* the moment ratio μ_e/μ_g = −1.715(4) of Preston, Hanna, Heberle, Phys. Rev. 128, 2207
+  (1962);
 * first-order perturbation theory for a small quadrupole interaction in a large field,
   the pure quadrupole splitting 2A√(1 + η²/3), and the single-crystal doublet ratio
   3(1 + cos²ϑ)/(5 − 3cos²ϑ) (Gütlich, Bill, Trautwein, *Mössbauer Spectroscopy and
@@ -30,7 +30,7 @@ from pytensor.gradient import verify_grad
 from scipy import optimize, stats
 
 from measurement_models import mossbauer as mb
-from measurement_models.parameters import transformed_point
+from measurement_models.parameters import Prior, transformed_point
 
 PYTHON = Mode(linker="py", optimizer="fast_run")
 REAL = Path(__file__).parents[3] / "shared" / "data" / "real"
@@ -186,18 +186,16 @@ def test_hand_typed_spin_matrices_obey_the_commutation_rules():
 # ------------------------------------------------------------------------------------
 
 
-def test_alpha_fe_line_positions_and_powder_ratios():
-    """α-Fe at 33 T, δ = 0: ±5.31, ±3.08, ±0.84 mm/s and 3:2:1:1:2:3."""
+def test_alpha_fe_has_two_forbidden_lines():
+    """α-Fe at 33 T: the six lines of ``REFERENCES["alpha_fe"]`` (±5.312, ±3.076,
+    ±0.840 mm/s, 3:2:1:1:2:3; checked by the registry harness) are all that
+    ``observable_lines`` shows: the two Δm = ±2 lines of the level scheme are forbidden."""
     positions, intensities = mb.hyperfine_lines(33.0)
-    lines, weights = allowed(positions, intensities)
-    np.testing.assert_allclose(
-        np.round(lines, 2), [-5.31, -3.08, -0.84, 0.84, 3.08, 5.31], atol=1e-12
-    )
-    np.testing.assert_allclose(weights * 12, [3, 2, 1, 1, 2, 3], rtol=1e-12)
-    # the two Δm = ±2 lines exist in the level scheme but are forbidden
     assert np.sum(intensities < 1e-12) == 2
-    # the outer line (not used to set the constants) at the standard's 5.312
-    assert lines[-1] == pytest.approx(5.312, abs=1e-3)
+    lines, weights = allowed(positions, intensities)
+    np.testing.assert_array_equal(np.array(mb.observable_lines(33.0)), [lines, weights])
+    with pytest.raises(ValueError, match="numbers of one site"):
+        mb.observable_lines(np.array([33.0, 20.0]))
 
 
 @pytest.mark.parametrize(("theta", "phi"), [(0.0, 0.0), (1.1, 2.3)])
@@ -228,13 +226,9 @@ def test_three_orthogonal_beams_average_to_the_powder():
     np.testing.assert_allclose(average, powder, atol=1e-12)
 
 
-def test_constants_agree_with_nuclear_moments_and_preston_ratio():
-    mu_n = 3.15245125417e-8  # eV/T, CODATA 2018
-    mm_per_s = 14412.5 * 1e-3 / 299792458.0  # eV per mm/s at E_γ = 14.4125 keV
-    g_ground = 0.09044 / 0.5  # μ_g = +0.09044 μ_N, I = 1/2 (Stone 2005)
-    g_excited = -0.1549 / 1.5  # μ_e = −0.1549 μ_N, I = 3/2 (Stone 2005)
-    assert mb.G_GROUND == pytest.approx(g_ground * mu_n / mm_per_s, rel=1e-3)
-    assert mb.G_EXCITED == pytest.approx(g_excited * mu_n / mm_per_s, rel=1e-3)
+def test_constants_agree_with_the_preston_moment_ratio():
+    """μ_e/μ_g = −1.715(4) (Preston et al. 1962); the moments themselves (Stone 2005) are
+    ``REFERENCES["nuclear_moments"]``, checked by the registry harness."""
     ratio = (mb.G_EXCITED * 1.5) / (mb.G_GROUND * 0.5)  # μ_e/μ_g
     assert abs(ratio - (-1.715)) < 2 * 0.004
 
@@ -470,11 +464,8 @@ def test_gradient_of_the_spectrum_in_every_physical_parameter():
 # ------------------------------------------------------------------------------------
 
 MAGNETITE_TRUTH = {
-    "delta": mb.MAGNETITE_300K["delta"],
-    "gamma": mb.MAGNETITE_300K["gamma"],
-    "B_hf": mb.MAGNETITE_300K["B_hf"],
-    "fraction": mb.MAGNETITE_300K["fraction"],
-    "epsilon": mb.MAGNETITE_300K["epsilon"],
+    name: mb.REFERENCES["magnetite_300k"].params[name]
+    for name in ("delta", "gamma", "B_hf", "fraction", "epsilon")
 }
 
 
@@ -482,7 +473,7 @@ MAGNETITE_TRUTH = {
 def magnetite():
     """Magnetite data (10⁴ counts off resonance, 128 points) and its compiled sextet model."""
     data = mb.simulate_magnetite(1e4, rng=5, velocity=np.linspace(-10, 10, 128))
-    model = mb.build_model(data, "sextet", n_sites=2, mutable_data=True)
+    model = mb.build_model(data, variant="sextet", n_sites=2, mutable_data=True)
     return data, model, model.compile_logp(), model.compile_fn(model.datalogp)
 
 
@@ -541,13 +532,13 @@ def test_variants_have_the_hamiltonian_terms_of_the_slide():
         "full": {"delta", "gamma", "A", "eta", "B_hf", "theta", "phi"},
     }
     for variant, names in expected.items():
-        model = mb.build_model(data, variant)
+        model = mb.build_model(data, variant=variant)
         free = {rv.name for rv in model.free_RVs} - {"epsilon", "baseline"}
         assert free == names, variant
         assert all(model.named_vars_to_dims[n] == ("site",) for n in names)
-    model = mb.build_model(data, "sextet", geometry="single_crystal")
+    model = mb.build_model(data, variant="sextet", geometry="single_crystal")
     assert {"theta", "phi", "k_theta", "k_phi"} <= {rv.name for rv in model.free_RVs}
-    model = mb.build_model(data, "doublet", n_sites=3, fixed={"delta": [0.1, 0.2, 0.3]})
+    model = mb.build_model(data, variant="doublet", n_sites=3, fixed={"delta": [0.1, 0.2, 0.3]})
     assert "delta" not in {rv.name for rv in model.free_RVs}
     assert "fraction" in {rv.name for rv in model.free_RVs}
 
@@ -587,7 +578,7 @@ def test_channel_model_calibrates_velocity():
         **kwargs,
     )
     assert raw.attrs["reference_channel"] == 64.5
-    model = mb.build_model(raw, "sextet", fixed={"delta": 0.0})
+    model = mb.build_model(raw, variant="sextet", fixed={"delta": 0.0})
     assert {"velocity_offset", "velocity_scale"} <= {rv.name for rv in model.free_RVs}
     truth = {
         "gamma": [0.3],
@@ -606,6 +597,70 @@ def test_channel_model_calibrates_velocity():
     assert prior == pytest.approx(stats.lognorm(0.05, scale=0.15).logpdf(0.15), rel=1e-10)
 
 
+def test_two_spectra_in_one_integrated_model():
+    """Each spectrum brings its instrument parameters with its own priors (``add_priors``
+    given the data), so two spectra share the isomer shifts in one model, and with
+    nothing shared its density is the sum of the two prefixed single-spectrum models."""
+    from functools import partial
+
+    from measurement_models.integration import Measurement, integrated_model
+
+    velocity = np.linspace(-10, 10, 64)
+    structure = {"variant": "sextet", "n_sites": 2}
+    spectra = {"cold": mb.simulate_magnetite(1e3, rng=1, velocity=velocity)}
+    spectra["warm"] = mb.simulate_magnetite(2e3, rng=2, velocity=velocity)
+    measurements = [
+        Measurement(name, data, mb.add_likelihood, priors=partial(mb.add_priors, data, **structure))
+        for name, data in spectra.items()
+    ]
+    shared_priors = partial(mb.add_priors, **structure)
+    joint = integrated_model(measurements, priors=shared_priors, shared="delta")
+    own = ["gamma", "B_hf", "fraction", "epsilon", "baseline"]
+    expected = {"delta"} | {f"{name}_{p}" for name in spectra for p in own}
+    assert {rv.name for rv in joint.free_RVs} == expected
+    separate = integrated_model(measurements, shared=())
+    point = separate.initial_point()
+    total = 0.0
+    for name, data in spectra.items():
+        alone = mb.build_model(data, prefix=f"{name}_", **structure)
+        total += alone.compile_logp(mode=PYTHON)({k: point[k] for k in alone.initial_point()})
+    assert separate.compile_logp(mode=PYTHON)(point) == pytest.approx(total, rel=1e-12)
+
+
+def test_priors_and_likelihood_say_what_is_missing():
+    data, _ = mb.example_data(0)
+    with pm.Model():
+        with pytest.raises(ValueError, match="instrument parameters need the data"):
+            mb.add_priors(names=["delta", "epsilon"])
+        params = mb.add_priors()
+        assert list(params) == ["delta", "gamma", "B_hf"]
+        with pytest.raises(ValueError, match=r"params lack \['epsilon', 'baseline'\]"):
+            mb.add_likelihood(data, params)
+
+
+def test_fixed_calibration_and_noise_level():
+    """A fixed velocity scale needs no nominal range; a fixed σ is the known σ."""
+    raw = mb.simulate_channels(
+        np.arange(1.0, 65.0),
+        velocity_offset=0.0,
+        velocity_scale=0.3,
+        delta=[0.0],
+        gamma=[0.3],
+        B_hf=[33.0],
+        epsilon=0.4,
+        baseline=5e3,
+        rng=1,
+    )
+    model = mb.build_model(raw, fixed={"delta": 0.0, "velocity_scale": 0.3})
+    assert "velocity_scale" not in {rv.name for rv in model.free_RVs}
+    data = mb.example_data(0)[0].drop_vars("sigma")
+    held = mb.build_model(data, noise="gaussian", fixed={"sigma": 90.0})
+    known = mb.build_model(data, noise="gaussian", sigma=90.0)
+    assert {rv.name for rv in held.free_RVs} == {rv.name for rv in known.free_RVs}
+    point = known.initial_point()
+    assert held.compile_logp()(point) == known.compile_logp()(point)
+
+
 def test_bad_inputs_are_rejected(tmp_path):
     data, _ = mb.example_data(0)
     counts = data.counts.values
@@ -620,7 +675,7 @@ def test_bad_inputs_are_rejected(tmp_path):
     with pytest.raises(ValueError, match="whole numbers"):
         mb.build_model(data.assign(counts=("velocity", counts + 0.5)))
     with pytest.raises(ValueError, match="unknown Hamiltonian variant 'octet'"):
-        mb.build_model(data, "octet")
+        mb.build_model(data, variant="octet")
     with pytest.raises(ValueError, match="unknown geometry"):
         mb.build_model(data, geometry="film")
     with pytest.raises(ValueError, match="unknown noise model"):
@@ -628,9 +683,9 @@ def test_bad_inputs_are_rejected(tmp_path):
     with pytest.raises(ValueError, match="n_sites must be a positive integer"):
         mb.build_model(data, n_sites=0)
     with pytest.raises(ValueError, match=r"parameter\(s\) \['A'\] that the sextet model"):
-        mb.build_model(data, "sextet", fixed={"A": 0.1})
+        mb.build_model(data, variant="sextet", fixed={"A": 0.1})
     with pytest.raises(ValueError, match=r"prior given for parameter\(s\) \['eta'\]"):
-        mb.build_model(data, "singlet", priors={"eta": mb.Prior("Uniform", lower=0, upper=1)})
+        mb.build_model(data, variant="singlet", priors={"eta": Prior("Uniform", lower=0, upper=1)})
     with pytest.raises(ValueError, match="sigma is for Gaussian noise"):
         mb.build_model(data, sigma=3.0)
     with pytest.raises(ValueError, match=r"'velocity'.*or 'channel' axis"):
@@ -649,22 +704,28 @@ def test_bad_inputs_are_rejected(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("1_100\n2_x\n")
     with pytest.raises(ValueError, match=r"bad\.csv:2: not a numeric row"):
-        mb.load_channel_counts(bad)
+        mb.load(bad, axis="channel")
     bad.write_text("1_100_3\n")
     with pytest.raises(ValueError, match="expected 'channel_counts'"):
-        mb.load_channel_counts(bad)
+        mb.load(bad, axis="channel")
     bad.write_text("1_100\n3_90\n2_80\n")
-    with pytest.raises(ValueError, match="not sorted"):
-        mb.load_channel_counts(bad)
+    with pytest.raises(ValueError, match=r"bad\.csv: .*not sorted"):
+        mb.load(bad, axis="channel")
     bad.write_text("1_100\n2_90\n")
-    raw = mb.load_channel_counts(bad)
+    raw = mb.load(bad, axis="channel")
     with pytest.raises(ValueError, match="nominal velocity per channel"):
         mb.build_model(raw)
     with pytest.raises(ValueError, match="nominal_velocity_range must be positive"):
-        mb.load_channel_counts(bad, nominal_velocity_range=-1.0)
+        mb.load(bad, axis="channel", nominal_velocity_range=-1.0)
+    with pytest.raises(ValueError, match="unknown axis 'energy'"):
+        mb.load(bad, axis="energy")
+    with pytest.raises(ValueError, match=r"\['nominal_velocity_range'\] are for raw channel"):
+        mb.load(bad, nominal_velocity_range=10.0)
     bad.write_text("-1.0,100\n-1.0,90\n")
-    with pytest.raises(ValueError, match="duplicated"):
-        mb.load_velocity_counts(bad)
+    with pytest.raises(ValueError, match=r"bad\.csv: .*duplicated"):
+        mb.load(bad)
+    with pytest.raises(ValueError, match="given twice"):
+        mb.build_model(data, noise="gaussian", sigma=3.0, fixed={"sigma": 3.0})
 
 
 # ------------------------------------------------------------------------------------
@@ -673,7 +734,7 @@ def test_bad_inputs_are_rejected(tmp_path):
 
 
 def test_load_alpha_fe_channels():
-    data = mb.load_channel_counts(real_file("alpha_fe_moss.csv"), nominal_velocity_range=10.0)
+    data = mb.load(real_file("alpha_fe_moss.csv"), axis="channel", nominal_velocity_range=10.0)
     assert data.sizes["channel"] == 256
     assert data.attrs["nominal_velocity_per_channel"] == pytest.approx(20 / 255)
     counts = data.counts.values
@@ -683,7 +744,7 @@ def test_load_alpha_fe_channels():
 
 
 def test_load_oxyhaemoglobin_velocities():
-    data = mb.load_velocity_counts(real_file("oxyhaemoglobin_moss.csv"))
+    data = mb.load(real_file("oxyhaemoglobin_moss.csv"))
     assert data.sizes["velocity"] == 256
     assert data.velocity.values[[0, -1]] == pytest.approx([-2.955, 2.955])
     assert data.velocity.attrs["units"] == "mm/s"
@@ -696,7 +757,7 @@ def test_alpha_fe_line_spacings_give_the_moment_ratio():
     repository's own script) give (c6 − c1)/(c5 − c2) = (3|g_e| + g_g)/(|g_e| + g_g),
     which depends on the nuclear g-factor ratio only, not on the velocity scale.
     """
-    data = mb.load_channel_counts(real_file("alpha_fe_moss.csv"))
+    data = mb.load(real_file("alpha_fe_moss.csv"), axis="channel")
     x, y = data.channel.values, data.counts.values
 
     def six(x, base, *p):
@@ -731,25 +792,18 @@ def test_alpha_fe_line_spacings_give_the_moment_ratio():
 
 
 def replica_exchange(data, n_replicas=24, draws=600):
-    from samplers import ReplicaExchangeSettings
+    """Settings with a ladder from β₁ = 1/(total counts): a count spectrum's log-likelihood
+    gap between prior and posterior is of the order of its total counts."""
+    from samplers import ReplicaExchangeSettings, default_ladder, first_level_for_gap
 
+    total = float(np.sum(data["counts"].values))
     return ReplicaExchangeSettings(
         draws=draws,
         tune=draws,
         chains=2,
         n_replicas=n_replicas,
-        extra={"betas": mb.tempering_ladder(data, n_replicas)},
+        extra={"betas": default_ladder(n_replicas, first_level_for_gap(total))},
     )
-
-
-def test_tempering_ladder_starts_at_the_inverse_total_counts():
-    data, _ = mb.example_data(0)
-    betas = mb.tempering_ladder(data, 10)
-    assert betas[0] == 0 and betas[-1] == 1 and betas.size == 10
-    assert betas[1] == pytest.approx(1 / data.counts.values.sum())
-    assert np.all(np.diff(betas) > 0)
-    with pytest.raises(ValueError, match="n_replicas"):
-        mb.tempering_ladder(data, 2)
 
 
 @pytest.mark.slow
@@ -757,13 +811,17 @@ def test_hamiltonian_selection_on_the_real_spectra():
     """α-Fe: the sextet; oxyhaemoglobin: the doublet (replica exchange, free energy)."""
     from samplers import select_model
 
-    fe = mb.load_channel_counts(real_file("alpha_fe_moss.csv"), nominal_velocity_range=10.0)
-    oxy = mb.load_velocity_counts(real_file("oxyhaemoglobin_moss.csv"))
+    fe = mb.load(real_file("alpha_fe_moss.csv"), axis="channel", nominal_velocity_range=10.0)
+    oxy = mb.load(real_file("oxyhaemoglobin_moss.csv"))
     results = {}
     for data, fixed, expected in ((fe, {"delta": 0.0}, "sextet"), (oxy, None, "doublet")):
         results[expected] = result = select_model(
             {
-                v: (lambda v=v, d=data, f=fixed: mb.build_model(d, v, fixed=f, mutable_data=True))
+                v: (
+                    lambda v=v, d=data, f=fixed: mb.build_model(
+                        d, variant=v, fixed=f, mutable_data=True
+                    )
+                )
                 for v in mb.VARIANTS
             },
             settings=replica_exchange(data),
@@ -792,7 +850,7 @@ def test_magnetite_posterior_recovers_the_truth():
     data = mb.simulate_magnetite(1e4, rng=3)
     result = select_model(
         {
-            v: (lambda v=v: mb.build_model(data, v, n_sites=2, mutable_data=True))
+            v: (lambda v=v: mb.build_model(data, variant=v, n_sites=2, mutable_data=True))
             for v in ("doublet", "sextet", "full")
         },
         settings=replica_exchange(data, 32, 800),

@@ -6,6 +6,7 @@ from functools import partial
 from itertools import combinations
 
 import numpy as np
+import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 import pytest
@@ -16,11 +17,14 @@ from measurement_models.integration import Measurement, integrated_model, separa
 from measurement_models.parameters import transformed_point
 
 FAST = pytensor.compile.mode.get_mode("FAST_COMPILE")  # Python perform: no numba compile
-TRUTH = dict(nio.REFERENCE)
+SETTINGS = nio.REFERENCES["illustrative_nio"]
+TRUTH = {name: SETTINGS.params[name] for name in nio.PHYSICAL + nio.PER_SPECTRUM}
+ENERGIES = SETTINGS.x
 SQRT2 = np.sqrt(2.0)
 
 # ---------------------------------------------------------------------------------------
-# Eq. (5) of seed 000, literally, on Slater determinants of 21 spin-orbitals:
+# Eq. (5) of Mizumaki's article on Yokoyama et al. (2021), literally, on Slater
+# determinants of 21 spin-orbitals:
 # d modes 0-9 (e_g 0-3, t_2g 4-9), their ligand partners 10-19, one core level 20.
 # ---------------------------------------------------------------------------------------
 N_D, CORE = 10, 20
@@ -149,7 +153,7 @@ def test_reduced_model_equals_eq5_in_second_quantisation(
     positions, weights, degeneracy = full_model_lines(delta_avg, dq, v, v_t2g, u_dd, u_dc, spectrum)
     assert degeneracy == 6  # two holes in any two of the four e_g pairs
     params = {"delta": delta_avg + 6 * dq, "v": v, "u_dd": u_dd, "u_dc": u_dc}
-    reduced_positions, reduced_weights = nio.lines(params, spectrum)
+    reduced_positions, reduced_weights = nio.lines(spectrum, **params)
     assert positions.size == reduced_positions.size == (3 if spectrum == "xps" else 2)
     assert np.allclose(positions, reduced_positions, atol=1e-8)
     assert np.allclose(weights, reduced_weights, atol=1e-10)
@@ -187,14 +191,14 @@ def test_lines_equal_the_matrices_written_out_and_batch():
     points = [(5.0, 2.2, 7.0, 8.5), (2.0, 1.0, 5.0, 6.0), (8.0, 3.0, 10.0, 12.0)]
     batch = {k: np.array([p[i] for p in points]) for i, k in enumerate(nio.PHYSICAL[:4])}
     for spectrum, column in (("xps", 0), ("xas", 1)):
-        positions, weights = nio.lines(batch, spectrum)
+        positions, weights = nio.lines(spectrum, **batch)
         for row, point in enumerate(points):
             expected = _by_hand(*point)[column]
             assert np.allclose(positions[row], expected[0], atol=1e-12)
             assert np.allclose(weights[row], expected[1], atol=1e-12)
     # sum rules: XPS weights sum to 1; XAS to the number of e_g holes 2|g₀|² + |g₁|²
-    _, xps_w = nio.lines(batch, "xps")
-    _, xas_w = nio.lines(batch, "xas")
+    _, xps_w = nio.lines("xps", **batch)
+    _, xas_w = nio.lines("xas", **batch)
     assert np.allclose(xps_w.sum(-1), 1.0)
     grounds = np.array([_by_hand(*p)[2] for p in points])
     assert np.allclose(xas_w.sum(-1), 2 * grounds[:, 0] ** 2 + grounds[:, 1] ** 2)
@@ -205,7 +209,7 @@ def test_no_hybridisation_limit():
     0 (weight 2, the two e_g holes)."""
     params = {"delta": 5.0, "v": 0.0, "u_dd": 7.0, "u_dc": 8.0}  # no accidental degeneracy
     for spectrum, weight in (("xps", 1.0), ("xas", 2.0)):
-        positions, weights = nio.lines(params, spectrum)
+        positions, weights = nio.lines(spectrum, **params)
         strong = weights > 1e-12
         assert np.allclose(positions[strong], [0.0]) and np.allclose(weights[strong], [weight])
 
@@ -222,33 +226,32 @@ def test_reference_lines_quoted_in_the_docstring():
 def test_spectrum_is_lorentzians_with_the_right_area(spectrum):
     energy = np.linspace(-60.0, 60.0, 24001)
     params = TRUTH | {"amplitude": 1.7, "background": 0.0}
-    y = nio.forward(energy, params, spectrum)
-    positions, weights = nio.lines(params, spectrum)
+    y = nio.forward(energy, spectrum=spectrum, **params)
+    positions, weights = nio.lines(spectrum, **{k: params[k] for k in nio.ENERGIES})
     lorentz = stats.cauchy.pdf(energy[:, None], positions, params["gamma"])  # independent
     assert np.allclose(y, 1.7 * lorentz @ weights, atol=1e-12)
     # area: A Σ w minus the Lorentzian tails beyond ±60 eV (≈ 2Γ/(π·60) of each line)
     area = np.trapezoid(y, energy)
     assert abs(area / (1.7 * weights.sum()) - 1) < 2 * params["gamma"] / (np.pi * 50)
     # the spin–orbit copy adds half the area, the resolution keeps it
-    so = nio.forward(energy, params, spectrum, resolution=0.3, spin_orbit=(17.5, 0.5))
+    so = nio.forward(energy, spectrum=spectrum, resolution=0.3, spin_orbit=(17.5, 0.5), **params)
     assert abs(np.trapezoid(so, energy) / area - 1.5) < 0.02
 
 
 def test_symbolic_forward_equals_numpy():
-    energy = nio.ENERGY["xas"]
+    energy = ENERGIES["xas"]
     symbols = {name: pt.dscalar(name) for name in TRUTH}
     for spectrum in nio.SPECTRA:
-        graph = nio.forward(energy, symbols, spectrum, resolution=0.2)
+        graph = nio.forward(energy, spectrum=spectrum, resolution=0.2, **symbols)
         function = pytensor.function(list(symbols.values()), graph, mode=FAST)
-        assert np.allclose(
-            function(*TRUTH.values()), nio.forward(energy, TRUTH, spectrum, 0.2), atol=1e-12
-        )
+        expected = nio.forward(energy, spectrum=spectrum, resolution=0.2, **TRUTH)
+        assert np.allclose(function(*TRUTH.values()), expected, atol=1e-12)
 
 
 def test_simulate_pair_has_equal_signal_to_noise_and_records_the_truth():
-    xps, xas = nio.simulate_pair(TRUTH, snr=40.0, rng=3)
+    xps, xas = nio.simulate_pair(ENERGIES, snr=40.0, rng=3, **TRUTH)
     for data in (xps, xas):
-        clean = nio.forward(data.energy.values, TRUTH, data.attrs["spectrum"])
+        clean = nio.forward(data.energy.values, spectrum=data.attrs["spectrum"], **TRUTH)
         sigma = float(data["sigma"][0])
         assert np.isclose((clean.max() - TRUTH["background"]) / sigma, 40.0)
         assert data.attrs["truth_sigma"] == sigma
@@ -264,7 +267,7 @@ def test_simulate_pair_has_equal_signal_to_noise_and_records_the_truth():
 
 
 def _measurements():
-    xps, xas = nio.simulate_pair(TRUTH, snr=100.0, rng=7)
+    xps, xas = nio.simulate_pair(ENERGIES, snr=100.0, rng=7, **TRUTH)
     return [
         Measurement(kind, data, partial(nio.add_likelihood, spectrum=kind), data.truth_sigma**-2)
         for kind, data in (("xps", xps), ("xas", xas))
@@ -298,7 +301,7 @@ def test_integrated_log_density_has_both_normalisations(integrated):
     expected = 0.0
     for m in measurements:
         y, sigma = m.data.intensity.values, float(m.data.sigma[0])
-        f = nio.forward(m.data.energy.values, shared | own[m.name], m.name)
+        f = nio.forward(m.data.energy.values, spectrum=m.name, **shared, **own[m.name])
         # Σ_i log N(y_i; f_i, σ²) = −n b E − (n/2) log(2π/b)
         expected += stats.norm.logpdf(y, f, sigma).sum()
     expected += sum(_uniform_log_density(n) for n in nio.PHYSICAL)
@@ -338,10 +341,10 @@ def test_gradient_against_central_differences(integrated):
 
 def test_failed_forward_gives_minus_infinity_not_nan():
     data, _ = nio.example_data(0)
-    with nio.pm.Model() as model:
+    with pm.Model() as model:
         params = nio.add_priors()
         params["delta"] = params["delta"] * np.nan
-        nio.add_likelihood(data, params, 0.01)
+        nio.add_likelihood(data, params, sigma=0.01)
     logp = model.compile_logp(mode=FAST)(model.initial_point())
     assert logp == -np.inf
 
@@ -354,33 +357,36 @@ def test_failed_forward_gives_minus_infinity_not_nan():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: nio.forward(np.linspace(0, 1, 5), TRUTH, "ups"), "unknown spectrum kind"),
-        (lambda: nio.forward(np.zeros((2, 2)), TRUTH), "energy grid"),
-        (lambda: nio.forward([], TRUTH), "energy grid"),
-        (lambda: nio.forward([0.0, np.nan], TRUTH), "energy grid"),
-        (lambda: nio.forward([0.0, 1.0], TRUTH | {"gamma": -0.1}), "gamma must be positive"),
-        (lambda: nio.forward([0.0, 1.0], TRUTH | {"v": np.inf}), "'v' must be finite"),
-        (lambda: nio.forward([0.0, 1.0], {"delta": 1.0}), "missing parameter"),
-        (lambda: nio.forward([0.0, 1.0], TRUTH, resolution=-0.2), "resolution"),
-        (lambda: nio.forward([0.0, 1.0], TRUTH, spin_orbit=(17.0,)), "spin_orbit"),
-        (lambda: nio.forward([0.0, 1.0], TRUTH, spin_orbit=(17.0, -1)), "spin_orbit"),
-        (lambda: nio.lines(TRUTH, "xes"), "unknown spectrum kind"),
-        (lambda: nio.simulate([0.0, 1.0], TRUTH, sigma=0.0), "sigma"),
-        (lambda: nio.simulate_pair(TRUTH, snr=-1.0), "snr"),
+        (lambda: nio.forward(np.linspace(0, 1, 5), spectrum="ups", **TRUTH), "unknown spectrum"),
+        (lambda: nio.forward(np.zeros((2, 2)), **TRUTH), "energy grid"),
+        (lambda: nio.forward([], **TRUTH), "energy grid"),
+        (lambda: nio.forward([0.0, np.nan], **TRUTH), "energy grid"),
+        (lambda: nio.forward([0.0, 1.0], **TRUTH | {"gamma": -0.1}), "gamma must be positive"),
+        (lambda: nio.forward([0.0, 1.0], **TRUTH | {"v": np.inf}), "'v' must be finite"),
+        (lambda: nio.forward([0.0, 1.0], delta=1.0), "missing parameter"),
+        (lambda: nio.forward([0.0, 1.0], dq=0.1, **TRUTH), r"unknown parameter\(s\) \['dq'\]"),
+        (lambda: nio.forward([0.0, 1.0], resolution=-0.2, **TRUTH), "resolution"),
+        (lambda: nio.forward([0.0, 1.0], spin_orbit=(17.0,), **TRUTH), "spin_orbit"),
+        (lambda: nio.forward([0.0, 1.0], spin_orbit=(17.0, -1), **TRUTH), "spin_orbit"),
+        (lambda: nio.lines("xes", **TRUTH), "unknown spectrum kind"),
+        (lambda: nio.simulate([0.0, 1.0], sigma=0.0, **TRUTH), "sigma"),
+        (lambda: nio.simulate_pair(ENERGIES, snr=-1.0, **TRUTH), "snr"),
         (lambda: nio.add_priors(names=["delta", "dq"]), "no parameter"),
     ],
 )
 def test_bad_input_is_rejected(call, match):
-    with nio.pm.Model(), pytest.raises(ValueError, match=match):
+    with pm.Model(), pytest.raises(ValueError, match=match):
         call()
 
 
 def test_model_refuses_the_other_kind_of_spectrum():
-    xps, xas = nio.simulate_pair(TRUTH, rng=0)
+    xps, xas = nio.simulate_pair(ENERGIES, rng=0, **SETTINGS.params)
     with pytest.raises(ValueError, match="'xas' spectrum"):
         nio.build_model(xas, spectrum="xps")
     with pytest.raises(ValueError, match="unknown spectrum kind"):
         nio.build_model(xps, spectrum="auger")
+    with pm.Model(), pytest.raises(ValueError, match="no noise level"):
+        nio.add_likelihood(xps.drop_vars("sigma"), nio.add_priors())
 
 
 # ---------------------------------------------------------------------------------------
@@ -399,7 +405,7 @@ def test_replica_exchange_free_energy_equals_quadrature():
     constants = {
         n: (lambda name, dims, v=v: pt.as_tensor_variable(np.float64(v))) for n, v in fixed.items()
     }
-    model = nio.build_model(data, "xps", priors=constants)
+    model = nio.build_model(data, spectrum="xps", priors=constants)
     assert sorted(rv.name for rv in model.free_RVs) == ["amplitude", "gamma"]
 
     energy, y = data.energy.values, data.intensity.values
@@ -407,7 +413,7 @@ def test_replica_exchange_free_energy_equals_quadrature():
     amplitude = np.linspace(0.96, 1.04, 241)
     g, a = np.meshgrid(gamma, amplitude, indexing="ij")
     params = fixed | {"gamma": g.ravel(), "amplitude": a.ravel()}
-    log_lik = stats.norm.logpdf(y, nio.forward(energy, params, "xps"), sigma).sum(-1)
+    log_lik = stats.norm.logpdf(y, nio.forward(energy, spectrum="xps", **params), sigma).sum(-1)
     log_lik = log_lik.reshape(g.shape)
     top = log_lik.max()
     # the grid holds the whole posterior: the edges are > 20 nats below the top

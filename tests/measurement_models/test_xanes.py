@@ -19,7 +19,7 @@ from measurement_models.parameters import Prior, transformed_point
 #: The python linker without graph rewrites: no numba compile for these small checks.
 FAST = Mode(linker="py", optimizer=None)
 E = np.linspace(7100.0, 7160.0, 241)
-TRUTH = xanes.EXAMPLE_TRUTH
+TRUTH = xanes.example_data(0)[1]
 
 
 def sd_of(fwhm):
@@ -149,11 +149,11 @@ def test_model_structure_follows_the_parameter_table(example):
         declared = xanes.PARAMETERS[rv.name].dims
         assert tuple(model.named_vars_to_dims.get(rv.name, ())) == declared
     assert [rv.name for rv in model.observed_RVs] == [xanes.VARIABLE]
-    free = {rv.name for rv in xanes.build_model(data.drop_vars("sigma"), 1).free_RVs}
+    free = {rv.name for rv in xanes.build_model(data.drop_vars("sigma"), n_gaussians=1).free_RVs}
     assert free == {"H", "E0", "Gamma", "A", "dE", "omega", "eta", "F", "Ek", "W", "c0", "c1"} | {
         "sigma"
     }
-    pre = xanes.build_model(data, 0, energy_window=(7100, 7118), white_line=False)
+    pre = xanes.build_model(data, n_gaussians=0, energy_window=(7100, 7118), white_line=False)
     assert {rv.name for rv in pre.free_RVs} == {"H", "E0", "Gamma", "c0", "c1"}
     assert pre.rvs_to_values[pre.observed_RVs[0]].data.shape == (19,)  # 7100..7118 eV
 
@@ -163,20 +163,57 @@ def test_mutable_data_gives_the_same_log_density(example):
     point_values = truth | {"sigma": 0.01}
     logps = []
     for mutable in (False, True):
-        model = xanes.build_model(data, 2, energy_window=(7100.0, 7150.0), mutable_data=mutable)
+        model = xanes.build_model(
+            data, n_gaussians=2, energy_window=(7100.0, 7150.0), mutable_data=mutable
+        )
         logps.append(model.compile_logp(mode=FAST)(transformed_point(model, point_values)))
     assert "intensity_energy" in model.named_vars
     assert logps[0] == pytest.approx(logps[1], rel=1e-12)
+
+
+def test_two_spectra_share_the_edge_in_one_integrated_model(example):
+    """add_priors(names=...) supplies shared priors: one edge (E0, Γ) for two spectra, each
+    with its own heights and features; the joint log-likelihood is the sum of the two
+    Gaussian ones (scipy)."""
+    from functools import partial
+
+    from measurement_models.integration import Measurement, integrated_model
+
+    data, truth, _ = example
+    truths = {"first": truth, "second": truth | {"H": 0.8}}
+    other = xanes.simulate(data["energy"].values, sigma=0.02, rng=1, **truths["second"])
+    spectra = [
+        Measurement("first", data, xanes.add_likelihood),
+        Measurement("second", other, xanes.add_likelihood),
+    ]
+    priors = partial(xanes.add_priors, data, n_gaussians=2)
+    model = integrated_model(spectra, priors, shared=["E0", "Gamma"])
+    own = [n for n in xanes.parameter_names(2) if n not in ("E0", "Gamma")]
+    names = [rv.name for rv in model.free_RVs]
+    assert names == ["E0", "Gamma"] + [f"{m}_{n}" for m in truths for n in own]
+    assert {"first_Ek_order", "second_Ek_order"} <= set(model.named_vars)
+    values = {"E0": truth["E0"], "Gamma": truth["Gamma"]}
+    values |= {f"{m}_{n}": t[n] for m, t in truths.items() for n in own}
+    point = model.initial_point() | transformed_point(model, values)
+    loglike = model.compile_fn(model.logp(vars=model.observed_RVs), mode=FAST)(point)
+    expected = sum(
+        stats.norm(xanes.forward(ds["energy"].values, **t), sd).logpdf(ds["intensity"]).sum()
+        for ds, t, sd in ((data, truths["first"], 0.01), (other, truths["second"], 0.02))
+    )
+    assert loglike == pytest.approx(expected, rel=1e-12)
 
 
 def test_ordered_centres_keep_the_exchangeable_prior_mass():
     """Ordered E_1 < E_2 carries density 2/L² (mass 1 on the triangle), like the
     exchangeable Uniform prior (1/L² on the square, mass 1): F is unchanged."""
     with pm.Model(coords={"gaussian": [0, 1]}) as ordered:
-        xanes.add_priors(2, (7100.0, 7120.0), white_line=False)
+        xanes.add_priors(n_gaussians=2, energy_window=(7100.0, 7120.0), white_line=False)
     with pm.Model(coords={"gaussian": [0, 1]}) as plain:
         xanes.add_priors(
-            2, (7100.0, 7120.0), {"Ek": Prior("Uniform", lower=7100.0, upper=7120.0)}, False
+            n_gaussians=2,
+            energy_window=(7100.0, 7120.0),
+            priors={"Ek": Prior("Uniform", lower=7100.0, upper=7120.0)},
+            white_line=False,
         )
     assert "Ek_order" in ordered.named_vars
     value = np.array([7105.0, 7111.0])
@@ -215,7 +252,7 @@ def test_poisson_likelihood_matches_scipy():
         },
         coords={"energy": energy},
     )
-    model = xanes.build_model(data, 1, white_line=False, noise="poisson")
+    model = xanes.build_model(data, n_gaussians=1, white_line=False, noise="poisson")
     assert [rv.name for rv in model.observed_RVs] == ["counts"]
     fn = model.compile_fn(model.logp(vars=model.observed_RVs), mode=FAST)
     point = transformed_point(model, truth)
@@ -246,20 +283,28 @@ def test_normalize_recovers_edge_step_and_poisson_bookkeeping():
     np.testing.assert_allclose(expected, mu * i0 / dead, rtol=1e-12)
 
 
-def test_normalised_fluorescence_scan_reproduces_its_raw_counts():
+def test_loaded_fluorescence_scan_reproduces_its_raw_counts():
     """On the real 13-ID-E scan: exposure * (offset + normalised mu) = raw counts."""
     from pathlib import Path
-
-    from measurement_models.xafs_io import load_xafs
 
     path = Path(__file__).parents[3] / "shared/data/real/fexanes_a.001"
     if not path.exists():
         pytest.skip(f"{path} absent: fetch it from xraypy/xraylarch examples/xafsdata/fexafs/")
     table = np.loadtxt(path, comments="#")
-    norm = xanes.normalize(load_xafs(path), 7112.0, pre=(-80.0, -15.0), post=(40.0, 240.0))
+    norm = xanes.load(path, e0=7112.0, pre=(-80.0, -15.0), post=(40.0, 240.0))
     expected = norm["exposure"] * (norm["offset"] + norm["intensity"])
     np.testing.assert_allclose(expected, table[:, 22:29].sum(axis=1), rtol=1e-9)
     assert 0.5 < norm.attrs["edge_step"] / np.median(table[-50:, 7] / table[-50:, 2]) < 1.5
+    assert norm.attrs["Scan.start_time"]  # the file's header is kept
+
+
+def test_load_names_the_file_in_its_errors(tmp_path):
+    """A spectrum that falls at the edge has no edge step: the error names the file."""
+    path = tmp_path / "falling.xdi"
+    rows = "\n".join(f"{e:.1f} {2.0 - (e > 7120):.1f}" for e in np.arange(6900.0, 7500.0, 10.0))
+    path.write_text(f"# XDI/1.0\n# Column.1: energy eV\n# Column.2: mu\n{rows}\n")
+    with pytest.raises(ValueError, match=rf"{path}: edge step at e0 = 7120.0 is not positive"):
+        xanes.load(path, e0=7120.0)
 
 
 def test_centroid():
@@ -302,16 +347,20 @@ def test_bad_arguments_raise(example, kwargs, match):
 def test_bad_data_raise(example, corrupt, match):
     data, _, _ = example
     with pytest.raises(ValueError, match=match):
-        xanes.build_model(corrupt(data), 1)
+        xanes.build_model(corrupt(data), n_gaussians=1)
 
 
 def test_incomplete_parameters_raise():
+    edge = {"H": 1.0, "E0": 7120.0, "Gamma": 2.0}
     with pytest.raises(ValueError, match="white line needs"):
-        xanes.forward(E, 1.0, 7120.0, 2.0, A=1.0)
+        xanes.forward(E, **edge, A=1.0)
     with pytest.raises(ValueError, match="Gaussian features need"):
-        xanes.forward(E, 1.0, 7120.0, 2.0, F=[1.0])
-    with pytest.raises(ValueError, match="unknown parameter"):
-        xanes.simulate(E, {"H": 1.0, "E0": 7120.0, "Gamma": 2.0, "X": 1.0}, 0.01)
+        xanes.forward(E, **edge, F=[1.0])
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['X'\]"):
+        xanes.simulate(E, sigma=0.01, **edge, X=1.0)
+    with pytest.raises(ValueError, match="need an energy_window or the data"):
+        with pm.Model():
+            xanes.add_priors(n_gaussians=1)
 
 
 def test_plot_fit_draws_data_band_components_and_truth(example):

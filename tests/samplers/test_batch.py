@@ -39,8 +39,8 @@ TRUTH = {
 
 def make_spectra(positions: bool = True) -> xr.Dataset:
     rows = [
-        spectral.simulate(X, *truth, SIGMA, rng=i)["intensity"].values
-        for i, truth in enumerate(TRUTH.values())
+        spectral.simulate(X, a=a, mu=mu, b=b, sigma=SIGMA, rng=i)["intensity"].values
+        for i, (a, mu, b) in enumerate(TRUTH.values())
     ]
     intensity = np.array(rows)
     intensity[3, 7] = np.nan  # the "bad" spectrum
