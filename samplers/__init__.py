@@ -3,7 +3,10 @@
 The public API, importable from ``samplers``:
 
 - :class:`ReplicaExchange`: a PyMC step method (non-reversible parallel tempering);
-  :func:`sample_replica_exchange` runs it and attaches free energies;
+  :func:`sample_replica_exchange` runs it and attaches free energies, and with
+  ``checkpoint=`` keeps the run in a file that the same call continues from
+  (:func:`checkpoint_progress`; Ctrl-C raises :class:`SamplingInterrupted`, another
+  run's checkpoint :class:`CheckpointMismatch`);
   :func:`default_ladder` and :func:`first_level_for_gap` make starting ladders.
 - :func:`free_energy`: F = -log p(D) ± MCSE from replica-exchange or SMC results.
 - :func:`noise_scan`: F as a function of the noise precision from one run.
@@ -34,8 +37,10 @@ from .comparison.reference_posterior import ReferencePosterior
 from .evidence.free_energy import FreeEnergy, free_energy
 from .evidence.integration_noise import noise_precisions_by_scan
 from .evidence.noise_scan import noise_scan, plot_noise_scan
+from .replica_exchange.checkpoint import CheckpointMismatch, checkpoint_progress
 from .replica_exchange.diagnostics import ladder_diagnostics
-from .replica_exchange.kernel import default_ladder, first_level_for_gap
+from .replica_exchange.ladder import default_ladder, first_level_for_gap
+from .replica_exchange.run_record import SamplingInterrupted
 from .replica_exchange.sampling import sample_replica_exchange
 from .replica_exchange.step import ReplicaExchange
 from .selection.select import plot_model_selection, select_model
@@ -48,6 +53,7 @@ from .stopping.precision import precision_curve
 from .stopping.rule import StoppingPoint, stopping_point
 
 __all__ = [
+    "CheckpointMismatch",
     "FreeEnergy",
     "NUTSSettings",
     "PrecisionLaw",
@@ -55,8 +61,10 @@ __all__ = [
     "ReplicaExchange",
     "ReplicaExchangeSettings",
     "SMCSettings",
+    "SamplingInterrupted",
     "StoppingPoint",
     "accumulate",
+    "checkpoint_progress",
     "compare_samplers",
     "default_ladder",
     "first_level_for_gap",

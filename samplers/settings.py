@@ -86,15 +86,26 @@ class ReplicaExchangeSettings:
         )
 
     def sample(
-        self, model: pm.Model, random_seed: int | None, progressbar: bool
+        self,
+        model: pm.Model,
+        random_seed: int | None,
+        progressbar: bool,
+        checkpoint: str | os.PathLike | None = None,
+        checkpoint_every: int | None = None,
     ) -> tuple[xr.DataTree, FreeEnergy]:
-        """Run replica exchange on ``model``; return the result and its free energy."""
+        """Run replica exchange on ``model``; return the result and its free energy.
+
+        ``checkpoint`` and ``checkpoint_every`` keep the run in a file that the same call
+        continues from (see :func:`samplers.sample_replica_exchange`).
+        """
         idata = sample_replica_exchange(
             model=model,
             tune=self.tune,
             n_replicas=self.n_replicas,
             update=self.update,
             n_sweeps=self.n_sweeps,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
             **run_options(self, random_seed, progressbar),
             **dict(self.extra),
         )

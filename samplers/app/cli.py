@@ -8,6 +8,8 @@ The command lives in ``samplers`` because ``measurement_models`` must not import
 from __future__ import annotations
 
 import argparse
+import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -17,6 +19,12 @@ from .case_studies import CASE_STUDIES_DIR, get_case_study, list_case_studies
 from .jobs import JOBS, get_job
 
 __all__ = ["main"]
+
+#: Folder of a job's output that keeps the finished candidates and the run under way
+#: until ``result.nc`` is written (``samplers.select_model(checkpoint=...)``).
+CHECKPOINT_FOLDER = "checkpoint"
+#: Exit status after Ctrl-C (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
 
 #: ``--quick`` and full settings of ``bayesmeas run``, per sampler.
 SIZES = {
@@ -65,7 +73,9 @@ def _run_case_study(name: str, args: argparse.Namespace) -> int:
     from .case_studies import run_case_study
 
     ignored = [
-        f"--{k}" for k in ("sampler", "draws", "chains", "replicas", "cores") if _given(args, k)
+        f"--{k.replace('_', '-')}"
+        for k in ("sampler", "draws", "chains", "replicas", "cores", "checkpoint_every")
+        if _given(args, k)
     ]
     if ignored or (args.quick and args.full):
         raise ValueError(
@@ -100,12 +110,33 @@ def _run_job(args: argparse.Namespace) -> int:
             sizes["n_replicas"] = args.replicas
         settings = ReplicaExchangeSettings(**sizes, cores=args.cores)
     output = Path(args.output or Path("results") / job.name)
+    checkpoint = output / CHECKPOINT_FOLDER
     print(f"{job.name}: {job.summary}")
     print(f"output folder: {output.resolve()}")
-    tree = run_model_selection(job, settings, args.seed, progressbar=not args.no_progress)
+    if checkpoint.exists():
+        print(f"continuing from the checkpoint in {checkpoint.resolve()}")
+    try:
+        tree = run_model_selection(
+            job,
+            settings,
+            args.seed,
+            progressbar=not args.no_progress,
+            checkpoint=checkpoint,
+            checkpoint_every=args.checkpoint_every,
+        )
+    except KeyboardInterrupt:
+        command = shlex.join(["bayesmeas", *args.argv])
+        print(
+            f"\nbayesmeas: interrupted. The finished candidates and the run under way are "
+            f"kept in {checkpoint.resolve()}; run the same command again to continue:\n"
+            f"  {command}",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
     print()
     print(format_selection(tree))
     nc_path, png_path = write_result(tree, output)
+    shutil.rmtree(checkpoint)
     print(f"\nwrote {nc_path}\nwrote {png_path}\n(total {tree.attrs['wall_time_s']} s sampling)")
     return 0
 
@@ -299,6 +330,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--replicas", type=int, help="replica-exchange ladder levels")
     run.add_argument("--cores", type=int, help="processes (default: all cores)")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    run.add_argument(
+        "--checkpoint-every",
+        type=int,
+        metavar="N",
+        help="job: write the replica-exchange checkpoint every N iterations (default: once "
+        "a minute); a job keeps its finished candidates and the run under way in "
+        "OUTPUT/checkpoint, and the same command continues from there after Ctrl-C",
+    )
     run.set_defaults(func=_run)
 
     plot = commands.add_parser("plot", help="redraw the figure of a result file")
@@ -333,11 +372,15 @@ def main(argv: list[str] | None = None) -> int:
         args = argparse.Namespace(func=_benchmark, benchmark_args=argv[1:])
     else:
         args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         return args.func(args)
     except ValueError as error:
         print(f"bayesmeas: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nbayesmeas: interrupted", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -110,12 +110,16 @@ def run_model_selection(
     random_seed: int = 0,
     progressbar: bool = True,
     log: Callable[[str], None] = print,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int | None = None,
 ) -> xr.DataTree:
     """Run :func:`samplers.select_model` on every candidate of ``job``.
 
     Returns the :func:`~samplers.select_model` tree with the measurement added as
     ``/data``, the ``build_model`` keywords of each candidate in the attrs of its run,
-    and the job's name and model in the root attrs.
+    and the job's name and model in the root attrs. ``checkpoint`` (a folder) and
+    ``checkpoint_every`` are those of :func:`~samplers.select_model`: the same call
+    continues an interrupted job candidate by candidate.
     """
     entry = get_model(job.model)
     data = job.data()
@@ -134,6 +138,8 @@ def run_model_selection(
         random_seed=random_seed,
         progressbar=progressbar,
         log=log,
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
     )
     for label, kwargs in job.candidates.items():
         tree[f"candidates/{label}"].attrs["build_model_kwargs"] = json.dumps(dict(kwargs))

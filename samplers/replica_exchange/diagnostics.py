@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .kernel import count_round_trips
+from .ladder import count_round_trips
 from .stats import replica_stats
 
 __all__ = ["ladder_diagnostics"]

@@ -14,6 +14,14 @@ space) and :math:`\ell` the log-likelihood. The user supplies one function that
 evaluates *all replicas at once*: ``log_density(X) -> (log_prior, log_likelihood)`` with
 ``X`` of shape ``(replicas, dim)`` and both outputs of shape ``(replicas,)``.
 
+The kernel has the shape of a blackjax kernel: :class:`ParallelTempering` is the
+configuration only (log-density, update kind, sweeps, adaptation flag, swap rule);
+``init(x0, rng) -> state`` and ``step(state, tune) -> (state, info)`` pass an immutable
+:class:`LadderState` that carries everything a run needs to continue (positions,
+densities, ladder, replica map, proposal scales and covariance factors, every tuning
+accumulator, counters and the random generator's state). One kernel therefore runs any
+number of ladders, and a ladder saved to disk continues bit for bit.
+
 One iteration (:meth:`ParallelTempering.step`) runs, in this order:
 
 1. **moves** – ``n_sweeps`` random-walk Metropolis sweeps inside every replica, all
@@ -61,23 +69,25 @@ Non-finite log-densities (NaN or +inf, e.g. a failed forward model) are treated 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator
+
+from .ladder import (
+    NO_OVERLAP,
+    default_ladder,
+    equalised_ladder,
+    first_level_for_gap,
+    swap_probabilities,
+    validate_ladder,
+)
 
 __all__ = [
-    "NO_OVERLAP",
+    "AdaptationState",
     "LadderState",
     "ParallelTempering",
     "StepInfo",
-    "count_round_trips",
-    "default_ladder",
-    "equalised_ladder",
-    "first_level_for_gap",
-    "swap_probabilities",
-    "validate_ladder",
+    "generator_from_state",
 ]
 
 LogDensity = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -91,125 +101,45 @@ MIN_COVARIANCE_WEIGHT = 2e-3
 COVARIANCE_SHRINKAGE = 0.05
 
 
-def default_ladder(n_replicas: int, smallest: float = 1e-4) -> np.ndarray:
-    """β_0 = 0 followed by a geometric ladder from ``smallest`` to 1 (the authors' choice).
+class AdaptationState(NamedTuple):
+    """Tuning accumulators of one ladder (the window sums restart at every ladder update).
 
-    Parameters
+    Attributes
     ----------
-    n_replicas : int
-        Number of levels including β = 0 and β = 1 (at least 2).
-    smallest : float
-        β_1, the first level above the prior.
+    tuning_steps : int
+        Tuning iterations so far.
+    since_ladder_update : int
+        Tuning iterations since the ladder last moved (sets the Robbins–Monro rate).
+    next_ladder_update : int
+        Tuning iteration after which the ladder moves next (32, 64, 128, ...).
+    swap_sum : ndarray, shape (levels - 1,)
+        Sum of every pair's swap probability since the last ladder update.
+    log_lik_sum : ndarray, shape (levels,)
+        Sum of every level's log-likelihood since the last ladder update.
+    mean, var : ndarray, shape (levels, dim)
+        Running moments of every level's coordinates (block moves; adaptive moves use
+        ``mean``).
+    covariance : ndarray, shape (levels, dim, dim), or (0, 0, 0)
+        Adaptive moves: running covariance of every level (empty for the other updates).
+    moves : int
+        Adaptive moves made while tuning.
     """
-    if int(n_replicas) != n_replicas or n_replicas < 2:
-        raise ValueError(f"n_replicas must be an integer ≥ 2, got {n_replicas!r}")
-    if n_replicas == 2:
-        return np.array([0.0, 1.0])
-    return np.concatenate([[0.0], np.geomspace(smallest, 1.0, int(n_replicas) - 1)])
+
+    tuning_steps: int
+    since_ladder_update: int
+    next_ladder_update: int
+    swap_sum: np.ndarray
+    log_lik_sum: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+    covariance: np.ndarray
+    moves: int
 
 
-#: Mean swap probability between the prior and the first tempered level below which
-#: the two are taken not to overlap (see ``ParallelTempering._adapt_ladder``).
-NO_OVERLAP = 0.01
-
-
-def first_level_for_gap(gap: float) -> float:
-    r"""First tempered level :math:`\beta_1 = 1/\Delta` for a log-likelihood gap Δ.
-
-    Δ is the mean log-likelihood of the posterior level minus that of the prior level.
-    A swap between β = 0 and β₁ is accepted with probability
-    :math:`\exp[-\beta_1(\ell_1 - \ell_0)]`, so β₁ of order 1/Δ makes the two levels
-    overlap. For count data Δ is of the order of the total counts; for Gaussian data of
-    n points with noise σ it is of order n·(spread of the prior's curves)²/σ².
-    """
-    if not np.isfinite(gap) or gap <= 1.0:
-        return 1e-2
-    return float(max(1.0 / gap, 1e-300))
-
-
-def validate_ladder(betas: np.ndarray) -> np.ndarray:
-    """Check that a ladder is a strictly increasing vector in [0, 1] ending at 1."""
-    betas = np.asarray(betas, dtype=float)
-    if betas.ndim != 1 or betas.size < 2:
-        raise ValueError(f"betas must be a vector of at least 2 levels, got shape {betas.shape}")
-    if not np.all(np.isfinite(betas)):
-        raise ValueError("betas contain NaN or inf")
-    if np.any(np.diff(betas) <= 0):
-        raise ValueError(f"betas must be strictly increasing, got {betas}")
-    if betas[0] < 0:
-        raise ValueError(f"betas must be ≥ 0, got β_0 = {betas[0]}")
-    if betas[-1] != 1.0:
-        raise ValueError(f"the ladder must end at β = 1 (the posterior), got {betas[-1]}")
-    return betas
-
-
-def swap_probabilities(betas: np.ndarray, log_lik: np.ndarray) -> np.ndarray:
-    r"""Acceptance probability of swapping each neighbouring pair of levels.
-
-    :math:`\alpha_l = \min\{1, \exp[(\beta_{l+1}-\beta_l)(\ell_l - \ell_{l+1})]\}`, shape
-    ``(L,)``. A pair with a level at :math:`\ell = -\infty` is never swapped into
-    (probability 0 when the lower level is at :math:`-\infty`).
-    """
-    with np.errstate(invalid="ignore"):
-        log_ratio = np.diff(betas) * (log_lik[:-1] - log_lik[1:])
-    log_ratio = np.where(np.isnan(log_ratio), -np.inf, log_ratio)
-    return np.exp(np.minimum(log_ratio, 0.0))
-
-
-def equalised_ladder(betas: np.ndarray, rejection: np.ndarray) -> np.ndarray:
-    r"""Ladder with the same number of levels and equal rejection between neighbours.
-
-    Implements the schedule update of Syed et al. (2022), Algorithm 4: the cumulative
-    barrier :math:`\Lambda(\beta)` through the points :math:`(\beta_l, \sum_{j<l} r_j)` is
-    interpolated with a monotone cubic (PCHIP) and inverted at equally spaced levels.
-
-    Parameters
-    ----------
-    betas : ndarray, shape (L+1,)
-        Current ladder.
-    rejection : ndarray, shape (L,)
-        Estimated rejection rate of each neighbouring pair.
-    """
-    rejection = np.clip(np.asarray(rejection, dtype=float), 1e-6, None)
-    barrier = np.concatenate([[0.0], np.cumsum(rejection)])
-    inverse = PchipInterpolator(barrier, betas)
-    targets = np.linspace(0.0, barrier[-1], betas.size)
-    new = inverse(targets)
-    new[0], new[-1] = betas[0], betas[-1]
-    if np.any(np.diff(new) <= 0):  # only possible through round-off; keep the old ladder
-        return betas.copy()
-    return new
-
-
-def count_round_trips(replica_at_level: np.ndarray) -> np.ndarray:
-    """Round trips of every replica from the reference (β_0) to the target (β_L) and back.
-
-    Parameters
-    ----------
-    replica_at_level : ndarray, shape (iterations, levels)
-        Which replica sat at each level after each iteration.
-
-    Returns
-    -------
-    ndarray of int, shape (replicas,)
-    """
-    replica_at_level = np.asarray(replica_at_level)
-    n_replicas = replica_at_level.shape[1]
-    last_end = np.full(n_replicas, -1)  # -1 none yet, 0 bottom, 1 top
-    trips = np.zeros(n_replicas, dtype=int)
-    for row in replica_at_level:
-        bottom, top = row[0], row[-1]
-        if last_end[top] == 0:
-            last_end[top] = 1
-        if last_end[bottom] == 1:
-            trips[bottom] += 1
-        last_end[bottom] = 0
-    return trips
-
-
-@dataclass
-class LadderState:
-    """State of one ladder; arrays are indexed by level (0 = prior, L = posterior).
+class LadderState(NamedTuple):
+    """Everything one ladder needs to continue; arrays are indexed by level (0 = prior,
+    L = posterior) and read-only. :meth:`ParallelTempering.step` returns a new state and
+    never changes the one it is given.
 
     Attributes
     ----------
@@ -227,12 +157,18 @@ class LadderState:
     factor : ndarray, shape (levels,)
         Block moves: the proposal is ``x + factor * scales * z``; adaptive moves:
         ``x + factor * chol @ z``.
-    chol : ndarray, shape (levels, dim, dim), optional
-        Adaptive moves only: Cholesky factor of each level's proposal covariance.
+    chol : ndarray, shape (levels, dim, dim), or (0, 0, 0)
+        Adaptive moves: Cholesky factor of each level's proposal covariance (empty for the
+        other updates).
     iteration : int
-        Completed iterations (sets the swap parity).
+        Completed sweeps (sets the swap parity).
     n_failures : int
         Non-finite log-density evaluations so far.
+    adaptation : AdaptationState
+        The tuning accumulators.
+    rng_state : dict
+        State of the NumPy bit generator the next iteration draws from
+        (``numpy.random.Generator.bit_generator.state``).
     """
 
     x: np.ndarray
@@ -242,9 +178,11 @@ class LadderState:
     replica: np.ndarray
     scales: np.ndarray
     factor: np.ndarray
-    iteration: int = 0
-    n_failures: int = 0
-    chol: np.ndarray | None = None
+    chol: np.ndarray
+    iteration: int
+    n_failures: int
+    adaptation: AdaptationState
+    rng_state: dict
 
     @property
     def log_density(self) -> np.ndarray:
@@ -271,23 +209,96 @@ def _tempered(log_prior: np.ndarray, log_lik: np.ndarray, betas: np.ndarray) -> 
         return np.where(ok, log_prior + betas * log_lik, -np.inf)
 
 
-@dataclass
-class _Adaptation:
-    """Tuning accumulators (reset at each ladder update)."""
+#: Seeds the bit generator that :func:`generator_from_state` then sets to a saved state
+#: (a ready SeedSequence is cheaper to seed from than an integer; it is only read).
+_PLACEHOLDER_SEED = np.random.SeedSequence(0)
 
-    tuning_steps: int = 0
-    since_ladder_update: int = 0
-    swap_sum: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    log_lik_sum: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per level
-    next_ladder_update: int = 32
-    mean: np.ndarray = field(default_factory=lambda: np.zeros(0))  # block moves: running
-    var: np.ndarray = field(default_factory=lambda: np.zeros(0))  # moments per level
-    covariance: np.ndarray = field(default_factory=lambda: np.zeros(0))  # adaptive moves
-    moves: int = 0  # adaptive moves made while tuning
+
+def generator_from_state(rng_state: dict) -> np.random.Generator:
+    """A NumPy generator that continues from ``rng_state`` (a ``bit_generator.state``)."""
+    name = rng_state.get("bit_generator") if isinstance(rng_state, dict) else None
+    bit_generator_class = getattr(np.random, str(name), None)
+    if not (
+        isinstance(bit_generator_class, type)
+        and issubclass(bit_generator_class, np.random.BitGenerator)
+    ):
+        raise ValueError(f"not the state of a NumPy bit generator: {rng_state!r}")
+    bit_generator = bit_generator_class(_PLACEHOLDER_SEED)  # overwritten on the next line
+    bit_generator.state = rng_state
+    return np.random.Generator(bit_generator)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+class _Sweep:
+    """Writable copies of the parts of a :class:`LadderState` that one iteration changes.
+
+    Moves and swaps change positions, densities and the replica map; only tuning
+    changes the proposals, the ladder and the accumulators, so those are copied only
+    then (the read-only arrays of the input state are shared otherwise).
+    """
+
+    def __init__(self, state: LadderState, tune: bool) -> None:
+        def own(array):
+            return np.array(array) if tune else array
+
+        adaptation = state.adaptation
+        self.x = np.array(state.x)
+        self.log_prior = np.array(state.log_prior)
+        self.log_lik = np.array(state.log_lik)
+        self.replica = np.array(state.replica)
+        self.betas = state.betas
+        self.scales, self.factor, self.chol = own(state.scales), own(state.factor), own(state.chol)
+        self.iteration, self.n_failures = int(state.iteration), int(state.n_failures)
+        self.tuning_steps = int(adaptation.tuning_steps)
+        self.since_ladder_update = int(adaptation.since_ladder_update)
+        self.next_ladder_update = int(adaptation.next_ladder_update)
+        self.swap_sum, self.log_lik_sum = own(adaptation.swap_sum), own(adaptation.log_lik_sum)
+        self.mean, self.var = own(adaptation.mean), own(adaptation.var)
+        self.covariance, self.moves = own(adaptation.covariance), int(adaptation.moves)
+
+    @property
+    def log_density(self) -> np.ndarray:
+        return _tempered(self.log_prior, self.log_lik, self.betas)
+
+    def freeze(self, rng: np.random.Generator) -> LadderState:
+        adaptation = AdaptationState(
+            tuning_steps=self.tuning_steps,
+            since_ladder_update=self.since_ladder_update,
+            next_ladder_update=self.next_ladder_update,
+            swap_sum=_read_only(self.swap_sum),
+            log_lik_sum=_read_only(self.log_lik_sum),
+            mean=_read_only(self.mean),
+            var=_read_only(self.var),
+            covariance=_read_only(self.covariance),
+            moves=self.moves,
+        )
+        return LadderState(
+            x=_read_only(self.x),
+            log_prior=_read_only(self.log_prior),
+            log_lik=_read_only(self.log_lik),
+            betas=_read_only(self.betas),
+            replica=_read_only(self.replica),
+            scales=_read_only(self.scales),
+            factor=_read_only(self.factor),
+            chol=_read_only(self.chol),
+            iteration=self.iteration,
+            n_failures=self.n_failures,
+            adaptation=adaptation,
+            rng_state=rng.bit_generator.state,
+        )
 
 
 class ParallelTempering:
     """Non-reversible parallel tempering kernel on a NumPy log-density.
+
+    The kernel is the configuration only; everything a run needs to continue (positions,
+    ladder, proposals, tuning accumulators, the random generator) lives in the immutable
+    :class:`LadderState` that :meth:`init` makes and :meth:`step` takes and returns, so
+    one kernel runs any number of ladders and a state can be written to disk.
 
     Parameters
     ----------
@@ -295,7 +306,7 @@ class ParallelTempering:
         ``log_density(X) -> (log_prior, log_likelihood)``, ``X`` of shape
         ``(levels, dim)``; both outputs of shape ``(levels,)``.
     betas : array_like, optional
-        Fixed starting ladder (strictly increasing, ending at 1).
+        Starting ladder (strictly increasing, ending at 1).
     n_replicas : int
         Number of levels when ``betas`` is not given (default ladder: 0 then geometric).
     update : {"componentwise", "block", "adaptive"}
@@ -338,21 +349,25 @@ class ParallelTempering:
         self.adapt_ladder = adapt_ladder
         self.initial_scale = float(initial_scale)
         self.swap_rule = swap_rule
-        self.adaptation = _Adaptation()
 
     @property
     def n_levels(self) -> int:
         return self.initial_betas.size
 
     # -- life cycle ---------------------------------------------------------------
-    def init(self, x0: np.ndarray) -> LadderState:
+    def init(self, x0: np.ndarray, rng: np.random.Generator) -> LadderState:
         """Start every level at ``x0`` (shape ``(dim,)``) or at the rows of ``x0``.
+
+        ``rng`` seeds the ladder: its current state is copied into the state (``rng``
+        itself is not advanced).
 
         Raises
         ------
         ValueError
             If a starting log-density is not finite.
         """
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         x0 = np.asarray(x0, dtype=float)
         x = np.array(np.broadcast_to(x0, (self.n_levels, x0.shape[-1])))
         log_prior, log_lik = self._evaluate(x)
@@ -363,117 +378,125 @@ class ParallelTempering:
                 f"(log-prior {log_prior[bad][0]}, log-likelihood {log_lik[bad][0]})"
             )
         dim = x.shape[1]
-        self.adaptation = _Adaptation(
-            swap_sum=np.zeros(self.n_levels - 1),
-            log_lik_sum=np.zeros(self.n_levels),
-            mean=x.copy(),
-            var=np.full(x.shape, self.initial_scale**2),
-            covariance=np.zeros((self.n_levels, dim, dim) if self.update == "adaptive" else 0),
+        adaptive = self.update == "adaptive"
+        matrices = (self.n_levels, dim, dim) if adaptive else (0, 0, 0)
+        sweep = _Sweep.__new__(_Sweep)
+        sweep.x, sweep.log_prior, sweep.log_lik = x, log_prior, log_lik
+        sweep.betas = self.initial_betas.copy()
+        sweep.replica = np.arange(self.n_levels)
+        sweep.scales = np.full(x.shape, self.initial_scale)
+        sweep.factor = np.full(self.n_levels, 2.38 / np.sqrt(dim))
+        sweep.chol = (
+            np.tile(np.eye(dim) * self.initial_scale, (self.n_levels, 1, 1))
+            if adaptive
+            else np.zeros(matrices)
         )
-        return LadderState(
-            x=x,
-            log_prior=log_prior,
-            log_lik=log_lik,
-            betas=self.initial_betas.copy(),
-            replica=np.arange(self.n_levels),
-            scales=np.full(x.shape, self.initial_scale),
-            factor=np.full(self.n_levels, 2.38 / np.sqrt(dim)),
-            chol=(
-                np.tile(np.eye(dim) * self.initial_scale, (self.n_levels, 1, 1))
-                if self.update == "adaptive"
-                else None
-            ),
-        )
+        sweep.iteration = sweep.n_failures = 0
+        sweep.tuning_steps = sweep.since_ladder_update = sweep.moves = 0
+        sweep.next_ladder_update = 32
+        sweep.swap_sum = np.zeros(self.n_levels - 1)
+        sweep.log_lik_sum = np.zeros(self.n_levels)
+        sweep.mean = x.copy()
+        sweep.var = np.full(x.shape, self.initial_scale**2)
+        sweep.covariance = np.zeros(matrices)
+        return sweep.freeze(rng)
 
-    def step(self, rng: np.random.Generator, state: LadderState, tune: bool) -> StepInfo:
-        """One iteration: ``n_sweeps`` × (moves, swaps), then adaptation when tuning."""
-        acceptance = np.zeros(self.n_levels)
+    def step(self, state: LadderState, tune: bool) -> tuple[LadderState, StepInfo]:
+        """One iteration: ``n_sweeps`` × (moves, swaps), then adaptation when tuning.
+
+        Returns the new state and what the iteration did; ``state`` is left as it was.
+        """
+        if self.update == "adaptive" and state.chol.shape != (*state.x.shape, state.x.shape[1]):
+            raise ValueError("adaptive moves need a state made by an adaptive kernel's init")
+        rng = generator_from_state(state.rng_state)
+        sweep = _Sweep(state, tune)
+        acceptance = np.zeros(state.betas.size)
         for _ in range(self.n_sweeps):
             if self.update == "componentwise":
-                accepted = self._componentwise_sweep(rng, state, tune)
+                accepted = self._componentwise_sweep(rng, sweep, tune)
             elif self.update == "block":
-                accepted = self._block_move(rng, state, tune)
+                accepted = self._block_move(rng, sweep, tune)
             else:
-                accepted = self._adaptive_move(rng, state, tune)
+                accepted = self._adaptive_move(rng, sweep, tune)
             acceptance += accepted
-            probability, swapped = self._swap(rng, state)
-            state.iteration += 1
+            probability, swapped = self._swap(rng, sweep)
+            sweep.iteration += 1
         if tune:
-            self._adapt_ladder(state, probability)
-        return StepInfo(
-            log_lik=state.log_lik.copy(),
+            self._adapt_ladder(sweep, probability)
+        new = sweep.freeze(rng)
+        info = StepInfo(
+            log_lik=new.log_lik,
             swap_probability=probability,
             swapped=swapped,
             acceptance=acceptance / self.n_sweeps,
-            replica=state.replica.copy(),
+            replica=new.replica,
         )
+        return new, info
 
-    # -- pieces -------------------------------------------------------------------
+    # -- pieces (each works on the writable copies of one iteration) ---------------
     def _evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         log_prior, log_lik = self.log_density(x)
         return np.asarray(log_prior, dtype=float), np.asarray(log_lik, dtype=float)
 
-    def _evaluate_counted(self, state: LadderState, x: np.ndarray):
+    def _evaluate_counted(self, sweep: _Sweep, x: np.ndarray):
         log_prior, log_lik = self._evaluate(x)
         if not (np.isfinite(log_prior).all() and np.isfinite(log_lik).all()):
             failed = np.isnan(log_prior) | np.isnan(log_lik)
             failed |= (log_prior == np.inf) | (log_lik == np.inf)
-            state.n_failures += int(failed.sum())
+            sweep.n_failures += int(failed.sum())
         return log_prior, log_lik
 
-    def _learning_rate(self) -> float:
-        return 0.5 / (1.0 + self.adaptation.since_ladder_update / 50.0) ** 0.6
+    @staticmethod
+    def _learning_rate(sweep: _Sweep) -> float:
+        return 0.5 / (1.0 + sweep.since_ladder_update / 50.0) ** 0.6
 
-    def _metropolis(self, rng, state, proposal):
+    def _metropolis(self, rng, sweep, proposal):
         """Accept or reject ``proposal`` at every level; the current density is finite."""
-        log_prior, log_lik = self._evaluate_counted(state, proposal)
-        log_alpha = _tempered(log_prior, log_lik, state.betas) - state.log_density
+        log_prior, log_lik = self._evaluate_counted(sweep, proposal)
+        log_alpha = _tempered(log_prior, log_lik, sweep.betas) - sweep.log_density
         alpha = np.exp(np.minimum(log_alpha, 0.0))
         accept = rng.random(alpha.size) < alpha
-        state.x[accept] = proposal[accept]
-        state.log_prior[accept] = log_prior[accept]
-        state.log_lik[accept] = log_lik[accept]
+        sweep.x[accept] = proposal[accept]
+        sweep.log_prior[accept] = log_prior[accept]
+        sweep.log_lik[accept] = log_lik[accept]
         return accept, alpha
 
-    def _componentwise_sweep(self, rng, state, tune) -> np.ndarray:
-        dim = state.x.shape[1]
-        accepted = np.zeros(self.n_levels)
+    def _componentwise_sweep(self, rng, sweep, tune) -> np.ndarray:
+        levels, dim = sweep.x.shape
+        accepted = np.zeros(levels)
         for j in rng.permutation(dim):
-            proposal = state.x.copy()
-            proposal[:, j] += state.scales[:, j] * rng.standard_normal(self.n_levels)
-            accept, alpha = self._metropolis(rng, state, proposal)
+            proposal = sweep.x.copy()
+            proposal[:, j] += sweep.scales[:, j] * rng.standard_normal(levels)
+            accept, alpha = self._metropolis(rng, sweep, proposal)
             accepted += accept
             if tune:
-                state.scales[:, j] *= np.exp(
-                    self._learning_rate() * (alpha - self.target_acceptance)
+                sweep.scales[:, j] *= np.exp(
+                    self._learning_rate(sweep) * (alpha - self.target_acceptance)
                 )
         return accepted / dim
 
-    def _block_move(self, rng, state, tune) -> np.ndarray:
-        step = state.factor[:, None] * state.scales * rng.standard_normal(state.x.shape)
-        accept, alpha = self._metropolis(rng, state, state.x + step)
+    def _block_move(self, rng, sweep, tune) -> np.ndarray:
+        step = sweep.factor[:, None] * sweep.scales * rng.standard_normal(sweep.x.shape)
+        accept, alpha = self._metropolis(rng, sweep, sweep.x + step)
         if tune:
-            state.factor *= np.exp(self._learning_rate() * (alpha - self.target_acceptance))
+            sweep.factor *= np.exp(self._learning_rate(sweep) * (alpha - self.target_acceptance))
             # Running moments of each level's coordinates set the proposal's shape.
-            moments = self.adaptation
-            delta = state.x - moments.mean
-            moments.mean += 0.05 * delta
-            moments.var = 0.95 * (moments.var + 0.05 * delta**2)
-            state.scales = np.sqrt(np.maximum(moments.var, 1e-24))
+            delta = sweep.x - sweep.mean
+            sweep.mean += 0.05 * delta
+            sweep.var = 0.95 * (sweep.var + 0.05 * delta**2)
+            sweep.scales = np.sqrt(np.maximum(sweep.var, 1e-24))
         return accept.astype(float)
 
-    def _adaptive_move(self, rng, state, tune) -> np.ndarray:
-        if state.chol is None:
-            raise ValueError("adaptive moves need a state made by an adaptive kernel's init")
-        z = rng.standard_normal(state.x.shape)
-        step = state.factor[:, None] * np.einsum("lij,lj->li", state.chol, z)
-        accept, alpha = self._metropolis(rng, state, state.x + step)
+    def _adaptive_move(self, rng, sweep, tune) -> np.ndarray:
+        z = rng.standard_normal(sweep.x.shape)
+        step = sweep.factor[:, None] * np.einsum("lij,lj->li", sweep.chol, z)
+        accept, alpha = self._metropolis(rng, sweep, sweep.x + step)
         if tune:
-            state.factor *= np.exp(self._learning_rate() * (alpha - self.target_acceptance))
-            self._update_covariance(state)
+            sweep.factor *= np.exp(self._learning_rate(sweep) * (alpha - self.target_acceptance))
+            self._update_covariance(sweep)
         return accept.astype(float)
 
-    def _update_covariance(self, state: LadderState) -> None:
+    def _update_covariance(self, sweep: _Sweep) -> None:
         r"""Running mean and covariance of every level; a new Cholesky factor now and then.
 
         The weight :math:`\max(1/n, w_\min)` averages over all tuning moves at first and
@@ -482,41 +505,40 @@ class ParallelTempering:
         :math:`2.38/\sqrt{d}` for a Gaussian target. A level whose covariance is not
         positive definite keeps its previous factor.
         """
-        moments = self.adaptation
-        moments.moves += 1
-        weight = max(1.0 / moments.moves, MIN_COVARIANCE_WEIGHT)
-        delta = state.x - moments.mean
-        moments.mean += weight * delta
-        moments.covariance = (1.0 - weight) * (
-            moments.covariance + weight * np.einsum("li,lj->lij", delta, delta)
+        sweep.moves += 1
+        weight = max(1.0 / sweep.moves, MIN_COVARIANCE_WEIGHT)
+        delta = sweep.x - sweep.mean
+        sweep.mean += weight * delta
+        sweep.covariance = (1.0 - weight) * (
+            sweep.covariance + weight * np.einsum("li,lj->lij", delta, delta)
         )
-        dim = state.x.shape[1]
-        if moments.moves % CHOLESKY_INTERVAL or moments.moves < 2 * dim:
+        dim = sweep.x.shape[1]
+        if sweep.moves % CHOLESKY_INTERVAL or sweep.moves < 2 * dim:
             return
-        diagonal = np.einsum("lii->li", moments.covariance)
-        regular = (1.0 - COVARIANCE_SHRINKAGE) * moments.covariance
+        diagonal = np.einsum("lii->li", sweep.covariance)
+        regular = (1.0 - COVARIANCE_SHRINKAGE) * sweep.covariance
         regular[:, np.arange(dim), np.arange(dim)] += COVARIANCE_SHRINKAGE * diagonal
-        first = moments.moves < 2 * dim + CHOLESKY_INTERVAL  # the first factorisation
+        first = sweep.moves < 2 * dim + CHOLESKY_INTERVAL  # the first factorisation
         for level, matrix in enumerate(regular):
             try:
-                state.chol[level] = np.linalg.cholesky(matrix)
+                sweep.chol[level] = np.linalg.cholesky(matrix)
             except np.linalg.LinAlgError:
                 continue
             if first:  # from the starting isotropic proposal to the learnt shape
-                state.factor[level] = 2.38 / np.sqrt(dim)
+                sweep.factor[level] = 2.38 / np.sqrt(dim)
 
-    def _swap(self, rng, state) -> tuple[np.ndarray, np.ndarray]:
-        probability = self.swap_rule(state.betas, state.log_lik)
-        pairs = np.zeros(self.n_levels - 1, dtype=bool)
-        pairs[state.iteration % 2 :: 2] = True
+    def _swap(self, rng, sweep) -> tuple[np.ndarray, np.ndarray]:
+        probability = self.swap_rule(sweep.betas, sweep.log_lik)
+        pairs = np.zeros(sweep.betas.size - 1, dtype=bool)
+        pairs[sweep.iteration % 2 :: 2] = True
         swapped = pairs & (rng.uniform(size=pairs.size) < probability)
         lower = np.flatnonzero(swapped)
         upper = lower + 1
-        for array in (state.x, state.log_prior, state.log_lik, state.replica):
+        for array in (sweep.x, sweep.log_prior, sweep.log_lik, sweep.replica):
             array[lower], array[upper] = array[upper].copy(), array[lower].copy()
         return probability, swapped
 
-    def _adapt_ladder(self, state: LadderState, probability: np.ndarray) -> None:
+    def _adapt_ladder(self, sweep: _Sweep, probability: np.ndarray) -> None:
         """Every doubling window of tuning: lower the ladder's start or equalise it.
 
         When the prior level and the first tempered level hardly ever swap (mean
@@ -525,24 +547,24 @@ class ParallelTempering:
         the ladder is then restarted geometrically from :func:`first_level_for_gap`.
         Otherwise it is equalised (:func:`equalised_ladder`).
         """
-        adaptation = self.adaptation
-        adaptation.tuning_steps += 1
-        adaptation.since_ladder_update += 1
-        adaptation.swap_sum += probability
-        adaptation.log_lik_sum += state.log_lik
-        if not self.adapt_ladder or adaptation.tuning_steps < adaptation.next_ladder_update:
+        sweep.tuning_steps += 1
+        sweep.since_ladder_update += 1
+        sweep.swap_sum += probability
+        sweep.log_lik_sum += sweep.log_lik
+        if not self.adapt_ladder or sweep.tuning_steps < sweep.next_ladder_update:
             return
-        window = adaptation.since_ladder_update
-        swap_rate = adaptation.swap_sum / window
-        mean_log_lik = adaptation.log_lik_sum / window
-        if state.betas[0] == 0.0 and swap_rate[0] < NO_OVERLAP and self.n_levels > 2:
+        window = sweep.since_ladder_update
+        swap_rate = sweep.swap_sum / window
+        mean_log_lik = sweep.log_lik_sum / window
+        levels = sweep.betas.size
+        if sweep.betas[0] == 0.0 and swap_rate[0] < NO_OVERLAP and levels > 2:
             smallest = min(
-                state.betas[1] / 10.0, first_level_for_gap(mean_log_lik[-1] - mean_log_lik[0])
+                sweep.betas[1] / 10.0, first_level_for_gap(mean_log_lik[-1] - mean_log_lik[0])
             )
-            state.betas = default_ladder(self.n_levels, smallest)
+            sweep.betas = default_ladder(levels, smallest)
         else:
-            state.betas = equalised_ladder(state.betas, 1.0 - swap_rate)
-        adaptation.next_ladder_update *= 2
-        adaptation.since_ladder_update = 0
-        adaptation.swap_sum[:] = 0.0
-        adaptation.log_lik_sum[:] = 0.0
+            sweep.betas = equalised_ladder(sweep.betas, 1.0 - swap_rate)
+        sweep.next_ladder_update *= 2
+        sweep.since_ladder_update = 0
+        sweep.swap_sum[:] = 0.0
+        sweep.log_lik_sum[:] = 0.0

@@ -1,4 +1,4 @@
-"""Run replica exchange through ``pm.sample`` and return a self-contained DataTree.
+"""Run replica exchange and return a self-contained DataTree; checkpoint and resume.
 
 :func:`sample_replica_exchange` is ``pm.sample(step=ReplicaExchange(...))`` plus
 bookkeeping: the replica stats get named dims (``level`` for the ladder, ``pair`` for
@@ -7,11 +7,19 @@ and a ``free_energy`` group holds F ± MCSE for every estimator (and, for Gaussi
 likelihoods with fixed noise, what :func:`samplers.noise_scan` needs). The result
 survives ``to_netcdf`` / ``open_datatree`` round trips and is enough to redo every
 figure.
+
+The chains are run by :func:`samplers.replica_exchange.chains.run_chains`, which drives
+the step exactly as ``pm.sample`` does (same seeds, initial points, calls, trace and
+conversion: the draws and stats are those of ``pm.sample(step=...)``) and can keep a
+checkpoint: ``sample_replica_exchange(..., checkpoint="run.nc")`` writes every chain's
+state and draws at intervals, and the same call after an interruption (Ctrl-C, a killed
+process) continues from the file and returns exactly what an uninterrupted run returns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pymc as pm
@@ -20,6 +28,7 @@ import xarray as xr
 from ..evidence.free_energy import FreeEnergy, free_energy
 from ..evidence.noise_scan import gaussian_noise
 from ..evidence.thermodynamic import ESTIMATORS
+from .chains import run_chains
 from .stats import tidy_replica_stats
 from .step import ReplicaExchange
 
@@ -49,15 +58,78 @@ def free_energy_dataset(idata: xr.DataTree) -> tuple[xr.Dataset, dict[str, FreeE
     return dataset, estimates
 
 
-def sample_with_step(step: ReplicaExchange, *, model: pm.Model, **sample_kwargs) -> xr.DataTree:
-    """``pm.sample`` with an existing :class:`ReplicaExchange` step, replica stats tidied.
+def sample_with_step(
+    step: ReplicaExchange,
+    *,
+    model: pm.Model,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    cores: int | None = None,
+    random_seed: int | Sequence[int] | None = None,
+    progressbar: bool | str = True,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    initvals: dict | Sequence[dict] | None = None,
+    discard_tuned_samples: bool = True,
+    compute_convergence_checks: bool = True,
+    idata_kwargs: dict | None = None,
+    callback: Callable | None = None,
+    quiet: bool = False,
+    mp_ctx: str | None = None,
+) -> xr.DataTree:
+    """``pm.sample(step=step, ...)`` with the replica stats tidied, resumable.
 
     The step keeps its compiled functions, so a caller that swaps the model's ``pm.Data``
-    between runs samples again without recompiling (``samplers.app.batch_worker``); PyMC
-    resets the step's ladder, scales and generator before every chain.
+    between runs samples again without recompiling (``samplers.app.batch_worker``); the
+    step's ladder, scales and generator are reset before every chain.
+
+    Parameters
+    ----------
+    step : ReplicaExchange
+    model : pymc.Model
+    draws, tune, chains, cores, random_seed, progressbar, initvals, discard_tuned_samples,
+    compute_convergence_checks, idata_kwargs, callback, quiet, mp_ctx
+        As for :func:`pymc.sample` (``cores > 1`` runs one process per chain); the draws
+        and stats are those ``pm.sample(step=step, ...)`` gives.
+    checkpoint : path-like, optional
+        A file that keeps the run: every chain's state and draws are written to it at
+        intervals, at the end of every chain and when the run stops (Ctrl-C). If the file
+        exists, the run continues from it (a finished one returns its result without
+        sampling); a file written by another run (settings, seed or model) is refused.
+        With ``random_seed=None`` the seed drawn at the first start is kept in the file.
+    checkpoint_every : int, optional
+        Write the checkpoint every this many iterations of a chain; by default once a
+        minute (:data:`samplers.replica_exchange.run_record.CHECKPOINT_SECONDS`). The
+        interval does not change the result.
+
+    Raises
+    ------
+    samplers.SamplingInterrupted
+        On Ctrl-C (a ``KeyboardInterrupt``), after the checkpoint is written; the message
+        says how to continue.
+    samplers.replica_exchange.checkpoint.CheckpointMismatch
+        If ``checkpoint`` belongs to another run.
     """
-    with model:
-        idata = pm.sample(step=step, **sample_kwargs)
+    idata = run_chains(
+        step,
+        model=model,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        cores=cores,
+        random_seed=random_seed,
+        progressbar=progressbar,
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
+        initvals=initvals,
+        discard_tuned_samples=discard_tuned_samples,
+        compute_convergence_checks=compute_convergence_checks,
+        idata_kwargs=idata_kwargs,
+        callback=callback,
+        quiet=quiet,
+        mp_ctx=mp_ctx,
+    )
     for group in ("sample_stats", "warmup_sample_stats"):
         if group in idata.children:
             idata[group] = xr.DataTree(tidy_replica_stats(idata[group].to_dataset()))
@@ -72,13 +144,15 @@ def sample_replica_exchange(
     chains: int = 4,
     cores: int | None = None,
     random_seed: int | Sequence[int] | None = None,
-    progressbar: bool = True,
+    progressbar: bool | str = True,
     n_replicas: int = 32,
     betas: Sequence[float] | None = None,
     update: str = "componentwise",
     n_sweeps: int = 1,
     vectorize: bool = True,
-    **sample_kwargs,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    **run_options,
 ) -> xr.DataTree:
     """Replica exchange on ``model`` with free energies attached.
 
@@ -90,8 +164,13 @@ def sample_replica_exchange(
         As for :func:`pymc.sample`; each chain is an independent ladder.
     n_replicas, betas, update, n_sweeps, vectorize
         Passed to :class:`samplers.ReplicaExchange`.
-    **sample_kwargs
-        Further keyword arguments of :func:`pymc.sample`.
+    checkpoint, checkpoint_every
+        Keep the run in a file and continue it from there when called again with the
+        same arguments (see :func:`sample_with_step`).
+    **run_options
+        Further options of :func:`sample_with_step` (``initvals``,
+        ``discard_tuned_samples``, ``compute_convergence_checks``, ``idata_kwargs``,
+        ``callback``, ``quiet``, ``mp_ctx``).
 
     Returns
     -------
@@ -116,7 +195,9 @@ def sample_replica_exchange(
         cores=cores,
         random_seed=random_seed,
         progressbar=progressbar,
-        **sample_kwargs,
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
+        **run_options,
     )
     dataset, _ = free_energy_dataset(idata)
     noise = gaussian_noise(model)

@@ -12,22 +12,32 @@ independent ladder and R-hat/ESS keep their meaning. The work is done by the Num
 Life cycle, in the order PyMC runs it:
 
 1. ``__init__`` compiles the batched log-prior / log-likelihood once (shared by all
-   chains; the object pickles for ``cores > 1``).
+   chains; the object pickles for ``cores > 1``) and builds the kernel.
 2. ``setup_chain(rng, tune, draws)`` takes the chain's generator and forgets any
-   previous chain's ladder, scales and counters.
-3. The first ``step(point)`` starts every level at ``point``; each ``step`` then runs
-   ``n_sweeps`` × (Metropolis moves in every replica, one even/odd swap round) and,
-   while tuning, adapts the scales and the ladder.
+   previous chain's ladder.
+3. The first ``step(point)`` starts every level at ``point`` (``kernel.init``); each
+   ``step`` then runs one kernel iteration (``n_sweeps`` × (Metropolis moves in every
+   replica, one even/odd swap round) and, while tuning, adaptation of the proposals and
+   the ladder) and returns the β = 1 replica as the new point.
 4. ``stop_tuning()`` freezes scales and ladder; the recorded draws then share one
    ladder, which the free-energy estimators need.
 
-Sampler stats per draw (vectors are stored as object stats and stacked by PyMC):
-``replica_log_likelihood`` and ``beta`` (per level), ``swap_acceptance`` (the swap
-probability of every neighbouring pair), ``replica_acceptance`` (within-replica
-acceptance per level), ``replica_at_level`` (which replica sits at each level), and
-the scalars ``accept`` (β = 1 acceptance), ``min_swap_rate`` (lowest running mean swap
-acceptance, shown on the progress bar) and ``n_failures`` (non-finite log-densities
-so far in this chain).
+The chain's whole state (the kernel's :class:`~samplers.replica_exchange.kernel.LadderState`,
+its generator included, the tuning flag and the running swap rates) is PyMC's
+``sampling_state`` of the step (:class:`ReplicaExchangeState`): reading it after any
+draw and setting it on a step built for the same model continues the chain bit for bit.
+
+Sampler stats per draw, declared with their dtype and length (the number of levels is
+known when the step is built): ``replica_log_likelihood`` and ``beta`` (per level),
+``swap_acceptance`` (the swap probability of every neighbouring pair),
+``replica_acceptance`` (within-replica acceptance per level), ``replica_at_level``
+(which replica sits at each level), and the scalars ``accept`` (β = 1 acceptance),
+``min_swap_rate`` (lowest running mean swap acceptance, shown on the progress bar) and
+``n_failures`` (non-finite log-densities so far in this chain). PyMC's NDArray trace
+stores a stat in an array of the declared dtype, one entry per draw, so each vector stat
+is declared to it as a NumPy sub-array dtype (``(float64, (levels,))``); PyMC's
+conversion still names their dims ``<stat>_dim_0`` (it passes no dims for sample stats),
+which :func:`samplers.evidence.free_energy.tidy_replica_stats` renames.
 """
 
 from __future__ import annotations
@@ -38,7 +48,8 @@ from typing import ClassVar
 import numpy as np
 import pymc as pm
 from pymc.blocking import DictToArrayBijection, RaveledVars
-from pymc.step_methods.compound import BlockedStep, Competence
+from pymc.step_methods.compound import BlockedStep, Competence, StepMethodState
+from pymc.step_methods.state import dataclass_state
 from pymc.util import RandomGenerator, get_random_generator, get_value_vars_from_user_vars
 from pymc.vartypes import continuous_types
 from rich.progress import TextColumn
@@ -47,7 +58,39 @@ from rich.table import Column
 from .kernel import LadderState, ParallelTempering, Update
 from .tempered_density import TemperedDensity, check_temperable
 
-__all__ = ["ReplicaExchange"]
+__all__ = ["ReplicaExchange", "ReplicaExchangeState"]
+
+#: Vector stats: dtype and whether their length is the number of levels or of pairs.
+PER_LEVEL_STATS = {
+    "replica_log_likelihood": np.float64,
+    "beta": np.float64,
+    "replica_acceptance": np.float64,
+    "replica_at_level": np.int64,
+}
+PER_PAIR_STATS = {"swap_acceptance": np.float64}
+
+
+@dataclass_state
+class ReplicaExchangeState(StepMethodState):
+    """One chain's state of a :class:`ReplicaExchange` step (PyMC's ``sampling_state``).
+
+    Attributes
+    ----------
+    tune : bool
+        Whether the chain is still tuning.
+    state : LadderState or None
+        The kernel's state (None before the chain's first step).
+    swap_sum : ndarray or float
+        Sum of the swap probabilities of every pair since tuning stopped (or since the
+        chain started), for the running ``min_swap_rate``.
+    swap_count : int
+        Number of iterations in ``swap_sum``.
+    """
+
+    tune: bool
+    state: LadderState | None
+    swap_sum: np.ndarray | float
+    swap_count: int
 
 
 class ReplicaExchange(BlockedStep):
@@ -81,19 +124,24 @@ class ReplicaExchange(BlockedStep):
     initial_point : dict, optional
     compile_kwargs : dict, optional
         Passed to :func:`pytensor.function`.
+
+    Attributes
+    ----------
+    kernel : ParallelTempering
+        The NumPy kernel (the configuration).
+    state : LadderState or None
+        The current chain's kernel state.
     """
 
     name = "replica_exchange"
     default_blocked = True
+    _state_class = ReplicaExchangeState
+    # The vector stats' length is the ladder's, set per step in ``__init__``.
     stats_dtypes_shapes: ClassVar[dict[str, tuple[type, list | None]]] = {
         "accept": (np.float64, []),
         "min_swap_rate": (np.float64, []),
         "n_failures": (np.int64, []),
-        "replica_log_likelihood": (object, None),
-        "beta": (object, None),
-        "swap_acceptance": (object, None),
-        "replica_acceptance": (object, None),
-        "replica_at_level": (object, None),
+        **{name: (dtype, [None]) for name, dtype in (PER_LEVEL_STATS | PER_PAIR_STATS).items()},
     }
 
     def __init__(
@@ -133,9 +181,24 @@ class ReplicaExchange(BlockedStep):
             adapt_ladder=adapt_ladder,
             initial_scale=initial_scale,
         )
+        self._declare_stats(self.kernel.n_levels)
         self.tune = True
         self.state: LadderState | None = None
         self._reset_running_swap_rate()
+
+    def _declare_stats(self, levels: int) -> None:
+        """Vector stats with their real length; the NDArray trace gets sub-array dtypes."""
+        shapes = dict(self.stats_dtypes_shapes)
+        for names, length in ((PER_LEVEL_STATS, levels), (PER_PAIR_STATS, levels - 1)):
+            for name, dtype in names.items():
+                shapes[name] = (dtype, [length])
+        self.stats_dtypes_shapes = shapes
+        self.stats_dtypes = [
+            {
+                name: np.dtype((dtype, tuple(shape))) if shape else np.dtype(dtype)
+                for name, (dtype, shape) in shapes.items()
+            }
+        ]
 
     @property
     def betas(self) -> np.ndarray:
@@ -143,10 +206,11 @@ class ReplicaExchange(BlockedStep):
         return self.kernel.initial_betas if self.state is None else self.state.betas.copy()
 
     def setup_chain(self, rng: RandomGenerator, tune: int, draws: int) -> None:
-        """Reset the ladder for a new chain (called by PyMC before each chain)."""
+        """Start a new chain (called by PyMC before each chain): its generator, tuning
+        when ``tune > 0``, no ladder yet."""
         super().setup_chain(rng, tune, draws)
-        self.state = None
-        self._reset_running_swap_rate()
+        self.tune = tune > 0
+        self.reset_tuning()
 
     def reset_tuning(self) -> None:
         """Forget the ladder and scales learnt so far (PyMC calls this before a chain)."""
@@ -159,28 +223,28 @@ class ReplicaExchange(BlockedStep):
         self._reset_running_swap_rate()
 
     def _reset_running_swap_rate(self) -> None:
-        self._swap_sum = 0.0
-        self._swap_count = 0
+        self.swap_sum = 0.0
+        self.swap_count = 0
 
     def step(self, point: dict) -> tuple[dict, list[dict]]:
         """One replica-exchange iteration; returns the β = 1 replica as the new point."""
         names = [v.name for v in self.vars]
         raveled = DictToArrayBijection.map({name: point[name] for name in names})
-        if self.state is None:
-            self.state = self.kernel.init(raveled.data)
-        info = self.kernel.step(self.rng, self.state, tune=self.tune)
+        state = self.state
+        if state is None:
+            state = self.kernel.init(raveled.data, self.rng)
+        state, info = self.kernel.step(state, tune=self.tune)
         new_point = DictToArrayBijection.rmap(
-            RaveledVars(self.state.x[-1].copy(), raveled.point_map_info), start_point=point
+            RaveledVars(state.x[-1].copy(), raveled.point_map_info), start_point=point
         )
-        self._swap_sum = self._swap_sum + info.swap_probability
-        self._swap_count += 1
-        running = self._swap_sum / self._swap_count
+        swap_sum = self.swap_sum + info.swap_probability
+        self.state, self.swap_sum, self.swap_count = state, swap_sum, self.swap_count + 1
         stats = {
             "accept": float(info.acceptance[-1]),
-            "min_swap_rate": float(np.min(running)),
-            "n_failures": int(self.state.n_failures),
+            "min_swap_rate": float(np.min(swap_sum / self.swap_count)),
+            "n_failures": int(state.n_failures),
             "replica_log_likelihood": info.log_lik,
-            "beta": self.state.betas.copy(),
+            "beta": state.betas,
             "swap_acceptance": info.swap_probability,
             "replica_acceptance": info.acceptance,
             "replica_at_level": info.replica,

@@ -49,9 +49,11 @@ import pymc as pm
 import xarray as xr
 
 from ..environment import environment
-from ..evidence.free_energy import FreeEnergy
+from ..evidence.free_energy import FreeEnergy, free_energy
 from ..replica_exchange.diagnostics import ladder_diagnostics
+from ..replica_exchange.run_record import SamplingInterrupted
 from ..settings import FREE_ENERGY_SAMPLERS, SAMPLER_SETTINGS, ReplicaExchangeSettings, SMCSettings
+from .checkpoint import CandidateCheckpoints
 from .table import selection_table
 
 __all__ = ["plot_model_selection", "select_model", "write_model_selection"]
@@ -150,6 +152,8 @@ def select_model(
     progressbar: bool = True,
     path: str | Path | None = None,
     log: Callable[[str], None] | None = None,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int | None = None,
     **sampler_options: object,
 ) -> xr.DataTree:
     """Sample every candidate model, estimate its free energy and choose among them.
@@ -181,6 +185,17 @@ def select_model(
         Write the whole result (table and every run) to this netCDF file.
     log : callable, optional
         Called with one line per candidate as it is sampled (e.g. ``print``).
+    checkpoint : str or Path, optional
+        A folder that keeps the selection candidate by candidate
+        (:mod:`samplers.selection.checkpoint`): every finished candidate's run, and the
+        replica-exchange checkpoint of the one under way. The same call after an
+        interruption reuses the finished runs as they are, continues the interrupted
+        candidate and returns what an uninterrupted selection returns. A folder of
+        another selection (method, settings, seed, candidates) is refused. With
+        ``random_seed=None`` the seed drawn at the first start is kept in the folder.
+    checkpoint_every : int, optional
+        Replica exchange: write the candidate's checkpoint every this many iterations
+        (default: once a minute).
     **sampler_options
         Overrides of single settings fields, e.g. ``draws=500, chains=2``.
 
@@ -206,6 +221,11 @@ def select_model(
     ValueError
         Fewer than two candidates, duplicate or unusable names, an unknown method, a
         bad prior, or a non-positive tie tolerance.
+    samplers.SamplingInterrupted
+        On Ctrl-C; with a checkpoint, after the candidate's checkpoint is written (the
+        message says how to continue).
+    samplers.CheckpointMismatch
+        If ``checkpoint`` holds another selection.
     TypeError
         A candidate that is neither a model nor a factory of one; settings of the
         wrong class; unknown sampler options.
@@ -226,6 +246,12 @@ def select_model(
     log_prior = _log_prior(prior, labels)
     if not (np.isfinite(tie_tolerance) and tie_tolerance > 0):
         raise ValueError(f"tie_tolerance must be positive and finite, got {tie_tolerance!r}")
+    kept = None
+    if checkpoint is not None:
+        kept = CandidateCheckpoints(
+            checkpoint, method=method, settings=settings, random_seed=random_seed, labels=labels
+        )
+        random_seed = kept.random_seed
     seeds = np.random.SeedSequence(random_seed).generate_state(len(labels))
     log = log or (lambda _line: None)
 
@@ -234,14 +260,23 @@ def select_model(
     runs: dict[str, xr.DataTree] = {}
     round_trips: dict[str, np.ndarray | None] = {}
     for i, label in enumerate(labels):
-        log(f"[{i + 1}/{len(labels)}] {dim} = {label}: {settings.describe()}")
         tic = time.perf_counter()
         model = _build(label, candidates[label])
-        idata, fe = settings.sample(model, int(seeds[i]), progressbar)
+        idata = None if kept is None else kept.load(label, model)
+        if idata is not None:
+            log(f"[{i + 1}/{len(labels)}] {dim} = {label}: kept in {kept.run_path(label)}")
+            fe = _kept_free_energy(idata, settings)
+        else:
+            log(f"[{i + 1}/{len(labels)}] {dim} = {label}: {settings.describe()}")
+            idata, fe = _sample_candidate(
+                settings, model, int(seeds[i]), progressbar, kept, label, checkpoint_every
+            )
+            idata.attrs.update(
+                {"free_energy": str(fe), "wall_time_s": round(time.perf_counter() - tic, 2)}
+            )
+            if kept is not None:
+                kept.keep(label, idata, model)
         free_energies[label] = fe
-        idata.attrs.update(
-            {"free_energy": str(fe), "wall_time_s": round(time.perf_counter() - tic, 2)}
-        )
         runs[str(label)] = idata
         round_trips[str(label)] = trips = _round_trips(idata)
         log(
@@ -275,6 +310,39 @@ def select_model(
     if path is not None:
         write_model_selection(tree, path)
     return tree
+
+
+def _kept_free_energy(idata: xr.DataTree, settings) -> FreeEnergy:
+    """A kept run's free energy, as its sampler gave it (replica exchange stores every
+    estimator in the run's ``free_energy`` group)."""
+    if isinstance(settings, ReplicaExchangeSettings):
+        return FreeEnergy.from_dataset(idata["free_energy"].to_dataset(), settings.method)
+    return free_energy(idata)
+
+
+def _sample_candidate(settings, model, seed, progressbar, kept, label, checkpoint_every):
+    """One candidate's run and free energy; with a checkpoint folder, a replica-exchange
+    run keeps its own checkpoint there, and Ctrl-C says what is kept."""
+    if kept is None:
+        return settings.sample(model, seed, progressbar)
+    options = {}
+    if isinstance(settings, ReplicaExchangeSettings):
+        options = {
+            "checkpoint": kept.sampler_checkpoint(label),
+            "checkpoint_every": checkpoint_every,
+        }
+    try:
+        return settings.sample(model, seed, progressbar, **options)
+    except KeyboardInterrupt:
+        finished = kept.finished()
+        raise SamplingInterrupted(
+            f"model selection interrupted while sampling candidate {label!s}; kept in "
+            f"{str(kept.folder)!r}: the finished candidates "
+            f"({', '.join(finished) if finished else 'none yet'})"
+            + (" and the run so far" if options else "")
+            + ". Run the same call again (same arguments, same checkpoint) to continue.",
+            kept.folder,
+        ) from None
 
 
 def _round_trips(idata: xr.DataTree) -> np.ndarray | None:

@@ -9,16 +9,18 @@ unadapted ladder and a wrong evidence.
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import arviz as az
 import numpy as np
 import pytest
 from scipy import stats
 
 from samplers.evidence.thermodynamic import batch_means_covariance, log_evidence
-from samplers.replica_exchange.kernel import (
-    CHOLESKY_INTERVAL,
+from samplers.replica_exchange.kernel import CHOLESKY_INTERVAL, LadderState, ParallelTempering
+from samplers.replica_exchange.ladder import (
     NO_OVERLAP,
-    ParallelTempering,
     count_round_trips,
     default_ladder,
     equalised_ladder,
@@ -38,15 +40,14 @@ def standard_error(series: np.ndarray) -> np.ndarray:
 
 def run(kernel, x0, seed, tune=TUNE, draws=DRAWS):
     """Tune, then sample; returns the final state and the per-draw records."""
-    rng = np.random.default_rng(seed)
-    state = kernel.init(x0)
+    state = kernel.init(x0, np.random.default_rng(seed))
     ladders = []
     for _ in range(tune):
-        kernel.step(rng, state, tune=True)
+        state, _ = kernel.step(state, tune=True)
         ladders.append(state.betas.copy())
     log_lik, x, swap, replica = [], [], [], []
     for _ in range(draws):
-        info = kernel.step(rng, state, tune=False)
+        state, info = kernel.step(state, tune=False)
         log_lik.append(info.log_lik)
         x.append(state.x.copy())
         swap.append(info.swap_probability)
@@ -460,10 +461,11 @@ def test_adaptive_moves_mix_faster_than_diagonal_block_moves(correlated_runs):
 
 
 def test_adaptive_move_needs_an_adaptive_state():
-    kernel = ParallelTempering(CORRELATED.log_density, n_replicas=4, update="block")
-    state = kernel.init(np.zeros(3))
+    block = ParallelTempering(CORRELATED.log_density, n_replicas=4, update="block")
+    adaptive = ParallelTempering(CORRELATED.log_density, n_replicas=4, update="adaptive")
+    state = block.init(np.zeros(3), np.random.default_rng(0))
     with pytest.raises(ValueError, match="adaptive"):
-        kernel._adaptive_move(np.random.default_rng(0), state, tune=False)
+        adaptive.step(state, tune=False)
 
 
 # --- swaps, bookkeeping, non-finite values ----------------------------------------------
@@ -483,15 +485,14 @@ def test_deterministic_even_odd_swaps(n_sweeps):
     betas = np.linspace(0.0, 1.0, 7)
     kernel = ParallelTempering(labelled_density, betas=betas, n_sweeps=n_sweeps)
     x0 = np.column_stack([np.zeros(7), np.arange(7)])
-    state = kernel.init(x0)
-    rng = np.random.default_rng(11)
+    state = kernel.init(x0, np.random.default_rng(11))
     swapped_count = np.zeros((2, 6))
     surprise = np.zeros(6)  # Σ (swapped − α) over the pairs that could swap
     variance = np.zeros(6)  # Σ α (1 − α): the variance of that sum
     for _ in range(1500):
         before = state.replica.copy()
         iteration = state.iteration
-        info = kernel.step(rng, state, tune=False)
+        state, info = kernel.step(state, tune=False)
         assert state.iteration == iteration + n_sweeps
         parity = (iteration + n_sweeps - 1) % 2  # the parity of the last sweep's swaps
         eligible = np.zeros(6, dtype=bool)
@@ -573,12 +574,15 @@ def test_non_finite_proposals_are_rejected_and_counted(update):
 def test_init_rejects_a_non_finite_start():
     counter = [0]
     kernel = ParallelTempering(truncated_density(counter), betas=np.array([0.0, 1.0]))
+    rng = np.random.default_rng(0)
     for bad in (1.5, 2.5, -3.5):  # NaN, +inf and −inf
         with pytest.raises(ValueError, match="not finite at the initial point"):
-            kernel.init(np.array([bad]))
+            kernel.init(np.array([bad]), rng)
     with pytest.raises(ValueError, match="not finite"):  # one bad row is enough
-        kernel.init(np.array([[0.0], [1.5]]))
-    state = kernel.init(np.array([[0.0], [0.5]]))
+        kernel.init(np.array([[0.0], [1.5]]), rng)
+    with pytest.raises(TypeError, match="must be a numpy"):
+        kernel.init(np.array([0.0]), 0)
+    state = kernel.init(np.array([[0.0], [0.5]]), rng)
     np.testing.assert_array_equal(state.x[:, 0], [0.0, 0.5])
 
 
@@ -655,33 +659,96 @@ def test_proposals_and_ladder_are_frozen_when_not_tuning(update):
     """Outside tuning the kernel is a fixed Markov kernel: no scale, factor, covariance or
     ladder moves."""
     kernel = ParallelTempering(GAUSS.log_density, n_replicas=6, update=update)
-    rng = np.random.default_rng(4)
-    state = kernel.init(np.zeros(GAUSS.dim))
+    state = kernel.init(np.zeros(GAUSS.dim), np.random.default_rng(4))
     for _ in range(100):
-        kernel.step(rng, state, tune=True)
+        state, _ = kernel.step(state, tune=True)
 
-    def proposal():
-        chol = state.chol.copy() if update == "adaptive" else np.zeros(0)
-        return state.scales.copy(), state.factor.copy(), state.betas.copy(), chol
+    def proposal(state):
+        return state.scales, state.factor, state.betas, state.chol, state.adaptation
 
-    frozen = proposal()
-    x = state.x.copy()
+    frozen = proposal(state)
+    x = state.x
     for _ in range(100):
-        kernel.step(rng, state, tune=False)
+        state, _ = kernel.step(state, tune=False)
     assert not np.array_equal(state.x, x)
-    for before, after in zip(frozen, proposal(), strict=True):
+    for before, after in zip(frozen[:4], proposal(state)[:4], strict=True):
+        np.testing.assert_array_equal(before, after)
+    for before, after in zip(frozen[4], proposal(state)[4], strict=True):
         np.testing.assert_array_equal(before, after)
     # while tuning, they do move (componentwise: the scales; block: the factor and scales;
     # adaptive: the factor, and the covariance factor every CHOLESKY_INTERVAL moves)
     for _ in range(CHOLESKY_INTERVAL):
-        kernel.step(rng, state, tune=True)
-    moved = proposal()
+        state, _ = kernel.step(state, tune=True)
+    moved = proposal(state)
     if update == "componentwise":
         assert not np.array_equal(frozen[0], moved[0])
     else:
         assert not np.array_equal(frozen[1], moved[1])
     if update == "adaptive":
         assert not np.array_equal(frozen[3], moved[3])
+
+
+def assert_same_state(first, second):
+    """Every field of two states (and of their accumulators) is identical."""
+    assert type(first) is type(second)
+    for name, a, b in zip(first._fields, first, second, strict=True):
+        if isinstance(a, tuple):
+            assert_same_state(a, b)
+        elif isinstance(a, np.ndarray):
+            assert a.dtype == b.dtype, name
+            np.testing.assert_array_equal(a, b, err_msg=name)
+        else:
+            assert a == b, name
+
+
+@pytest.mark.parametrize("update", ["componentwise", "block", "adaptive"])
+@pytest.mark.parametrize("tune", [True, False])
+def test_step_leaves_its_input_state_unchanged(update, tune):
+    """The kernel is pure: the state it is given is read-only and equal before and after
+    the step (including the generator's state), and the new state differs from it."""
+    kernel = ParallelTempering(GAUSS.log_density, n_replicas=5, update=update)
+    state = kernel.init(np.zeros(GAUSS.dim), np.random.default_rng(3))
+    for _ in range(40):  # past the first Cholesky refresh (adaptive) and a ladder update
+        state, _ = kernel.step(state, tune=True)
+    before = copy.deepcopy(state)
+    new, _ = kernel.step(state, tune=tune)
+    assert_same_state(state, before)
+    assert new.iteration == state.iteration + 1 and new.rng_state != state.rng_state
+    assert not np.array_equal(new.x, state.x)
+    for array in (state.x, state.log_lik, state.scales, state.adaptation.mean, new.betas):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 0.0
+
+
+def test_one_kernel_runs_many_ladders():
+    """Two ladders stepped in turn by one kernel follow exactly the trajectories each
+    follows alone: the kernel keeps nothing between steps."""
+    kernel = ParallelTempering(GAUSS.log_density, n_replicas=6, update="block")
+    alone = [run(kernel, np.zeros(GAUSS.dim), seed, tune=100, draws=50)[0] for seed in (1, 2)]
+    states = [kernel.init(np.zeros(GAUSS.dim), np.random.default_rng(seed)) for seed in (1, 2)]
+    for iteration in range(150):
+        states = [kernel.step(state, tune=iteration < 100)[0] for state in states]
+    for together, single in zip(states, alone, strict=True):
+        assert_same_state(together, single)
+    assert not np.array_equal(states[0].x, states[1].x)
+
+
+@pytest.mark.parametrize("update", ["componentwise", "adaptive"])
+def test_a_saved_state_continues_the_same_trajectory(update):
+    """A state pickled in the middle of tuning and given to a new kernel continues exactly
+    as the uninterrupted run: the state holds everything a run needs."""
+    options = dict(n_replicas=6, update=update)
+    whole, _ = run(ParallelTempering(GAUSS.log_density, **options), np.zeros(GAUSS.dim), 5, 90, 30)
+    kernel = ParallelTempering(GAUSS.log_density, **options)
+    state = kernel.init(np.zeros(GAUSS.dim), np.random.default_rng(5))
+    for _ in range(70):
+        state, _ = kernel.step(state, tune=True)
+    state = pickle.loads(pickle.dumps(state))
+    kernel = ParallelTempering(GAUSS.log_density, **options)
+    for iteration in range(70, 120):
+        state, _ = kernel.step(state, tune=iteration < 90)
+    assert_same_state(state, whole)
+    assert isinstance(state, LadderState)
 
 
 def test_count_round_trips_by_hand():

@@ -196,6 +196,51 @@ def test_sampler_stats_have_the_documented_shapes(line_run):
     assert int(stats_["n_failures"].max()) == 0
 
 
+def test_vector_stats_are_declared_with_their_dtype_and_length(line, line_run):
+    """The number of levels is known when the step is built: the vector stats are declared
+    with it, and PyMC's NDArray trace stores them as numeric arrays."""
+    _, model, _ = line
+    with model:
+        step = ReplicaExchange(n_replicas=7)
+    shapes = step.stats_dtypes_shapes
+    assert shapes["replica_log_likelihood"] == (np.float64, [7])
+    assert shapes["replica_at_level"] == (np.int64, [7])
+    assert shapes["swap_acceptance"] == (np.float64, [6])
+    assert step.stats_dtypes[0]["beta"] == np.dtype((np.float64, (7,)))
+    assert ReplicaExchange.stats_dtypes_shapes["beta"] == (np.float64, [None])
+    stats_ = line_run["sample_stats"].to_dataset()
+    assert stats_["replica_log_likelihood"].dtype == np.float64
+    assert stats_["replica_at_level"].dtype == np.int64
+
+
+def test_sampling_state_continues_a_chain_on_another_step(line):
+    """PyMC's sampling_state of the step is the chain's whole state: set on a new step for
+    the same model, it continues the chain exactly (stats and points)."""
+    _, model, _ = line
+    with model:
+        first, second = ReplicaExchange(n_replicas=5), ReplicaExchange(n_replicas=5)
+    first.setup_chain(np.random.default_rng(2), 40, 20)
+    point = model.initial_point()
+    for i in range(50):
+        if i == 40:
+            first.stop_tuning()
+        point, _ = first.step(point)
+    state, saved_point = first.sampling_state, point
+    assert state.state is not None and not state.tune
+    continued = []
+    for _ in range(10):
+        point, stats_ = first.step(point)
+        continued.append((point, stats_))
+    second.setup_chain(np.random.default_rng(99), 40, 20)
+    second.sampling_state = state
+    point = saved_point
+    for expected_point, expected_stats in continued:
+        point, stats_ = second.step(point)
+        np.testing.assert_array_equal(point["a"], expected_point["a"])
+        for name, value in expected_stats[0].items():
+            np.testing.assert_array_equal(stats_[0][name], value, err_msg=name)
+
+
 def test_result_survives_netcdf(line_run, tmp_path):
     path = tmp_path / "re.nc"
     line_run.to_netcdf(path)
