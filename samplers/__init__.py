@@ -43,7 +43,8 @@ from .replica_exchange.ladder import default_ladder, first_level_for_gap
 from .replica_exchange.run_record import SamplingInterrupted
 from .replica_exchange.sampling import sample_replica_exchange
 from .replica_exchange.step import ReplicaExchange
-from .selection.select import plot_model_selection, select_model
+from .selection.plotting import plot_model_selection
+from .selection.select import select_model
 from .selection.table import model_average, model_probabilities, selection_table
 from .settings import NUTSSettings, ReplicaExchangeSettings, SMCSettings, sample_free_energy
 from .stopping.accumulation import accumulate

@@ -65,7 +65,8 @@ def convolved_profile(p: np.ndarray, orbital: str, gamma: float, scale: float = 
         Resolution sd Γ (a.u.), at least twice the 0.01 a.u. quadrature step.
     scale : float
         Momentum scale λ of the profile, :math:`J(q/\lambda)/\lambda` (1: the atomic
-        profile; used by :func:`simulate` for a solid-like 3d profile).
+        profile; used by :func:`~measurement_models.magnetic_compton.simulate` for a
+        solid-like 3d profile).
     """
     p = np.atleast_1d(np.asarray(p, dtype=float))
     if not (np.isfinite(gamma) and gamma >= 2 * _FINE_STEP):

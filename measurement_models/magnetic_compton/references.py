@@ -24,8 +24,9 @@ _BIGGS_TOLERANCE = (
 )
 
 #: The article's stopping study (settings and published numbers, for the case study),
-#: and Hartree–Fock profiles of another calculation that :func:`forward` reproduces at
-#: the smallest resolution (a_3d or a_4s = 1 μ_B: one electron's profile).
+#: and Hartree–Fock profiles of another calculation that
+#: :func:`~measurement_models.magnetic_compton.forward` reproduces at the smallest
+#: resolution (a_3d or a_4s = 1 μ_B: one electron's profile).
 REFERENCES = {
     "mizumaki_fe_stopping": Reference(
         source=_MIZUMAKI,

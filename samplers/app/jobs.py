@@ -30,7 +30,9 @@ import xarray as xr
 from measurement_models import linear, spectral
 from measurement_models.registry import get_model
 
-from ..selection.select import plot_model_selection, select_model, write_model_selection
+from ..selection.files import write_model_selection
+from ..selection.plotting import plot_model_selection
+from ..selection.select import select_model
 from ..settings import FREE_ENERGY_SAMPLERS, SAMPLER_SETTINGS, ReplicaExchangeSettings, SMCSettings
 
 __all__ = [

@@ -41,8 +41,8 @@ def default_ladder(n_replicas: int, smallest: float = 1e-4) -> np.ndarray:
 
 
 #: Mean swap probability between the prior and the first tempered level below which
-#: the two are taken not to overlap (see
-#: :meth:`samplers.replica_exchange.kernel.ParallelTempering._adapt_ladder`).
+#: the two are taken not to overlap (the ladder adaptation of
+#: :class:`samplers.replica_exchange.kernel.ParallelTempering` then restarts the ladder).
 NO_OVERLAP = 0.01
 
 

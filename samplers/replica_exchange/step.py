@@ -37,7 +37,7 @@ known when the step is built): ``replica_log_likelihood`` and ``beta`` (per leve
 stores a stat in an array of the declared dtype, one entry per draw, so each vector stat
 is declared to it as a NumPy sub-array dtype (``(float64, (levels,))``); PyMC's
 conversion still names their dims ``<stat>_dim_0`` (it passes no dims for sample stats),
-which :func:`samplers.evidence.free_energy.tidy_replica_stats` renames.
+which :func:`samplers.replica_exchange.stats.tidy_replica_stats` renames.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ import pymc as pm
 import xarray as xr
 
 from ..replica_exchange.checkpoint import CheckpointMismatch, model_identity
+from .files import write_model_selection
 
 __all__ = ["CandidateCheckpoints"]
 
@@ -67,7 +68,7 @@ class CandidateCheckpoints:
     settings : ReplicaExchangeSettings or SMCSettings
     random_seed : int or None
         The selection's seed; with None, the seed drawn at the first start is kept in the
-        folder and used again by a rerun (:attr:`random_seed`).
+        folder and used again by a rerun (``random_seed``).
     labels : sequence
         The candidate names.
 
@@ -150,7 +151,6 @@ class CandidateCheckpoints:
 
     def keep(self, label: Hashable, run: xr.DataTree, model: pm.Model) -> None:
         """Keep the finished run of candidate ``label``; its sampler checkpoint goes."""
-        from .select import write_model_selection
 
         stored = run.copy()
         stored.attrs = {**run.attrs, "checkpoint_model": json.dumps(model_identity(model))}

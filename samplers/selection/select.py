@@ -54,9 +54,10 @@ from ..replica_exchange.diagnostics import ladder_diagnostics
 from ..replica_exchange.run_record import SamplingInterrupted
 from ..settings import FREE_ENERGY_SAMPLERS, SAMPLER_SETTINGS, ReplicaExchangeSettings, SMCSettings
 from .checkpoint import CandidateCheckpoints
+from .files import write_model_selection
 from .table import selection_table
 
-__all__ = ["plot_model_selection", "select_model", "write_model_selection"]
+__all__ = ["select_model"]
 
 Candidate = pm.Model | Callable[[], pm.Model]
 
@@ -376,73 +377,3 @@ def _add_round_trips(table: xr.Dataset, trips: Mapping[str, np.ndarray | None], 
             f"; caution: a ladder of {', '.join(stuck)} made no round trip from the prior "
             "to the posterior, so its F may be biased beyond its MCSE (see round_trips)"
         )
-
-
-def write_model_selection(tree: xr.DataTree, path: str | Path) -> Path:
-    """Write a :func:`select_model` result (table and every run) to one netCDF file.
-
-    Numeric variables are zlib-compressed (level 4): the per-level sampler stats of
-    replica exchange (replica-to-level map, acceptances) shrink several-fold, and the
-    whole file about twofold, at a write cost of about a second per 40 MB.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    encoding = {}
-    for node in tree.subtree:
-        dataset = node.to_dataset(inherit=False)
-        encoding[node.path] = {
-            name: {"zlib": True, "complevel": 4}
-            for name, variable in dataset.data_vars.items()
-            if variable.dtype.kind in "biuf"
-        }
-    tree.to_netcdf(path, engine="netcdf4", encoding=encoding)
-    return path
-
-
-def plot_model_selection(result: xr.DataTree | xr.Dataset | str | Path, ax=None):
-    """F − min F against the candidates, with MCSE error bars and p(K|D).
-
-    ``result`` is what :func:`select_model` returned (or its table, or its netCDF
-    file). Candidates tied with the best are drawn in orange and the title says
-    "undecided". Returns the matplotlib ``Axes`` (a new figure, made without pyplot,
-    when ``ax`` is None).
-    """
-    if isinstance(result, str | Path):
-        result = xr.open_datatree(result, engine="netcdf4")
-    table = result.to_dataset(inherit=False) if isinstance(result, xr.DataTree) else result
-    if ax is None:
-        from matplotlib.figure import Figure
-
-        ax = Figure(figsize=(5.5, 3.8), layout="constrained").subplots()
-    dim = table.attrs["candidate_dim"]
-    labels = [str(v) for v in table[dim].values]
-    free = table["free_energy"].values
-    above = free - free.min()
-    position = np.arange(len(labels))
-    tied = table["tied_with_best"].values.astype(bool)
-    ax.errorbar(
-        position, above, yerr=table["free_energy_mcse"].values, fmt="o-", color="C0", capsize=3
-    )
-    if tied.sum() > 1:
-        ax.plot(position[tied], above[tied], "o", color="C1", ms=9, label="within MCSE of best")
-        ax.legend(fontsize="small")
-    ax.set_yscale("symlog", linthresh=1.0)
-    ax.set_ylim(-0.5, 5 * max(1.0, above.max()))
-    ax.set_xticks(position, labels)
-    ax.set_xlabel(dim)
-    ax.set_ylabel(f"F − min F  [nats]  (min F = {free.min():.2f})")
-    for x, height, p in zip(position, above, table["probability"].values, strict=True):
-        ax.annotate(
-            f"p={p:.2g}",
-            (x, height),
-            textcoords="offset points",
-            xytext=(0, 8),
-            ha="center",
-            fontsize=7,
-        )
-    chosen = table.attrs["chosen"]
-    ax.set_title(
-        f"chosen: {chosen}" if chosen != "undecided" else f"undecided: {table.attrs['tied']}",
-        fontsize="medium",
-    )
-    return ax

@@ -13,19 +13,19 @@ give
 once the prior no longer matters; a systematic limit (model misfit, drifts between
 scans) shows as a floor, :math:`\mathrm{sd}_n^2 \simeq c^2/t_n + \delta^2`.
 
-- :func:`accumulate`: the cumulative measurements after 1, 2, …, n scans (counts add,
+- :func:`~samplers.accumulate`: the cumulative measurements after 1, 2, …, n scans (counts add,
   means average).
-- :func:`precision_curve`: the posterior mean, sd, MCSE of the sd and ESS of each
+- :func:`~samplers.precision_curve`: the posterior mean, sd, MCSE of the sd and ESS of each
   quantity after each accumulation (NUTS by default, any sampler by a callable).
-- :func:`stopping_point`: the first step whose sd stays below a required precision
+- :func:`~samplers.stopping_point`: the first step whose sd stays below a required precision
   (``target_sd``), or after which the sd levels off (``plateau_rtol``).
-- :func:`predict_precision`: before the experiment, the posterior sd of simulated
-  measurements at planned exposures; :func:`precision_law` fits
+- :func:`~samplers.predict_precision`: before the experiment, the posterior sd of simulated
+  measurements at planned exposures; :func:`~samplers.precision_law` fits
   :math:`\log\mathrm{sd} = a + b\log t` and the floor :math:`\delta`;
-  :func:`required_exposure` inverts it to the exposure needed for a target sd.
-- :func:`nuts_sampler`, :func:`laplace_sampler`: ``sample(model, seed)`` callables
-  (NUTS; the Laplace approximation at the mode for count-rich, near-Gaussian
-  posteriors, where NUTS adapts slowly).
+  :func:`~samplers.required_exposure` inverts it to the exposure needed for a target sd.
+- :func:`~samplers.nuts_sampler`, :func:`~samplers.laplace_sampler`:
+  ``sample(model, seed)`` callables (NUTS; the Laplace approximation at the mode for
+  count-rich, near-Gaussian posteriors, where NUTS adapts slowly).
 
 The sd's Monte Carlo standard error is ArviZ's (``arviz_stats.mcse(..., method="sd")``,
 the delta-method error of the sd with the ESS of the squared deviations).
@@ -36,7 +36,7 @@ against the closed-form posterior sd of a normal mean with known σ and a normal
 :math:`\sqrt{\alpha + \sum k}/(\beta + t)`, within 4 MCSE; the plateau step of
 :math:`\sqrt{\sigma^2/n + \delta^2}` against the analytic step where its relative
 fall per step drops below the tolerance (and no plateau for a pure :math:`1/\sqrt n`
-within its range: a negative control); :func:`required_exposure` against
+within its range: a negative control); :func:`~samplers.required_exposure` against
 :math:`t = (c/\mathrm{target})^2`; accumulation against sums and means written in
 the test; the Laplace sampler against the exact normal posterior; bad input.
 

@@ -40,12 +40,12 @@ def predict_precision(
     exposures : sequence of float
         Planned exposures (> 0, increasing).
     quantities : mapping
-        As in :func:`precision_curve`.
+        As in :func:`~samplers.precision_curve`.
     repeats : int
         Simulated measurements per exposure (the spread of their sd shows how much one
         measurement's sd varies).
     sample : callable, optional
-        As in :func:`precision_curve` (default NUTS with ``chains``, ``draws``, ``tune``).
+        As in :func:`~samplers.precision_curve` (default NUTS with ``chains``, ``draws``, ``tune``).
     random_seed : int
         Seeds the simulations (``numpy.random.default_rng([random_seed, i, r])``) and the
         sampler.
@@ -149,7 +149,7 @@ def required_exposure(prediction: xr.Dataset, quantity: str, target_sd: float) -
 
     Inside the planned range (the target lies between the repeat-mean sds of two
     neighbouring exposures) :math:`\log\mathrm{sd}` is interpolated linearly in
-    :math:`\log t`; outside it the power law of :func:`precision_law` is extrapolated,
+    :math:`\log t`; outside it the power law of :func:`~samplers.precision_law` is extrapolated,
     :math:`t = \exp[(\log\mathrm{target} - a)/b]`, after checking that the floor δ of
     :math:`\mathrm{sd}^2 = c^2/t + \delta^2` lies below the target.
 

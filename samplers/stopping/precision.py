@@ -119,7 +119,7 @@ def precision_curve(
         ``build_model(dataset) -> pm.Model``. (It may return one model whose ``pm.Data``
         it updates, so that one compiled graph serves every step.)
     measurements : sequence of xarray.Dataset
-        The cumulative measurements (:func:`accumulate`); ``attrs["exposure"]`` and
+        The cumulative measurements (:func:`~samplers.accumulate`); ``attrs["exposure"]`` and
         ``attrs["n_scans"]`` are used when present (else the step number).
     quantities : mapping
         Label to a posterior variable name (``"E0"``; ``"F[0]"`` picks element 0 of a

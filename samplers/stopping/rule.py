@@ -78,7 +78,7 @@ def stopping_point(
     Parameters
     ----------
     curve : xarray.Dataset
-        From :func:`precision_curve` (``sd``, optionally ``sd_mcse``, on ``quantity`` and
+        From :func:`~samplers.precision_curve` (``sd``, optionally ``sd_mcse``, on ``quantity`` and
         ``step``, coordinate ``exposure``).
     quantity : str
         Label of the quantity.

@@ -174,7 +174,7 @@ def test_interrupted_cli_job_continues(tmp_path):
         assert checkpoint_progress(sampled)[1] == 0  # the first chain of K = 2 is under way
         process.send_signal(signal.SIGINT)
         process.send_signal(signal.SIGCONT)
-        _, err = process.communicate(timeout=600)
+        _, err = process.communicate()
     finally:
         if process.poll() is None:
             process.kill()
