@@ -240,10 +240,8 @@ def build_model(
     prefix = prefix or ""
     with pm.Model() as model:
         params = add_priors(data, priors=priors, fixed=fixed, prefix=prefix)
-        if sigma is not None:
-            sigma = noise_sd(data, sigma, PARAMETERS)  # checked, float64
-        elif "sigma" not in data.data_vars:
-            sigma = PARAMETERS.add_priors(["sigma"], priors, prefix=prefix, fixed=fixed)["sigma"]
+        if sigma is not None or "sigma" not in data.data_vars:  # else the likelihood reads it
+            sigma = noise_sd(data, sigma, PARAMETERS, priors, prefix=prefix, fixed=fixed)
         add_likelihood(
             data,
             params,

@@ -18,6 +18,7 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from ..hermitian import reject_non_finite
+from ..noise import noise_sd
 from ..parameters import Parameter, ParameterTable, Prior, PriorSpec, fixed_constant
 from .data import AXIS, COUNTS, VARIABLE, check_data, resolve_measurement_time
 from .form_factors import FormFactor
@@ -195,22 +196,6 @@ def _only(mapping: Mapping[str, object] | None, name: str) -> dict[str, object]:
     return {k: v for k, v in (mapping or {}).items() if k == name}
 
 
-def _noise_sd(data: xr.Dataset, sigma, priors, fixed, prefix: str):
-    """Known σ (number, per point, or a tensor), else the data's, else a parameter."""
-    if isinstance(sigma, pt.Variable):
-        return sigma
-    if sigma is None and "sigma" in (fixed or {}):
-        sigma = fixed["sigma"]
-    if sigma is not None:
-        values = np.asarray(sigma, dtype=np.float64)
-        if not np.all(np.isfinite(values) & (values > 0)):
-            raise ValueError(f"sigma must be positive and finite, got {sigma!r}")
-        return values if values.ndim else np.float64(values)
-    if "sigma" in data.data_vars:
-        return data["sigma"].values
-    return PARAMETERS.add_priors(["sigma"], _only(priors, "sigma"), prefix=prefix)["sigma"]
-
-
 def add_likelihood(
     data: xr.Dataset,
     params: Mapping[str, pt.TensorVariable],
@@ -295,7 +280,7 @@ def add_likelihood(
     mean = reject_non_finite(mean, f"{name}_non_finite")
     if noise == "poisson":
         return pm.Poisson(name, mu=box["measurement_time"] * mean, observed=box["observed"])
-    sd = _noise_sd(data, sigma, priors, fixed, prefix)
+    sd = noise_sd(data, sigma, PARAMETERS, _only(priors, "sigma"), prefix=prefix, fixed=fixed)
     return pm.Normal(name, mu=mean, sigma=sd, observed=box["observed"])
 
 
