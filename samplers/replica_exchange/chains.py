@@ -113,6 +113,32 @@ def _sample_sequentially(
             )
 
 
+def _draws_so_far(run: RunRecord, tune: int, model: pm.Model, idata_kwargs) -> xr.DataTree | None:
+    """The recorded draws of an interrupted run, converted as ``pm.sample`` converts them
+    after a ``KeyboardInterrupt`` (chains cut to a common length); None when no chain got
+    past tuning."""
+    for trace in run.traces:
+        trace.close()
+    try:
+        idata = _sample_return(
+            run=None,
+            traces=run.traces,
+            tune=tune,
+            t_sampling=run.sampling_time,
+            discard_tuned_samples=True,
+            compute_convergence_checks=False,
+            return_inferencedata=True,
+            keep_warning_stat=False,
+            idata_kwargs=idata_kwargs or {},
+            model=model,
+            quiet=True,
+        )
+    except ValueError:  # "Not enough samples to build a trace": still tuning
+        return None
+    idata.attrs["interrupted"] = 1
+    return idata
+
+
 def run_chains(
     step: ReplicaExchange,
     *,
@@ -244,10 +270,10 @@ def run_chains(
                         callback,
                         interrupts,
                     )
-        except SamplingInterrupted:
-            raise
-        except KeyboardInterrupt:
-            raise run.interrupted(total) from None
+        except KeyboardInterrupt as error:
+            stop = error if isinstance(error, SamplingInterrupted) else run.interrupted(total)
+            stop.partial = _draws_so_far(run, tune, model, idata_kwargs)
+            raise stop from None
     run.write()
     for trace in traces:
         trace.close()

@@ -47,11 +47,19 @@ class SamplingInterrupted(KeyboardInterrupt):
     ----------
     checkpoint : pathlib.Path or None
         The checkpoint that holds the run so far (None when the run kept none).
+    partial : xarray.DataTree or None
+        The draws so far, as the finished run would hold them (``posterior``,
+        ``sample_stats``, ...; from :func:`~samplers.sample_replica_exchange` also a
+        ``free_energy`` group), with ``attrs["interrupted"] = 1``; chains cut to a common
+        length as ``pm.sample`` does after a ``KeyboardInterrupt``. None when no chain got
+        past tuning (or for an interrupted model selection, whose finished candidates are
+        in its checkpoint folder).
     """
 
     def __init__(self, message: str, checkpoint: Path | None = None) -> None:
         super().__init__(message)
         self.checkpoint = checkpoint
+        self.partial = None
 
 
 class InterruptRequests:
@@ -198,8 +206,9 @@ class RunRecord:
     def interrupted(self, total: int) -> SamplingInterrupted:
         if self.checkpoint is None:
             return SamplingInterrupted(
-                "replica exchange interrupted; no checkpoint was kept, so the run is lost "
-                "(pass checkpoint=<file> to be able to continue an interrupted run)"
+                "replica exchange interrupted; no checkpoint was kept, so the run cannot be "
+                "continued (pass checkpoint=<file> for that); the draws so far, if any chain "
+                "got past tuning, are in this exception's .partial"
             )
         done = ", ".join(
             f"chain {c}: {self.written.get(c, 0)}/{total}" for c in range(len(self.traces))

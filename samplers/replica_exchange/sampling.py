@@ -29,6 +29,7 @@ from ..evidence.free_energy import FreeEnergy, free_energy
 from ..evidence.noise_scan import gaussian_noise
 from ..evidence.thermodynamic import ESTIMATORS
 from .chains import run_chains
+from .run_record import SamplingInterrupted
 from .stats import tidy_replica_stats
 from .step import ReplicaExchange
 
@@ -107,33 +108,44 @@ def sample_with_step(
     ------
     samplers.SamplingInterrupted
         On Ctrl-C (a ``KeyboardInterrupt``), after the checkpoint is written; the message
-        says how to continue.
+        says how to continue, and its ``partial`` holds the draws so far (None while
+        every chain is still tuning).
     samplers.replica_exchange.checkpoint.CheckpointMismatch
         If ``checkpoint`` belongs to another run.
     """
-    idata = run_chains(
-        step,
-        model=model,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=cores,
-        random_seed=random_seed,
-        progressbar=progressbar,
-        checkpoint=checkpoint,
-        checkpoint_every=checkpoint_every,
-        initvals=initvals,
-        discard_tuned_samples=discard_tuned_samples,
-        compute_convergence_checks=compute_convergence_checks,
-        idata_kwargs=idata_kwargs,
-        callback=callback,
-        quiet=quiet,
-        mp_ctx=mp_ctx,
-    )
+    try:
+        idata = run_chains(
+            step,
+            model=model,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            random_seed=random_seed,
+            progressbar=progressbar,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
+            initvals=initvals,
+            discard_tuned_samples=discard_tuned_samples,
+            compute_convergence_checks=compute_convergence_checks,
+            idata_kwargs=idata_kwargs,
+            callback=callback,
+            quiet=quiet,
+            mp_ctx=mp_ctx,
+        )
+    except SamplingInterrupted as stop:
+        if stop.partial is not None:
+            _tidy_replica_stats(stop.partial)
+        raise
+    _tidy_replica_stats(idata)
+    return idata
+
+
+def _tidy_replica_stats(idata: xr.DataTree) -> None:
+    """Replace the vector replica stats by their tidy form (:mod:`.stats`), in place."""
     for group in ("sample_stats", "warmup_sample_stats"):
         if group in idata.children:
             idata[group] = xr.DataTree(tidy_replica_stats(idata[group].to_dataset()))
-    return idata
 
 
 def sample_replica_exchange(
@@ -176,6 +188,13 @@ def sample_replica_exchange(
     -------
     xarray.DataTree
         PyMC's result with tidied replica stats and a ``free_energy`` group.
+
+    Raises
+    ------
+    samplers.SamplingInterrupted
+        On Ctrl-C; its ``partial`` holds the draws so far with their ``free_energy``
+        group (from fewer draws, so with a larger MCSE), or None while every chain is
+        still tuning. See :func:`sample_with_step`.
     """
     model = pm.modelcontext(model)
     with model:
@@ -186,22 +205,35 @@ def sample_replica_exchange(
             n_sweeps=n_sweeps,
             vectorize=vectorize,
         )
-    idata = sample_with_step(
-        step,
-        model=model,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=cores,
-        random_seed=random_seed,
-        progressbar=progressbar,
-        checkpoint=checkpoint,
-        checkpoint_every=checkpoint_every,
-        **run_options,
-    )
+    try:
+        idata = sample_with_step(
+            step,
+            model=model,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            random_seed=random_seed,
+            progressbar=progressbar,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
+            **run_options,
+        )
+    except SamplingInterrupted as stop:
+        if stop.partial is not None:
+            try:
+                _add_free_energy(stop.partial, model)
+            except ValueError:  # too few draws for an estimate: the draws alone
+                pass
+        raise
+    _add_free_energy(idata, model)
+    return idata
+
+
+def _add_free_energy(idata: xr.DataTree, model: pm.Model) -> None:
+    """Add the ``free_energy`` group (every estimator; the Gaussian noise level if any)."""
     dataset, _ = free_energy_dataset(idata)
     noise = gaussian_noise(model)
     if noise is not None:
         dataset.attrs.update({f"gaussian_noise_{key}": value for key, value in noise.items()})
     idata["free_energy"] = xr.DataTree(dataset)
-    return idata

@@ -266,10 +266,45 @@ def test_unseeded_run_keeps_its_seed_in_the_checkpoint(line, tmp_path):
     assert_same_result(expected, result)
 
 
-def test_interrupt_without_a_checkpoint_says_the_run_is_lost(line):
+def test_interrupt_without_a_checkpoint_says_the_run_cannot_continue(line):
+    """Interrupted while tuning, with no checkpoint: nothing to continue, no draws."""
     with pytest.raises(SamplingInterrupted, match="no checkpoint was kept") as interrupted:
         sample_replica_exchange(model=line, cores=1, callback=interrupt_at(0, 3), **RUN)
     assert interrupted.value.checkpoint is None
+    assert interrupted.value.partial is None
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_interrupted_run_hands_back_its_draws_so_far(line, uninterrupted, tmp_path, cores):
+    """Ctrl-C after chain 1's iteration 120 (60 tuning + 61 draws): the exception's
+    ``partial`` holds the uninterrupted run's first draws (chains cut to a common length
+    as pm.sample cuts them) and a free energy within a few MCSE of the whole run's. With
+    one core, chain 1 stops right there; chain processes may run on a little (the
+    request reaches them after the draws already sent)."""
+    reference = uninterrupted["componentwise"]
+    options = dict(model=line, cores=cores, callback=interrupt_at(1, 120), **RUN)
+    with pytest.raises(SamplingInterrupted) as interrupted:
+        sample_replica_exchange(checkpoint=tmp_path / "run.nc", **options)
+    partial = interrupted.value.partial
+    assert partial.attrs["interrupted"] == 1
+    n = partial["posterior"].sizes["draw"]
+    chains = list(partial["posterior"]["chain"].values)
+    if cores == 1:
+        assert (chains, n) == ([0, 1], 61)
+    assert set(chains) <= {0, 1} and 0 < n <= 90
+    expected = reference.sel(chain=chains).isel(draw=slice(0, n))
+    for name in ("a", "b"):
+        np.testing.assert_array_equal(
+            partial["posterior"][name].values, expected["posterior"][name].values
+        )
+    np.testing.assert_array_equal(
+        partial["sample_stats"]["replica_log_likelihood"].values,
+        expected["sample_stats"]["replica_log_likelihood"].values,
+    )
+    part, whole = partial["free_energy"].to_dataset(), reference["free_energy"].to_dataset()
+    combined = np.hypot(part["mcse"], whole["mcse"]).values
+    assert np.all(np.abs((part["free_energy"] - whole["free_energy"]).values) < 5 * combined)
+    assert np.all(part["mcse"].values > whole["mcse"].values * 0.9)  # fewer draws, wider
 
 
 def test_bad_checkpoint_arguments(line, tmp_path):
