@@ -42,6 +42,7 @@ import xarray as xr
 from pymc.backends import init_traces
 from pymc.initial_point import make_initial_point_fns_per_chain
 from pymc.progress_bar import MCMCProgressBarManager
+from pymc.backends.base import _choose_chains
 from pymc.sampling.mcmc import _sample_return
 from pymc.sampling.parallel import Draw, _cpu_count
 from pymc.stats.convergence import log_warning_stats
@@ -115,14 +116,16 @@ def _sample_sequentially(
 
 def _draws_so_far(run: RunRecord, tune: int, model: pm.Model, idata_kwargs) -> xr.DataTree | None:
     """The recorded draws of an interrupted run, converted as ``pm.sample`` converts them
-    after a ``KeyboardInterrupt`` (chains cut to a common length); None when no chain got
-    past tuning."""
+    after a ``KeyboardInterrupt`` (the chains that maximise the number of draws, cut to a
+    common length); None when no chain got past tuning. PyMC numbers the chains it keeps
+    0, 1, ...; here they keep their own numbers."""
     for trace in run.traces:
         trace.close()
     try:
+        kept, _ = _choose_chains(run.traces, tune)
         idata = _sample_return(
             run=None,
-            traces=run.traces,
+            traces=kept,
             tune=tune,
             t_sampling=run.sampling_time,
             discard_tuned_samples=True,
@@ -135,6 +138,10 @@ def _draws_so_far(run: RunRecord, tune: int, model: pm.Model, idata_kwargs) -> x
         )
     except ValueError:  # "Not enough samples to build a trace": still tuning
         return None
+    numbers = sorted(trace.chain for trace in kept)  # the order PyMC puts them in
+    for node in idata.subtree:
+        if "chain" in node.dims:
+            node.dataset = node.to_dataset(inherit=False).assign_coords(chain=numbers)
     idata.attrs["interrupted"] = 1
     return idata
 

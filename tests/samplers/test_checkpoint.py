@@ -15,11 +15,13 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pymc as pm
 import pytest
 import xarray as xr
+from pymc.backends import init_traces
 
 from measurement_models import linear
 from samplers import (
@@ -29,7 +31,9 @@ from samplers import (
     checkpoint_progress,
     sample_replica_exchange,
 )
+from samplers.replica_exchange.chains import _draws_so_far
 from samplers.replica_exchange.checkpoint import read_checkpoint
+from samplers.replica_exchange.run_record import iterate_chain
 from samplers.replica_exchange.stats import tidy_replica_stats
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -322,3 +326,31 @@ def test_bad_checkpoint_arguments(line, tmp_path):
         sample_replica_exchange(checkpoint=not_a_checkpoint, **options)
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         checkpoint_progress(tmp_path / "missing.nc")
+
+
+def test_draws_so_far_keep_their_chain_numbers(line):
+    """When the longest chains are not the first ones (chain processes run at their own
+    pace), the partial result keeps PyMC's choice of chains (most draws in all) but
+    labels them with their own numbers, not 0, 1, ... as PyMC would."""
+    tune, lengths = 5, (8, 25, 30)  # post-tuning draws 3, 20, 25: keep chains 1 and 2
+    with line:
+        step = ReplicaExchange(n_replicas=3)
+    start = line.initial_point()
+    _, traces = init_traces(
+        backend=None, chains=3, expected_length=30, step=step, initial_point=start,
+        model=line, tune=tune,
+    )  # fmt: skip
+    recorded = {}
+    for chain, (trace, length) in enumerate(zip(traces, lengths, strict=True)):
+        iterations = iterate_chain(step, np.random.default_rng(chain), start, tune, 25, None)
+        for i, point, stats in iterations:
+            if i == length:
+                break
+            trace.record(point, stats, in_warmup=i < tune)
+        recorded[chain] = trace.get_values("a")[tune:]
+    partial = _draws_so_far(SimpleNamespace(traces=traces, sampling_time=1.0), tune, line, {})
+    posterior = partial["posterior"]
+    assert list(posterior["chain"].values) == [1, 2] and posterior.sizes["draw"] == 20
+    for chain in (1, 2):
+        np.testing.assert_array_equal(posterior["a"].sel(chain=chain).values, recorded[chain][:20])
+    assert list(partial["sample_stats"]["chain"].values) == [1, 2]
