@@ -40,9 +40,9 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 from pymc.backends import init_traces
+from pymc.backends.base import _choose_chains
 from pymc.initial_point import make_initial_point_fns_per_chain
 from pymc.progress_bar import MCMCProgressBarManager
-from pymc.backends.base import _choose_chains
 from pymc.sampling.mcmc import _sample_return
 from pymc.sampling.parallel import Draw, _cpu_count
 from pymc.stats.convergence import log_warning_stats
