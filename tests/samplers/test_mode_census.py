@@ -1,0 +1,111 @@
+"""The mode census against closed forms: a two-mode Gaussian posterior of unequal widths.
+
+Prior N(0, s0² I) on θ ∈ R², likelihood w₁ N(θ; μ₁, σ₁² I) + w₂ N(θ; μ₂, σ₂² I): each
+component's posterior is Gaussian, so the modes, their covariances and their posterior
+weights w_k N(μ_k; 0, (s0² + σ_k²) I) / Z are exact, and for well separated modes the
+Laplace masses are exact too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytest
+import xarray as xr
+from scipy.special import logsumexp
+from scipy.stats import multivariate_normal
+
+from samplers.evidence.modes import mode_census, mode_occupancy, unconstrained_draws
+
+S0 = 5.0
+MEANS = np.array([[-4.0, -4.0], [4.0, 4.0]])
+SDS = np.array([1.0, 0.1])  # the second mode ten times narrower
+LIKELIHOOD_WEIGHTS = np.array([0.2, 0.8])
+
+
+def exact_posterior():
+    """Weights, means and sds of the two posterior components."""
+    log_w = np.log(LIKELIHOOD_WEIGHTS) + np.array(
+        [multivariate_normal.logpdf(m, np.zeros(2), (S0**2 + s**2) * np.eye(2))
+         for m, s in zip(MEANS, SDS, strict=True)]
+    )  # fmt: skip
+    weights = np.exp(log_w - logsumexp(log_w))
+    precision = 1 / S0**2 + 1 / SDS**2
+    means = MEANS / SDS[:, None] ** 2 / precision[:, None]
+    return weights, means, 1 / np.sqrt(precision)
+
+
+@pytest.fixture(scope="module")
+def two_modes():
+    with pm.Model() as model:
+        theta = pm.Normal("theta", 0.0, S0, shape=2)
+        components = [
+            np.log(w) + pm.logp(pm.Normal.dist(m, s, shape=2), theta).sum()
+            for w, m, s in zip(LIKELIHOOD_WEIGHTS, MEANS, SDS, strict=True)
+        ]
+        pm.Potential("mixture_likelihood", pm.math.logsumexp(pm.math.stack(components)))
+    return model
+
+
+@pytest.fixture(scope="module")
+def census(two_modes):
+    return mode_census(two_modes, starts=200, random_seed=3)
+
+
+def test_census_finds_both_modes_with_their_exact_weights(census):
+    weights, means, sds = exact_posterior()
+    assert census.sizes["mode"] == 2
+    assert census.attrs["starts"] == 200 and census.attrs["converged"] == 200
+    order = np.argsort(census["point"].values[:, 0])  # mode at (−, −) first
+    np.testing.assert_allclose(census["point"].values[order], means, atol=1e-4)
+    np.testing.assert_allclose(census["laplace_weight"].values[order], weights, rtol=1e-4)
+    for k, m in enumerate(order):
+        np.testing.assert_allclose(
+            census["laplace_covariance"].values[m], sds[k] ** 2 * np.eye(2), rtol=1e-4
+        )
+    assert census["starts"].sum() == 200
+    # the narrow mode's basin is small: few prior starts end there (2 of 200 here)
+    assert 1 <= census["starts"].values.min() <= 20
+
+
+def test_occupancy_of_exact_draws_and_of_a_chain_that_missed_a_mode(census):
+    weights, means, sds = exact_posterior()
+    rng = np.random.default_rng(5)
+    n = 4000
+    which = rng.random((2, n)) < weights[1]
+    draws = np.where(which[..., None], means[1], means[0]) + rng.standard_normal(
+        (2, n, 2)
+    ) * np.where(which[..., None], sds[1], sds[0])
+    occupancy = mode_occupancy(census, draws)
+    narrow = int(np.argmin(census["laplace_covariance"].values[:, 0, 0]))
+    se = np.sqrt(weights[1] * (1 - weights[1]) / n)
+    assert np.all(np.abs(occupancy.sel(mode=narrow).values - weights[1]) < 4 * se)
+    np.testing.assert_allclose(occupancy.sum("mode"), 1.0)
+    # negative control: a chain that only saw the broad mode
+    broad_only = means[0] + rng.standard_normal((1, n, 2)) * sds[0]
+    assert mode_occupancy(census, broad_only).sel(mode=narrow).item() == 0.0
+
+
+def test_draws_go_to_the_unconstrained_space_as_pymc_transforms_them():
+    with pm.Model() as model:
+        pm.HalfNormal("sigma", 1.0)
+        pm.Uniform("mu", -1.0, 2.0, shape=2)
+        pm.Normal("y", 0.0, 1.0, observed=[0.1, 0.2])
+    sigma = np.array([[0.5, 2.0]])
+    mu = np.array([[[0.0, 1.5], [-0.5, 1.9]]])
+    posterior = xr.Dataset(
+        {"sigma": (("chain", "draw"), sigma), "mu": (("chain", "draw", "mu_dim_0"), mu)}
+    )
+    draws = unconstrained_draws(xr.DataTree.from_dict({"/posterior": posterior}), model)
+    # PyMC's order of value variables: sigma_log__, mu_interval__
+    expected = np.concatenate(
+        [np.log(sigma)[..., None], np.log(mu + 1.0) - np.log(2.0 - mu)], axis=-1
+    )
+    np.testing.assert_allclose(draws, expected)
+
+
+def test_bad_arguments(two_modes):
+    with pytest.raises(ValueError, match="starts must be a positive integer"):
+        mode_census(two_modes, starts=0)
+    with pytest.raises(ValueError, match=r"extra_starts must have shape \(n, 2\)"):
+        mode_census(two_modes, starts=1, extra_starts=np.zeros((3, 5)))
