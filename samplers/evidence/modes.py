@@ -22,11 +22,14 @@ Probab. 14, 780 (2009)). The census looks for such modes independently of the sa
    (:math:`H_m` by central differences of the exact gradient), and a Laplace weight
    :math:`M_m / \sum_k M_k`.
 
+Modes with the same log-density and Laplace mass are copies of one mode under a symmetry
+of the model (the K! relabellings of K exchangeable peaks) and form one class.
 :func:`mode_occupancy` assigns a run's :math:`\beta = 1` draws to the modes (to the
-Laplace Gaussian :math:`\mathcal N(x_m, H_m^{-1})` of highest weighted density) so that a
-mode the Laplace weights call heavy but the chains rarely visit can be reported. Laplace
-masses are exact for Gaussian modes and approximate otherwise; the census is a
-cross-check of the sampler, not a second evidence estimate.
+Laplace Gaussian :math:`\mathcal N(x_m, H_m^{-1})` of highest weighted density), and
+:func:`census_bias` turns the classes' occupancies and Laplace weights into the bias of
+the run's log-evidence that under-visited classes imply. Laplace masses are exact for
+Gaussian modes and approximate otherwise; the census is a cross-check of the sampler,
+not a second evidence estimate.
 """
 
 from __future__ import annotations
@@ -44,12 +47,16 @@ from pytensor.graph.replace import graph_replace
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
-__all__ = ["mode_census", "mode_occupancy", "unconstrained_draws"]
+__all__ = ["census_bias", "mode_census", "mode_occupancy", "unconstrained_draws"]
 
 MODE_DIM = "mode"
 COORDINATE_DIM = "coordinate"
 #: Relative step of the central differences of the gradient (Hessian).
 HESSIAN_STEP = 1e-5
+#: Modes whose log-densities agree to this relative tolerance and whose log Laplace masses
+#: agree to ``SAME_MASS_ATOL`` nats are copies of one mode under a symmetry.
+SAME_MODE_RTOL = 1e-6
+SAME_MASS_ATOL = 1e-3
 
 
 class _LogPosterior:
@@ -216,6 +223,7 @@ def _census_dataset(modes: list[dict], labels: Sequence[str], n_starts: int, con
             "log_laplace_mass": (MODE_DIM, log_mass),
             "laplace_weight": (MODE_DIM, weights),
             "starts": (MODE_DIM, np.array([m["starts"] for m in modes], dtype=int)),
+            "mode_class": (MODE_DIM, _classes(modes, log_mass)),
             "laplace_covariance": (
                 (MODE_DIM, COORDINATE_DIM, f"{COORDINATE_DIM}_bis"),
                 np.array(covariances).reshape(len(modes), dim, dim),
@@ -232,6 +240,26 @@ def _census_dataset(modes: list[dict], labels: Sequence[str], n_starts: int, con
             "space": "PyMC's unconstrained (transformed) values",
         },
     )
+
+
+def _classes(modes: list[dict], log_mass: np.ndarray) -> np.ndarray:
+    """Modes with the same log-density and Laplace mass (to round-off) are copies of one
+    mode under a symmetry of the model (relabelled peaks); they get one class number."""
+    classes = np.full(len(modes), -1)
+    for i, mode in enumerate(modes):
+        for j in range(i):
+            same_density = abs(mode["log_p"] - modes[j]["log_p"]) <= SAME_MODE_RTOL * (
+                1.0 + abs(mode["log_p"])
+            )
+            same_mass = (
+                np.isfinite(log_mass[i]) and abs(log_mass[i] - log_mass[j]) <= SAME_MASS_ATOL
+            )
+            if same_density and same_mass:
+                classes[i] = classes[j]
+                break
+        else:
+            classes[i] = classes.max() + 1
+    return classes
 
 
 def unconstrained_draws(idata: xr.DataTree, model: pm.Model) -> np.ndarray:
@@ -302,3 +330,47 @@ def mode_occupancy(census: xr.Dataset, draws: np.ndarray) -> xr.DataArray:
         coords={"chain": np.arange(draws.shape[0]), MODE_DIM: census[MODE_DIM].values},
         name="occupancy",
     )
+
+
+def census_bias(census: xr.Dataset, occupancy: xr.DataArray, least_weight: float = 0.01):
+    r"""Bias of a run's log-evidence that its under-visited modes imply, in nats.
+
+    If tempering carried a fraction :math:`f_c \le 1` of each class :math:`c` of modes
+    (symmetric copies together) to :math:`\beta = 1`, the run's evidence is
+    :math:`\hat Z = Z \sum_c f_c W_c` and its draws sit in class :math:`c` with frequency
+    :math:`O_c = f_c W_c / \sum_k f_k W_k` (:math:`W_c` the Laplace weights). With the
+    best-carried class complete (:math:`\max f_c = 1`) this gives
+
+    .. math::
+
+        \log Z - \log \hat Z = \log \max_c \frac{O_c}{W_c} \;\ge\; 0,
+
+    so the run's free energy :math:`\hat F = -\log\hat Z` is too high by about this
+    much. Classes with :math:`W_c <` ``least_weight`` are left out (their Laplace weight
+    is too uncertain to divide by). It is zero when the draws are spread over the
+    classes as the Laplace weights say, and it is only as good as the Laplace weights
+    (exact for Gaussian modes).
+
+    Parameters
+    ----------
+    census : xarray.Dataset
+        From :func:`mode_census`.
+    occupancy : xarray.DataArray
+        From :func:`mode_occupancy` (pooled over its chains here).
+    least_weight : float
+        Smallest class weight taken into account.
+
+    Returns
+    -------
+    float
+    """
+    weights = census["laplace_weight"].values
+    classes = census["mode_class"].values
+    observed = occupancy.mean("chain").values
+    ratios = []
+    for c in np.unique(classes):
+        members = (classes == c) & np.isfinite(weights)
+        weight = weights[members].sum()
+        if weight >= least_weight:
+            ratios.append(observed[members].sum() / weight)
+    return float(np.log(max(ratios))) if ratios else float("nan")

@@ -15,12 +15,35 @@ import xarray as xr
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
-from samplers.evidence.modes import mode_census, mode_occupancy, unconstrained_draws
+from samplers.evidence.modes import (
+    census_bias,
+    mode_census,
+    mode_occupancy,
+    unconstrained_draws,
+)
 
 S0 = 5.0
 MEANS = np.array([[-4.0, -4.0], [4.0, 4.0]])
 SDS = np.array([1.0, 0.1])  # the second mode ten times narrower
 LIKELIHOOD_WEIGHTS = np.array([0.2, 0.8])
+
+
+def mixture_model(sds, weights) -> pm.Model:
+    with pm.Model() as model:
+        theta = pm.Normal("theta", 0.0, S0, shape=2)
+        components = [
+            np.log(w) + pm.logp(pm.Normal.dist(m, s, shape=2), theta).sum()
+            for w, m, s in zip(weights, MEANS, sds, strict=True)
+        ]
+        pm.Potential("mixture_likelihood", pm.math.logsumexp(pm.math.stack(components)))
+    return model
+
+
+def exact_draws(rng, weights, means, sds, shape):
+    """Draws of the exact two-component posterior, shape ``shape + (2,)``."""
+    which = rng.random(shape) < weights[1]
+    centre = np.where(which[..., None], means[1], means[0])
+    return centre + rng.standard_normal((*shape, 2)) * np.where(which[..., None], sds[1], sds[0])
 
 
 def exact_posterior():
@@ -37,14 +60,7 @@ def exact_posterior():
 
 @pytest.fixture(scope="module")
 def two_modes():
-    with pm.Model() as model:
-        theta = pm.Normal("theta", 0.0, S0, shape=2)
-        components = [
-            np.log(w) + pm.logp(pm.Normal.dist(m, s, shape=2), theta).sum()
-            for w, m, s in zip(LIKELIHOOD_WEIGHTS, MEANS, SDS, strict=True)
-        ]
-        pm.Potential("mixture_likelihood", pm.math.logsumexp(pm.math.stack(components)))
-    return model
+    return mixture_model(SDS, LIKELIHOOD_WEIGHTS)
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +71,7 @@ def census(two_modes):
 def test_census_finds_both_modes_with_their_exact_weights(census):
     weights, means, sds = exact_posterior()
     assert census.sizes["mode"] == 2
+    assert list(census["mode_class"].values) == [0, 1]  # not copies of each other
     assert census.attrs["starts"] == 200 and census.attrs["converged"] == 200
     order = np.argsort(census["point"].values[:, 0])  # mode at (−, −) first
     np.testing.assert_allclose(census["point"].values[order], means, atol=1e-4)
@@ -72,18 +89,31 @@ def test_occupancy_of_exact_draws_and_of_a_chain_that_missed_a_mode(census):
     weights, means, sds = exact_posterior()
     rng = np.random.default_rng(5)
     n = 4000
-    which = rng.random((2, n)) < weights[1]
-    draws = np.where(which[..., None], means[1], means[0]) + rng.standard_normal(
-        (2, n, 2)
-    ) * np.where(which[..., None], sds[1], sds[0])
-    occupancy = mode_occupancy(census, draws)
+    occupancy = mode_occupancy(census, exact_draws(rng, weights, means, sds, (2, n)))
     narrow = int(np.argmin(census["laplace_covariance"].values[:, 0, 0]))
     se = np.sqrt(weights[1] * (1 - weights[1]) / n)
     assert np.all(np.abs(occupancy.sel(mode=narrow).values - weights[1]) < 4 * se)
     np.testing.assert_allclose(occupancy.sum("mode"), 1.0)
-    # negative control: a chain that only saw the broad mode
-    broad_only = means[0] + rng.standard_normal((1, n, 2)) * sds[0]
-    assert mode_occupancy(census, broad_only).sel(mode=narrow).item() == 0.0
+    # exact draws imply no bias: log(O/W) of the over-occupied class, within its noise
+    assert 0 <= census_bias(census, occupancy) < 4 * se / min(weights)
+    # a chain that only saw the broad mode: the narrow one's mass is missing from its
+    # evidence, log Z − log Ẑ = log(1 / W_broad) exactly
+    broad_only = mode_occupancy(census, means[0] + rng.standard_normal((1, n, 2)) * sds[0])
+    assert broad_only.sel(mode=narrow).item() == 0.0
+    assert census_bias(census, broad_only) == pytest.approx(-np.log(weights[0]), rel=1e-4)
+
+
+def test_symmetric_copies_of_a_mode_form_one_class():
+    """Equal widths and weights at ±(4, 4): the posterior is symmetric under θ → −θ, so
+    its two modes are one class, and a chain that sees one copy is not biased."""
+    census = mode_census(mixture_model([1.0, 1.0], [0.5, 0.5]), starts=20, random_seed=1)
+    assert census.sizes["mode"] == 2
+    assert list(census["mode_class"].values) == [0, 0]
+    np.testing.assert_allclose(census["laplace_weight"].values, [0.5, 0.5], rtol=1e-6)
+    one_copy = np.random.default_rng(2).standard_normal((1, 1000, 2)) + census["point"].values[0]
+    occupancy = mode_occupancy(census, one_copy)
+    assert occupancy.sel(mode=0).item() == 1.0
+    assert census_bias(census, occupancy) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_draws_go_to_the_unconstrained_space_as_pymc_transforms_them():
