@@ -298,7 +298,9 @@ class GaussianMixtureTarget:
         """
         log_norm = np.log(self.weights) - 0.5 * np.sum(LOG_2PI + 2 * np.log(self.sds), axis=1)
         with pm.Model(coords={COORDINATE_DIM: np.arange(self.dimension)}) as model:
-            theta = pm.Normal(VARIABLE, 0.0, self.prior_sd, dims=COORDINATE_DIM)
+            # float64 on purpose: PyTensor stores a Python float that float32 holds exactly
+            # (5.0) as a float32 constant, and log(sd) would then be float32 (3e-8 off).
+            theta = pm.Normal(VARIABLE, 0.0, np.float64(self.prior_sd), dims=COORDINATE_DIM)
             z = (theta[None, :] - self.means) / self.sds
             pm.Potential("mixture_likelihood", pt.logsumexp(log_norm - 0.5 * pt.sum(z**2, axis=1)))
         return model
@@ -553,7 +555,7 @@ class GaussianShellTarget:
         Potential ``shell_likelihood``."""
         w = self.width
         with pm.Model(coords={COORDINATE_DIM: np.arange(self.dimension)}) as model:
-            b = self.half_width
+            b = np.float64(self.half_width)  # float64, as in GaussianMixtureTarget.model
             theta = pm.Uniform(VARIABLE, -b, b, dims=COORDINATE_DIM)
             distance = pt.sqrt(pt.sum((theta[None, :] - self.centres) ** 2, axis=1))
             log_shells = -0.5 * (LOG_2PI + 2 * np.log(w)) - (distance - self.radius) ** 2 / (
