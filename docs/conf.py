@@ -39,7 +39,15 @@ extensions = [
 ]
 
 root_doc = "index"
-exclude_patterns = ["_build", "_ext", "conf.py", "**/__pycache__", "**/.ipynb_checkpoints"]
+# scripts/: measurement scripts and their outputs (docs/scripts/*.py, *.txt), not pages
+exclude_patterns = [
+    "_build",
+    "_ext",
+    "conf.py",
+    "scripts",
+    "**/__pycache__",
+    "**/.ipynb_checkpoints",
+]
 
 # --- MyST and notebooks -------------------------------------------------------------
 myst_heading_anchors = 3  # `[text](page.md#a-heading)` links resolve (and fail if wrong)

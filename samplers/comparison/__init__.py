@@ -4,7 +4,9 @@
 - :mod:`~samplers.comparison.plotting`: :func:`samplers.plot_comparison`;
 - :mod:`~samplers.comparison.reference_posterior`: :class:`samplers.ReferencePosterior`, the
   answer a comparison is scored against (exact draws, evidence, modes);
-- :mod:`~samplers.comparison.evaluation_counts`: log-density evaluations per sampler.
+- :mod:`~samplers.comparison.evaluation_counts`: log-density evaluations per sampler;
+- :mod:`~samplers.comparison.targets`: multimodal test targets with exact evidence and
+  mode weights (unequal-width modes, three modes, Gaussian shells).
 
 The public names are imported from :mod:`samplers`; the modules by their full path.
 """
