@@ -26,8 +26,9 @@ Modes with the same log-density and Laplace mass are copies of one mode under a 
 of the model (the K! relabellings of K exchangeable peaks) and form one class.
 :func:`mode_occupancy` assigns a run's :math:`\beta = 1` draws to the modes (to the
 Laplace Gaussian :math:`\mathcal N(x_m, H_m^{-1})` of highest weighted density), and
-:func:`census_bias` turns the classes' occupancies and Laplace weights into the bias of
-the run's log-evidence that under-visited classes imply. Laplace masses are exact for
+:func:`census_bias` turns the way the draws share out over the heavy classes, against
+their Laplace weights, into the bias of the run's log-evidence that under-visited classes
+imply. Laplace masses are exact for
 Gaussian modes and approximate otherwise; the census is a cross-check of the sampler,
 not a second evidence estimate.
 """
@@ -319,7 +320,9 @@ def mode_occupancy(census: xr.Dataset, draws: np.ndarray) -> xr.DataArray:
         _, log_det = np.linalg.slogdet(covariance)
         difference = draws - centre
         quadratic = np.einsum("...i,ij,...j->...", difference, inverse, difference)
-        scores.append(np.log(census["laplace_weight"].values[m]) - (quadratic + log_det) / 2)
+        with np.errstate(divide="ignore"):  # a weight that underflowed to 0
+            log_weight = np.log(census["laplace_weight"].values[m])
+        scores.append(log_weight - (quadratic + log_det) / 2)
     assigned = usable[np.argmax(np.stack(scores, axis=-1), axis=-1)]
     fractions = np.stack(
         [(assigned == m).mean(axis=-1) for m in range(census.sizes[MODE_DIM])], axis=-1
@@ -332,24 +335,32 @@ def mode_occupancy(census: xr.Dataset, draws: np.ndarray) -> xr.DataArray:
     )
 
 
-def census_bias(census: xr.Dataset, occupancy: xr.DataArray, least_weight: float = 0.01):
-    r"""Bias of a run's log-evidence that its under-visited modes imply, in nats.
+def census_bias(
+    census: xr.Dataset, occupancy: xr.DataArray, least_weight: float = 0.1
+) -> tuple[float, np.ndarray]:
+    r"""Bias of a run's log-evidence implied by how its draws share out over heavy modes.
 
-    If tempering carried a fraction :math:`f_c \le 1` of each class :math:`c` of modes
-    (symmetric copies together) to :math:`\beta = 1`, the run's evidence is
-    :math:`\hat Z = Z \sum_c f_c W_c` and its draws sit in class :math:`c` with frequency
-    :math:`O_c = f_c W_c / \sum_k f_k W_k` (:math:`W_c` the Laplace weights). With the
-    best-carried class complete (:math:`\max f_c = 1`) this gives
+    Symmetric copies of a mode count as one class :math:`c`, with Laplace weight
+    :math:`W_c` (summed over its copies) and occupancy :math:`O_c` (the fraction of the
+    draws assigned to it, pooled over chains). Only *heavy* classes,
+    :math:`W_c \ge` ``least_weight``, are compared, and only with each other (weights and
+    occupancies renormalised over them, :math:`w_c` and :math:`o_c`): a posterior with
+    many shallow local optima (an overfitted spectrum whose extra peak may sit anywhere)
+    has many light classes whose Laplace weights are poor and say little each.
+
+    If tempering carried a fraction :math:`f_c \le 1` of each heavy class to
+    :math:`eta = 1`, the run's evidence over them is :math:`\hat Z = Z \sum_c f_c w_c`
+    and its draws sit in class :math:`c` with frequency :math:`o_c = f_c w_c / \sum_k f_k
+    w_k`. With the best-carried class complete (:math:`\max f_c = 1`),
 
     .. math::
 
-        \log Z - \log \hat Z = \log \max_c \frac{O_c}{W_c} \;\ge\; 0,
+        \log Z - \log\hat Z = \log \max_c rac{o_c}{w_c} \;\ge\; 0,
 
-    so the run's free energy :math:`\hat F = -\log\hat Z` is too high by about this
-    much. Classes with :math:`W_c <` ``least_weight`` are left out (their Laplace weight
-    is too uncertain to divide by). It is zero when the draws are spread over the
-    classes as the Laplace weights say, and it is only as good as the Laplace weights
-    (exact for Gaussian modes).
+    so the run's :math:`\hat F = -\log\hat Z` is too high by about this much: by
+    :math:`\log 2` when one of two equal modes is never visited, by 0 when the draws
+    share out as the weights say. It is only as good as the Laplace weights (exact for
+    Gaussian modes) and the occupancies (Monte Carlo estimates).
 
     Parameters
     ----------
@@ -358,19 +369,33 @@ def census_bias(census: xr.Dataset, occupancy: xr.DataArray, least_weight: float
     occupancy : xarray.DataArray
         From :func:`mode_occupancy` (pooled over its chains here).
     least_weight : float
-        Smallest class weight taken into account.
+        Smallest Laplace weight of a heavy class.
 
     Returns
     -------
-    float
+    bias : float
+        In nats (0 with fewer than two heavy classes).
+    under : ndarray of int
+        The modes of the heavy classes visited less often than their renormalised
+        weight says (empty when the bias is 0).
     """
     weights = census["laplace_weight"].values
     classes = census["mode_class"].values
     observed = occupancy.mean("chain").values
-    ratios = []
-    for c in np.unique(classes):
-        members = (classes == c) & np.isfinite(weights)
-        weight = weights[members].sum()
-        if weight >= least_weight:
-            ratios.append(observed[members].sum() / weight)
-    return float(np.log(max(ratios))) if ratios else float("nan")
+    usable = np.isfinite(weights)
+    heavy = []
+    for c in np.unique(classes[usable]):
+        members = (classes == c) & usable
+        if weights[members].sum() >= least_weight:
+            heavy.append(members)
+    if len(heavy) < 2:
+        return 0.0, np.array([], dtype=int)
+    w = np.array([weights[members].sum() for members in heavy])
+    o = np.array([observed[members].sum() for members in heavy])
+    if o.sum() == 0:  # no draw in any heavy class: nothing to compare
+        return 0.0, np.array([], dtype=int)
+    w, o = w / w.sum(), o / o.sum()
+    bias = float(np.log(np.max(o / w)))
+    under = [np.flatnonzero(members) for members, a, b in zip(heavy, o, w, strict=True)
+             if a < b and bias > 0]  # fmt: skip
+    return bias, np.concatenate(under or [np.array([], dtype=int)])

@@ -94,13 +94,23 @@ def test_occupancy_of_exact_draws_and_of_a_chain_that_missed_a_mode(census):
     se = np.sqrt(weights[1] * (1 - weights[1]) / n)
     assert np.all(np.abs(occupancy.sel(mode=narrow).values - weights[1]) < 4 * se)
     np.testing.assert_allclose(occupancy.sum("mode"), 1.0)
-    # exact draws imply no bias: log(O/W) of the over-occupied class, within its noise
-    assert 0 <= census_bias(census, occupancy) < 4 * se / min(weights)
+    # exact draws share out as the weights say: no bias, within the occupancy's noise
+    bias, under = census_bias(census, occupancy)
+    assert 0 <= bias < 4 * se / min(weights)
     # a chain that only saw the broad mode: the narrow one's mass is missing from its
     # evidence, log Z − log Ẑ = log(1 / W_broad) exactly
     broad_only = mode_occupancy(census, means[0] + rng.standard_normal((1, n, 2)) * sds[0])
     assert broad_only.sel(mode=narrow).item() == 0.0
-    assert census_bias(census, broad_only) == pytest.approx(-np.log(weights[0]), rel=1e-4)
+    bias, under = census_bias(census, broad_only)
+    assert bias == pytest.approx(-np.log(weights[0]), rel=1e-4) and list(under) == [narrow]
+    # draws that visit the narrow mode at a fifth of its weight: log(O_broad / W_broad)
+    rare = [1 - weights[1] / 5, weights[1] / 5]
+    occupancy = mode_occupancy(census, exact_draws(rng, rare, means, sds, (1, n)))
+    expected = np.log(occupancy.sel(mode=1 - narrow).item() / weights[0])
+    assert census_bias(census, occupancy)[0] == pytest.approx(expected, rel=1e-4)
+    assert expected == pytest.approx(np.log(rare[0] / weights[0]), abs=4 * se / weights[0])
+    # with only one heavy class there is nothing to compare
+    assert census_bias(census, broad_only, least_weight=0.5)[0] == 0.0
 
 
 def test_symmetric_copies_of_a_mode_form_one_class():
@@ -113,7 +123,8 @@ def test_symmetric_copies_of_a_mode_form_one_class():
     one_copy = np.random.default_rng(2).standard_normal((1, 1000, 2)) + census["point"].values[0]
     occupancy = mode_occupancy(census, one_copy)
     assert occupancy.sel(mode=0).item() == 1.0
-    assert census_bias(census, occupancy) == pytest.approx(0.0, abs=1e-12)
+    bias, missed = census_bias(census, occupancy)
+    assert bias == 0.0 and missed.size == 0
 
 
 def test_draws_go_to_the_unconstrained_space_as_pymc_transforms_them():

@@ -1,0 +1,148 @@
+r"""Whether a replica-exchange free energy can be trusted, from evidence the run can see.
+
+A free energy can be wrong by more than its Monte Carlo standard error when the chains
+did not explore the posterior the way the estimator assumes. Three checks look for
+that, each from a different angle:
+
+``round_trips``
+    Every chain carried replicas from the prior to the posterior and back
+    (:func:`~samplers.replica_exchange.diagnostics.ladder_diagnostics`). A chain
+    without a round trip has not connected the two ends of its ladder, and its
+    estimate rests on whatever its replicas happened to start in.
+``chain_agreement``
+    The chains' free energies agree within their standard errors
+    (:func:`~samplers.evidence.path.free_energy_agreement`, :math:`\chi^2` p-value at
+    least :data:`AGREEMENT_P`). Chains that found different parts of the space give
+    different F, and the combined MCSE then understates the error.
+``modes``
+    A census of the posterior's modes from many L-BFGS starts (prior draws and the
+    run's own draws; :func:`~samplers.evidence.modes.mode_census`) weighs each mode by
+    its Laplace mass; where the run's draws visit a heavy class of modes less than its
+    weight says, the run's evidence lacks part of that class's mass, and
+    :func:`~samplers.evidence.modes.census_bias` estimates by how much. The check
+    fails when that bias exceeds :data:`BIAS_NATS` plus twice the MCSE (the tolerance
+    a correct F meets).
+
+A mode that no start and no replica ever reaches (a needle whose basin holds a
+negligible share of the prior) is invisible to all three; that is a limit of every
+general method, not of these checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from ..replica_exchange.diagnostics import ladder_diagnostics
+from .free_energy import FreeEnergy
+from .modes import census_bias, mode_census, mode_occupancy, unconstrained_draws
+from .path import free_energy_agreement
+
+__all__ = ["AGREEMENT_P", "BIAS_NATS", "CHECKS", "free_energy_reliability"]
+
+#: The checks, in the order they are reported.
+CHECKS = ("round_trips", "chain_agreement", "modes")
+#: Chains whose free energies disagree with p below this fail ``chain_agreement``.
+AGREEMENT_P = 1e-3
+#: A census bias above this plus twice the MCSE fails ``modes``, in nats.
+BIAS_NATS = 0.15
+#: Draws of each chain used as extra starts of the census.
+STARTS_PER_CHAIN = 25
+
+
+def free_energy_reliability(
+    idata: xr.DataTree,
+    model: pm.Model | None = None,
+    *,
+    method: str = "stepping_stone",
+    starts: int = 100,
+    extra_starts: np.ndarray | None = None,
+    random_seed: int | None = 0,
+) -> xr.Dataset:
+    """Check a replica-exchange free energy: round trips, chain agreement, mode census.
+
+    Parameters
+    ----------
+    idata : xarray.DataTree
+        A result of :func:`samplers.sample_replica_exchange` (with its ``free_energy``
+        group).
+    model : pymc.Model, optional
+        The model the run sampled (default: the one in context), for the census.
+    method : str
+        The free-energy estimator checked.
+    starts : int
+        Census starts drawn from the prior (besides :data:`STARTS_PER_CHAIN` draws of
+        each chain).
+    extra_starts : ndarray, shape (n, d), optional
+        More census starts in PyMC's unconstrained raveled space (points where a mode
+        is suspected: another run's draws, a fit by other means).
+    random_seed : int, optional
+        Seeds the census's prior starts.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``passed`` and ``reason`` along ``check`` (:data:`CHECKS`; the reason is empty
+        for a check that passed); ``round_trips`` (chain); ``agreement_chi2``,
+        ``agreement_p``, ``census_bias`` (nats); and the census along ``mode``
+        (``laplace_weight``, ``mode_class``, ``occupancy`` pooled over chains,
+        ``census_starts``). Attrs ``trusted`` (1 when every check passed) and
+        ``verdict`` (one sentence).
+    """
+    model = pm.modelcontext(model)
+    estimate = FreeEnergy.from_dataset(idata["free_energy"].to_dataset(), method)
+    trips = ladder_diagnostics(idata)["round_trips"]
+    chi2, p = free_energy_agreement(estimate)
+    draws = unconstrained_draws(idata, model)
+    step = max(1, draws.shape[1] // STARTS_PER_CHAIN)
+    own = draws[:, ::step].reshape(-1, draws.shape[-1])
+    if extra_starts is not None:
+        own = np.concatenate([own, np.atleast_2d(np.asarray(extra_starts, dtype=float))])
+    census = mode_census(model, starts=starts, extra_starts=own, random_seed=random_seed)
+    occupancy = mode_occupancy(census, draws)
+    bias, under = census_bias(census, occupancy)
+
+    reasons = {check: "" for check in CHECKS}
+    lonely = [int(c) for c in trips["chain"].values[trips.values < 1]]
+    if lonely:
+        reasons["round_trips"] = f"chain(s) {lonely} made no round trip between β = 0 and 1"
+    if np.isfinite(p) and p < AGREEMENT_P:
+        reasons["chain_agreement"] = (
+            f"the chains' free energies {np.round(estimate.per_chain, 2).tolist()} disagree "
+            f"beyond their standard errors (χ² = {chi2:.1f}, p = {p:.1g})"
+        )
+    if bias > BIAS_NATS + 2 * estimate.mcse:
+        pooled = occupancy.mean("chain").values
+        weights = census["laplace_weight"].values
+        modes = ", ".join(
+            f"mode {m} (Laplace weight {weights[m]:.2f}, {pooled[m]:.1%} of the draws)"
+            for m in under
+        )
+        reasons["modes"] = (
+            f"the draws under-visit {modes or 'some heavy modes'}: F may be too high by "
+            f"about {bias:.2f} nats (MCSE {estimate.mcse:.2f})"
+        )
+    failed = [check for check in CHECKS if reasons[check]]
+    verdict = (
+        "trusted: every chain made round trips, the chains agree, and no heavy mode "
+        "that the census found is missing from the draws"
+        if not failed
+        else "unreliable: " + "; ".join(reasons[check] for check in failed)
+    )
+    return xr.Dataset(
+        {
+            "passed": ("check", [not reasons[check] for check in CHECKS]),
+            "reason": ("check", [reasons[check] for check in CHECKS]),
+            "round_trips": trips,
+            "agreement_chi2": chi2,
+            "agreement_p": p,
+            "census_bias": bias,
+            "laplace_weight": census["laplace_weight"],
+            "mode_class": census["mode_class"],
+            "occupancy": occupancy.mean("chain"),
+            "census_starts": census["starts"],
+        },
+        coords={"check": list(CHECKS)},
+        attrs={"trusted": int(not failed), "verdict": verdict, "method": method},
+    )
