@@ -350,7 +350,7 @@ def unequal_width(
     Probab. 14, 780 (2009); weight-preserving tempering, Tawn, Roberts & Rosenthal,
     Stat. Comput. 30, 27 (2020), was built for them). With all 10 of 10 coordinates
     narrowed (the default) the narrow mode is also a needle: the region where it has the
-    larger responsibility holds about :math:`5 \times 10^{-9}` of the prior. Narrowing
+    larger responsibility holds a negligible share of the prior. Narrowing
     fewer coordinates keeps the transition and makes the mode reachable by chance: with
     4 of 10 narrowed, about one replica-exchange chain in seven (default settings)
     reaches it, with 6 of 10 none in twenty did. The defaults give

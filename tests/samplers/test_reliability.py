@@ -11,6 +11,9 @@ is the run's actual error, against the exact log Z.
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -67,3 +70,14 @@ def test_a_heavy_mode_that_no_chain_visits_is_reported():
     # and the run's F is indeed too high by about that much
     mcse = float(idata["free_energy"]["mcse"].sel(estimator="stepping_stone"))
     assert abs(error - np.log(2)) < 4 * mcse + 0.05
+
+
+def test_reliability_script_runs_quickly(capsys):
+    """Smoke test of docs/scripts/reliability_checks.py at its --quick sizes."""
+    path = Path(__file__).resolve().parents[2] / "docs" / "scripts" / "reliability_checks.py"
+    spec = importlib.util.spec_from_file_location("reliability_checks", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    script.main(["--quick"])
+    out = capsys.readouterr().out
+    assert "| 2 |" in out and "| 4 of 10 | 1 |" in out and "Targets: detected" in out
