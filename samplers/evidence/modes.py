@@ -349,13 +349,13 @@ def census_bias(
     has many light classes whose Laplace weights are poor and say little each.
 
     If tempering carried a fraction :math:`f_c \le 1` of each heavy class to
-    :math:`eta = 1`, the run's evidence over them is :math:`\hat Z = Z \sum_c f_c w_c`
+    :math:`\beta = 1`, the run's evidence over them is :math:`\hat Z = Z \sum_c f_c w_c`
     and its draws sit in class :math:`c` with frequency :math:`o_c = f_c w_c / \sum_k f_k
     w_k`. With the best-carried class complete (:math:`\max f_c = 1`),
 
     .. math::
 
-        \log Z - \log\hat Z = \log \max_c rac{o_c}{w_c} \;\ge\; 0,
+        \log Z - \log\hat Z = \log \max_c \frac{o_c}{w_c} \;\ge\; 0,
 
     so the run's :math:`\hat F = -\log\hat Z` is too high by about this much: by
     :math:`\log 2` when one of two equal modes is never visited, by 0 when the draws

@@ -81,10 +81,10 @@ def tempering_path(idata: xr.DataTree) -> xr.Dataset:
         Along ``chain`` and ``level``:
 
         - ``beta``: the chain's ladder (each chain tunes its own);
-        - ``mean_log_likelihood`` :math:`ar\ell_{c,l}` and ``mean_log_likelihood_mcse``,
+        - ``mean_log_likelihood`` :math:`\bar\ell_{c,l}` and ``mean_log_likelihood_mcse``,
           its batch-means standard error;
-        - ``log_likelihood_variance`` :math:`\mathrm{Var}_eta[\ell]` and
-          ``heat_capacity`` :math:`eta^2\,\mathrm{Var}_eta[\ell]`;
+        - ``log_likelihood_variance`` :math:`\mathrm{Var}_\beta[\ell]` and
+          ``heat_capacity`` :math:`\beta^2\,\mathrm{Var}_\beta[\ell]`;
 
         and along ``level``, when every chain ran the same ladder (a fixed ``betas``),
         ``chain_disagreement`` :math:`\chi^2_l` and its p-value ``chain_agreement_p``

@@ -39,7 +39,7 @@ from .free_energy import FreeEnergy
 from .modes import census_bias, mode_census, mode_occupancy, unconstrained_draws
 from .path import free_energy_agreement
 
-__all__ = ["AGREEMENT_P", "BIAS_NATS", "CHECKS", "free_energy_reliability"]
+__all__ = ["AGREEMENT_P", "BIAS_NATS", "CHECKS", "STARTS_PER_CHAIN", "free_energy_reliability"]
 
 #: The checks, in the order they are reported.
 CHECKS = ("round_trips", "chain_agreement", "modes")
