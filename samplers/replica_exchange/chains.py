@@ -114,30 +114,47 @@ def _sample_sequentially(
             )
 
 
+def _to_datatree(
+    traces,
+    *,
+    tune: int,
+    t_sampling: float,
+    model: pm.Model,
+    idata_kwargs: dict | None,
+    discard_tuned_samples: bool = True,
+    compute_convergence_checks: bool = False,
+    quiet: bool = True,
+) -> xr.DataTree:
+    """Close the traces and convert them as ``pm.sample`` does (``_sample_return``)."""
+    for trace in traces:
+        trace.close()
+    return _sample_return(
+        run=None,
+        traces=traces,
+        tune=tune,
+        t_sampling=t_sampling,
+        discard_tuned_samples=discard_tuned_samples,
+        compute_convergence_checks=compute_convergence_checks,
+        return_inferencedata=True,
+        keep_warning_stat=False,
+        idata_kwargs=idata_kwargs or {},
+        model=model,
+        quiet=quiet,
+    )
+
+
 def _draws_so_far(run: RunRecord, tune: int, model: pm.Model, idata_kwargs) -> xr.DataTree | None:
     """The recorded draws of an interrupted run, converted as ``pm.sample`` converts them
     after a ``KeyboardInterrupt`` (the chains that maximise the number of draws, cut to a
     common length); None when no chain got past tuning. PyMC numbers the chains it keeps
     0, 1, ...; here they keep their own numbers."""
-    for trace in run.traces:
-        trace.close()
     try:
         kept, _ = _choose_chains(run.traces, tune)
-        idata = _sample_return(
-            run=None,
-            traces=kept,
-            tune=tune,
-            t_sampling=run.sampling_time,
-            discard_tuned_samples=True,
-            compute_convergence_checks=False,
-            return_inferencedata=True,
-            keep_warning_stat=False,
-            idata_kwargs=idata_kwargs or {},
-            model=model,
-            quiet=True,
-        )
     except ValueError:  # "Not enough samples to build a trace": still tuning
         return None
+    idata = _to_datatree(
+        kept, tune=tune, t_sampling=run.sampling_time, model=model, idata_kwargs=idata_kwargs
+    )
     numbers = sorted(trace.chain for trace in kept)  # the order PyMC puts them in
     for node in idata.subtree:
         if "chain" in node.dims:
@@ -282,18 +299,13 @@ def run_chains(
             stop.partial = _draws_so_far(run, tune, model, idata_kwargs)
             raise stop from None
     run.write()
-    for trace in traces:
-        trace.close()
-    return _sample_return(
-        run=None,
-        traces=traces,
+    return _to_datatree(
+        traces,
         tune=tune,
         t_sampling=run.sampling_time if pending else sampling_time,
+        model=model,
+        idata_kwargs=idata_kwargs,
         discard_tuned_samples=discard_tuned_samples,
         compute_convergence_checks=compute_convergence_checks,
-        return_inferencedata=True,
-        keep_warning_stat=False,
-        idata_kwargs=idata_kwargs or {},
-        model=model,
         quiet=quiet,
     )
