@@ -271,6 +271,10 @@ def unconstrained_draws(idata: xr.DataTree, model: pm.Model) -> np.ndarray:
     ndarray, shape (chain, draw, d)
     """
     free = list(model.free_RVs)
+    posterior = idata["posterior"]
+    missing = [rv.name for rv in free if rv.name not in posterior.data_vars]
+    if missing:
+        raise ValueError(f"the posterior lacks the free variables {missing}")
     placeholders = {rv: rv.type(name=rv.name) for rv in free}
     outputs = []
     for rv in free:
@@ -278,18 +282,15 @@ def unconstrained_draws(idata: xr.DataTree, model: pm.Model) -> np.ndarray:
         outputs.append(rv if transform is None else transform.forward(rv, *rv.owner.inputs))
     outputs = graph_replace(outputs, placeholders, strict=False)
     forward = compile_pymc(list(placeholders.values()), outputs, on_unused_input="ignore")
-    posterior = idata["posterior"]
-    missing = [rv.name for rv in free if rv.name not in posterior.data_vars]
-    if missing:
-        raise ValueError(f"the posterior lacks the free variables {missing}")
-    values = {rv.name: posterior[rv.name].values for rv in free}
-    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    rows = np.empty((chains, draws), dtype=object)
-    for c in range(chains):
-        for d in range(draws):
-            parts = forward(*(values[rv.name][c, d] for rv in free))
-            rows[c, d] = np.concatenate([np.ravel(p) for p in parts])
-    return np.array(rows.tolist(), dtype=float)
+    values = [posterior[rv.name].values for rv in free]
+    rows = [
+        [
+            np.concatenate([np.ravel(part) for part in forward(*(v[c, d] for v in values))])
+            for d in range(posterior.sizes["draw"])
+        ]
+        for c in range(posterior.sizes["chain"])
+    ]
+    return np.array(rows, dtype=float)
 
 
 def mode_occupancy(census: xr.Dataset, draws: np.ndarray) -> xr.DataArray:
