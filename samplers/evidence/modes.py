@@ -35,6 +35,7 @@ not a second evidence estimate.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -44,11 +45,18 @@ import xarray as xr
 from pymc.initial_point import make_initial_point_fn
 from pymc.pytensorf import compile as compile_pymc
 from pymc.pytensorf import join_nonshared_inputs
-from pytensor.graph.replace import graph_replace
+from pytensor.graph.replace import graph_replace, vectorize_graph
 from scipy.optimize import minimize
 from scipy.special import logsumexp
+from scipy.stats import chi2
 
-__all__ = ["census_bias", "mode_census", "mode_occupancy", "unconstrained_draws"]
+__all__ = [
+    "census_bias",
+    "coordinate_labels",
+    "mode_census",
+    "mode_occupancy",
+    "unconstrained_draws",
+]
 
 MODE_DIM = "mode"
 COORDINATE_DIM = "coordinate"
@@ -58,6 +66,12 @@ HESSIAN_STEP = 1e-5
 #: agree to ``SAME_MASS_ATOL`` nats are copies of one mode under a symmetry.
 SAME_MODE_RTOL = 1e-6
 SAME_MASS_ATOL = 1e-3
+#: Steps of the batched gradient ascent, and its first step length (unconstrained units).
+ASCENT_ITERATIONS = 300
+INITIAL_ASCENT_STEP = 0.1
+#: An ascent's end point within this quantile of chi²_d of a mode (in the mode's Hessian
+#: metric) belongs to that mode without its own L-BFGS run.
+ASSIGN_PROBABILITY = 0.999
 
 
 class _LogPosterior:
@@ -75,11 +89,7 @@ class _LogPosterior:
         )
         self.dtype = flat.dtype
         self.shapes = [np.shape(point[v.name]) for v in self.vars]
-        self.labels = [
-            label
-            for v, shape in zip(self.vars, self.shapes, strict=True)
-            for label in _labels(v.name, shape)
-        ]
+        self.labels = coordinate_labels(model)
 
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         log_p, gradient = self._function(np.asarray(x, dtype=self.dtype))
@@ -89,10 +99,17 @@ class _LogPosterior:
         return np.concatenate([np.ravel(point[v.name]) for v in self.vars]).astype(float)
 
 
-def _labels(name: str, shape: tuple[int, ...]) -> list[str]:
-    if not shape:
-        return [name]
-    return [f"{name}[{','.join(map(str, index))}]" for index in np.ndindex(*shape)]
+def coordinate_labels(model: pm.Model) -> list[str]:
+    """Names of the coordinates of the raveled unconstrained space (``name[i,j]``)."""
+    point = model.initial_point()
+    labels = []
+    for v in model.value_vars:
+        shape = np.shape(point[v.name])
+        if not shape:
+            labels.append(v.name)
+        else:
+            labels += [f"{v.name}[{','.join(map(str, i))}]" for i in np.ndindex(*shape)]
+    return labels
 
 
 def _hessian(log_posterior: _LogPosterior, x: np.ndarray) -> np.ndarray:
@@ -108,7 +125,68 @@ def _hessian(log_posterior: _LogPosterior, x: np.ndarray) -> np.ndarray:
     return -(columns + columns.T) / 2
 
 
-def _maximise(log_posterior: _LogPosterior, start: np.ndarray, max_iterations: int):
+class _BatchedLogPosterior:
+    """The log-posterior and its gradient at every row of a matrix, in one call (the
+    graph of :class:`_LogPosterior` vectorised over a leading axis); ``None`` from
+    :meth:`build` when the model's Ops do not vectorise."""
+
+    def __init__(self, function) -> None:
+        self._function = function
+
+    @classmethod
+    def build(cls, model: pm.Model) -> _BatchedLogPosterior | None:
+        point = model.initial_point()
+        (log_p,), flat = join_nonshared_inputs(
+            point=point, outputs=[model.varlogp + model.datalogp], inputs=list(model.value_vars)
+        )
+        try:
+            batch = pt.matrix("starts", dtype=flat.dtype)
+            outputs = vectorize_graph([log_p, pt.grad(log_p, flat)], replace={flat: batch})
+            function = compile_pymc([batch], outputs, on_unused_input="ignore")
+            start = np.concatenate([np.ravel(point[v.name]) for v in model.value_vars])
+            function(np.stack([start, start]).astype(flat.dtype))
+        except Exception:  # any failure to build or run the batched graph: no batching
+            return None
+        return cls(function)
+
+    def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        log_p, gradient = self._function(np.ascontiguousarray(x))
+        log_p, gradient = np.asarray(log_p, dtype=float), np.asarray(gradient, dtype=float)
+        bad = ~(np.isfinite(log_p) & np.all(np.isfinite(gradient), axis=1))
+        log_p[bad] = -np.inf
+        return log_p, gradient
+
+
+def _ascend(
+    batched: _BatchedLogPosterior, x: np.ndarray, iterations: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient ascent of every row at once, with a step length per row that grows by
+    half after an uphill step and halves after a failed one (normalised gradient)."""
+    x = np.array(x, dtype=float)
+    log_p, gradient = batched(x)
+    step = np.full(x.shape[0], INITIAL_ASCENT_STEP)
+    for _ in range(iterations):
+        live = np.isfinite(log_p) & (step > 1e-12)
+        if not live.any():
+            break
+        norm = np.linalg.norm(gradient[live], axis=1, keepdims=True)
+        trial = x[live] + step[live, None] * gradient[live] / np.maximum(norm, 1e-300)
+        trial_log_p, trial_gradient = batched(trial)
+        better = trial_log_p > log_p[live]
+        rows = np.flatnonzero(live)
+        moved = rows[better]
+        x[moved], log_p[moved], gradient[moved] = (
+            trial[better],
+            trial_log_p[better],
+            trial_gradient[better],
+        )
+        step[rows] = np.where(better, 1.5 * step[rows], 0.5 * step[rows])
+    return x, log_p
+
+
+def _maximise(
+    log_posterior: _LogPosterior, start: np.ndarray, max_iterations: int, **options: float
+):
     def objective(x):
         log_p, gradient = log_posterior(x)
         if not (np.isfinite(log_p) and np.all(np.isfinite(gradient))):
@@ -116,7 +194,11 @@ def _maximise(log_posterior: _LogPosterior, start: np.ndarray, max_iterations: i
         return -log_p, -gradient
 
     result = minimize(
-        objective, start, jac=True, method="L-BFGS-B", options={"maxiter": max_iterations}
+        objective,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iterations, **options},
     )
     return result.x, -float(result.fun), bool(result.success)
 
@@ -132,25 +214,40 @@ def mode_census(
     *,
     starts: int = 100,
     extra_starts: np.ndarray | None = None,
+    screen_starts: int = 0,
     random_seed: int | None = None,
     max_iterations: int = 2000,
+    max_refined: int = 200,
 ) -> xr.Dataset:
     r"""Find the posterior's modes from many starts and give each its Laplace mass.
+
+    Two stages. First, L-BFGS from each of ``starts`` prior draws and ``extra_starts``.
+    Then, with ``screen_starts``, a screen for modes whose basins hold a small share of
+    the prior (a narrow mode, reached by a start in a thousand): that many more prior
+    draws climb all at once (a batched gradient ascent of :data:`ASCENT_ITERATIONS`
+    steps, vectorised over starts as replica exchange vectorises over replicas); an end
+    point within the :data:`ASSIGN_PROBABILITY` quantile of :math:`\chi^2_d` of a mode
+    already found (in the mode's Hessian metric) belongs to it, and the others, best
+    first, are refined by L-BFGS, at most ``max_refined`` of them. The screen is
+    skipped, with a warning, for a model whose graph does not vectorise.
 
     Parameters
     ----------
     model : pymc.Model, optional
         The model (default: the one in context).
     starts : int
-        Number of starts drawn from the prior.
+        Number of L-BFGS starts drawn from the prior.
     extra_starts : ndarray, shape (n, d), optional
         More starts in the unconstrained raveled space (the coordinate order of
         ``result[COORDINATE_DIM]``), e.g. a sampler's draws (:func:`unconstrained_draws`).
+    screen_starts : int
+        Prior draws of the batched screen (0: no screen).
     random_seed : int, optional
         Seeds the prior starts.
     max_iterations : int
         L-BFGS iterations per start.
-
+    max_refined : int
+        Most end points of the screen refined by L-BFGS.
     Returns
     -------
     xarray.Dataset
@@ -159,16 +256,21 @@ def mode_census(
         (how many starts ended there) and ``laplace_covariance`` :math:`H_m^{-1}` (mode,
         coordinate, coordinate_bis). Modes whose Hessian is not positive definite (a
         saddle, or a maximum on a flat ridge) have NaN mass and weight. Attrs:
-        ``starts``, ``converged`` (starts whose L-BFGS converged to a finite maximum).
+        ``starts`` (L-BFGS starts), ``converged`` (those that converged to a finite
+        maximum), ``screened`` (end points of the screen), ``screen_held`` (of them,
+        those held by a listed mode) and ``refined`` (screen end points refined).
 
     Raises
     ------
     ValueError
-        If ``starts`` is not a positive integer or ``extra_starts`` has the wrong shape.
+        If ``starts`` is not a positive integer, ``screen_starts`` is negative or
+        ``extra_starts`` has the wrong shape.
     """
     model = pm.modelcontext(model)
     if int(starts) != starts or starts < 1:
         raise ValueError(f"starts must be a positive integer, got {starts!r}")
+    if int(screen_starts) != screen_starts or screen_starts < 0:
+        raise ValueError(f"screen_starts must be a non-negative integer, got {screen_starts!r}")
     log_posterior = _LogPosterior(model)
     dim = len(log_posterior.labels)
     points = _prior_starts(model, log_posterior, int(starts), random_seed)
@@ -185,16 +287,75 @@ def mode_census(
     optima.sort(key=lambda item: -item[0])
     modes: list[dict] = []
     for log_p, x in optima:
-        for mode in modes:
-            difference = x - mode["point"]
-            if difference @ mode["hessian"] @ difference < 1.0:
-                mode["starts"] += 1
-                break
-        else:
-            modes.append(
-                {"point": x, "log_p": log_p, "hessian": _hessian(log_posterior, x), "starts": 1}
-            )
-    return _census_dataset(modes, log_posterior.labels, len(points), len(optima))
+        mode = _mode_holding(modes, x, 1.0)
+        if mode is None:
+            mode = _new_mode(log_posterior, x, log_p)
+            modes.append(mode)
+        mode["starts"] += 1
+    screen = {"screened": 0, "screen_held": 0, "refined": 0}
+    if screen_starts:
+        seed = int(np.random.SeedSequence(random_seed).spawn(1)[0].generate_state(1)[0])
+        screen = _screen(model, log_posterior, modes, int(screen_starts), seed, max_refined)
+        modes.sort(key=lambda mode: -mode["log_p"])
+    census = _census_dataset(modes, log_posterior.labels, len(points), len(optima))
+    census.attrs.update(screen)
+    return census
+
+
+def _new_mode(log_posterior: _LogPosterior, x: np.ndarray, log_p: float) -> dict:
+    hessian = _hessian(log_posterior, x)
+    positive = bool(np.all(np.linalg.eigvalsh(hessian) > 0))
+    return {"point": x, "log_p": log_p, "hessian": hessian, "positive": positive, "starts": 0}
+
+
+def _screen(model, log_posterior, modes, n, seed, max_refined) -> dict[str, int]:
+    """The batched screen of :func:`mode_census`: adds the modes it finds to ``modes``."""
+    batched = _BatchedLogPosterior.build(model)
+    if batched is None:
+        warnings.warn(
+            "the mode census's screen needs a model whose log-posterior vectorises over "
+            "starts; this one does not, so only the L-BFGS starts were used",
+            UserWarning,
+            stacklevel=3,
+        )
+        return {"screened": 0, "screen_held": 0, "refined": 0}
+    starts = np.array(_prior_starts(model, log_posterior, n, seed), dtype=float)
+    ends, values = _ascend(batched, starts, ASCENT_ITERATIONS)
+    radius = float(chi2.ppf(ASSIGN_PROBABILITY, ends.shape[1]))
+    held = refined = 0
+    for i in np.argsort(-values, kind="stable"):
+        if not np.isfinite(values[i]):
+            break
+        mode = _mode_holding(modes, ends[i], radius)
+        if mode is None and refined < max_refined:
+            refined += 1
+            # from a point near a maximum, L-BFGS's default relative-reduction test
+            # stops it after a step or two: stop on the gradient alone
+            x, log_p, success = _maximise(log_posterior, ends[i], 2000, ftol=0.0)
+            if success and np.isfinite(log_p):
+                mode = _mode_holding(modes, x, 1.0)
+                if mode is None:
+                    mode = _new_mode(log_posterior, x, log_p)
+                    modes.append(mode)
+        elif mode is not None:
+            held += 1
+        if mode is not None:
+            mode["starts"] += 1
+    return {"screened": int(np.isfinite(values).sum()), "screen_held": held, "refined": refined}
+
+
+def _mode_holding(modes: list[dict], x: np.ndarray, radius: float) -> dict | None:
+    """The first mode within ``radius`` of ``x`` in its Hessian's metric
+    (:math:`(x - x_m)^T H_m (x - x_m)`); a mode without a positive definite Hessian
+    holds only its own point (to round-off)."""
+    for mode in modes:
+        difference = x - mode["point"]
+        if mode["positive"]:
+            if difference @ mode["hessian"] @ difference < radius:
+                return mode
+        elif np.linalg.norm(difference) <= 1e-6 * (1.0 + np.linalg.norm(x)):
+            return mode
+    return None
 
 
 def _census_dataset(modes: list[dict], labels: Sequence[str], n_starts: int, converged: int):

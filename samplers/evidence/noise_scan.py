@@ -137,8 +137,17 @@ def noise_scan(idata: xr.DataTree, model: pm.Model | None = None) -> xr.Dataset:
     Raises
     ------
     ValueError
-        If the likelihood is not Gaussian with fixed noise.
+        If the likelihood is not Gaussian with fixed noise, or the run's path starts from
+        a reference other than the prior.
     """
+    if "free_energy" in idata.children:
+        reference = idata["free_energy"].attrs.get("reference", "prior")
+        if reference != "prior":
+            raise ValueError(
+                f"noise_scan reads the log-likelihoods of a prior-referenced path; this run's "
+                f"path starts from the {reference!r} reference, so its replicas record "
+                "log φ + ℓ - log q instead. Run with reference='prior' to scan the noise"
+            )
     noise = None
     if model is not None:
         noise = gaussian_noise(model)

@@ -188,6 +188,7 @@ def describe_run(
             "initial_scale": kernel.initial_scale,
             "swap_rule": f"{swap_rule.__module__}.{swap_rule.__qualname__}",
             "vectorized": bool(step.density.vectorized),
+            "reference": "prior" if step.reference is None else step.reference.kind,
         },
         "model": {
             "value_variables": {
@@ -219,6 +220,7 @@ WHAT = {
     ("step", "initial_scale"): "initial_scale",
     ("step", "swap_rule"): "swap rule",
     ("step", "vectorized"): "vectorised evaluation",
+    ("step", "reference"): "reference (where the tempered path starts)",
     ("model", "value_variables"): "the model's free variables",
     ("model", "recorded_variables"): "the model's recorded variables",
     ("model", "data_sha256"): "the model's data (observed values, pm.Data)",

@@ -62,6 +62,13 @@ One iteration (:meth:`ParallelTempering.step`) runs, in this order:
    cumulative barrier :math:`\Lambda(\beta_l) = \sum_{j<l} r_j` interpolated monotonically
    (PCHIP), the new ladder is :math:`\beta'_k = \Lambda^{-1}(k\Lambda(1)/L)`.
 
+With a ``reference_sampler`` (a path that starts from a normalised reference :math:`q`
+instead of the prior, :mod:`samplers.replica_exchange.path_reference`), the first
+proposal of every sweep at level 0 (when :math:`\beta_0 = 0`) is an exact draw from
+:math:`q`, accepted whenever its log-density is finite (an independence proposal from
+the level's own target has Metropolis ratio 1), so the reference level mixes over all of
+:math:`q` at once.
+
 Non-finite log-densities (NaN or +inf, e.g. a failed forward model) are treated as
 :math:`-\infty` (the proposal is rejected) and counted in ``n_failures``.
 """
@@ -321,6 +328,11 @@ class ParallelTempering:
         ``swap_rule(betas, log_lik) -> probabilities`` of swapping each neighbouring
         pair; :func:`swap_probabilities` (the only correct rule). Replaceable so that tests
         can show a wrong rule is caught.
+    reference_sampler : callable, optional
+        ``reference_sampler(rng) -> x`` (shape ``(dim,)``): an exact draw from the
+        normalised density that ``log_density``'s first output is (the path's start);
+        level 0 then proposes it once per sweep. ``None`` (the prior path): level 0
+        moves by random walk like the others.
     """
 
     def __init__(
@@ -334,6 +346,7 @@ class ParallelTempering:
         adapt_ladder: bool = True,
         initial_scale: float = 1.0,
         swap_rule: Callable[[np.ndarray, np.ndarray], np.ndarray] = swap_probabilities,
+        reference_sampler: Callable[[np.random.Generator], np.ndarray] | None = None,
     ) -> None:
         if update not in TARGET_ACCEPTANCE:
             raise ValueError(f"update must be one of {sorted(TARGET_ACCEPTANCE)}, got {update!r}")
@@ -349,6 +362,7 @@ class ParallelTempering:
         self.adapt_ladder = adapt_ladder
         self.initial_scale = float(initial_scale)
         self.swap_rule = swap_rule
+        self.reference_sampler = reference_sampler
 
     @property
     def n_levels(self) -> int:
@@ -450,10 +464,23 @@ class ParallelTempering:
     def _learning_rate(sweep: _Sweep) -> float:
         return 0.5 / (1.0 + sweep.since_ladder_update / 50.0) ** 0.6
 
-    def _metropolis(self, rng, sweep, proposal):
-        """Accept or reject ``proposal`` at every level; the current density is finite."""
+    def _reference_draw(self, rng, sweep, proposal) -> bool:
+        """Put an exact draw from the reference into level 0's proposal (β_0 = 0)."""
+        if self.reference_sampler is None or sweep.betas[0] != 0.0:
+            return False
+        proposal[0] = self.reference_sampler(rng)
+        return True
+
+    def _metropolis(self, rng, sweep, proposal, independent: bool = False):
+        """Accept or reject ``proposal`` at every level; the current density is finite.
+
+        With ``independent``, level 0's proposal is an exact draw from its target (the
+        reference) and is accepted whenever its density is finite.
+        """
         log_prior, log_lik = self._evaluate_counted(sweep, proposal)
         log_alpha = _tempered(log_prior, log_lik, sweep.betas) - sweep.log_density
+        if independent:
+            log_alpha[0] = 0.0 if np.isfinite(log_alpha[0]) else -np.inf
         alpha = np.exp(np.minimum(log_alpha, 0.0))
         accept = rng.random(alpha.size) < alpha
         sweep.x[accept] = proposal[accept]
@@ -464,11 +491,14 @@ class ParallelTempering:
     def _componentwise_sweep(self, rng, sweep, tune) -> np.ndarray:
         levels, dim = sweep.x.shape
         accepted = np.zeros(levels)
-        for j in rng.permutation(dim):
+        for number, j in enumerate(rng.permutation(dim)):
             proposal = sweep.x.copy()
             proposal[:, j] += sweep.scales[:, j] * rng.standard_normal(levels)
-            accept, alpha = self._metropolis(rng, sweep, proposal)
+            independent = number == 0 and self._reference_draw(rng, sweep, proposal)
+            accept, alpha = self._metropolis(rng, sweep, proposal, independent)
             accepted += accept
+            if independent:  # level 0's scale learns from its random-walk moves only
+                alpha[0] = self.target_acceptance
             if tune:
                 sweep.scales[:, j] *= np.exp(
                     self._learning_rate(sweep) * (alpha - self.target_acceptance)
@@ -477,7 +507,11 @@ class ParallelTempering:
 
     def _block_move(self, rng, sweep, tune) -> np.ndarray:
         step = sweep.factor[:, None] * sweep.scales * rng.standard_normal(sweep.x.shape)
-        accept, alpha = self._metropolis(rng, sweep, sweep.x + step)
+        proposal = sweep.x + step
+        independent = self._reference_draw(rng, sweep, proposal)
+        accept, alpha = self._metropolis(rng, sweep, proposal, independent)
+        if independent:
+            alpha[0] = self.target_acceptance
         if tune:
             sweep.factor *= np.exp(self._learning_rate(sweep) * (alpha - self.target_acceptance))
             # Running moments of each level's coordinates set the proposal's shape.
@@ -490,7 +524,11 @@ class ParallelTempering:
     def _adaptive_move(self, rng, sweep, tune) -> np.ndarray:
         z = rng.standard_normal(sweep.x.shape)
         step = sweep.factor[:, None] * np.einsum("lij,lj->li", sweep.chol, z)
-        accept, alpha = self._metropolis(rng, sweep, sweep.x + step)
+        proposal = sweep.x + step
+        independent = self._reference_draw(rng, sweep, proposal)
+        accept, alpha = self._metropolis(rng, sweep, proposal, independent)
+        if independent:
+            alpha[0] = self.target_acceptance
         if tune:
             sweep.factor *= np.exp(self._learning_rate(sweep) * (alpha - self.target_acceptance))
             self._update_covariance(sweep)

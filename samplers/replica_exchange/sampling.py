@@ -26,9 +26,13 @@ import pymc as pm
 import xarray as xr
 
 from ..evidence.free_energy import FreeEnergy, free_energy
+from ..evidence.modes import coordinate_labels
 from ..evidence.noise_scan import gaussian_noise
 from ..evidence.thermodynamic import ESTIMATORS
 from .chains import run_chains
+from .checkpoint import read_checkpoint
+from .path_reference import REFERENCES, GaussianMixtureReference
+from .pilot import fit_reference
 from .run_record import SamplingInterrupted
 from .stats import tidy_replica_stats
 from .step import ReplicaExchange
@@ -162,11 +166,12 @@ def sample_replica_exchange(
     update: str = "componentwise",
     n_sweeps: int = 1,
     vectorize: bool = True,
+    reference: str = "prior",
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int | None = None,
     **run_options,
 ) -> xr.DataTree:
-    """Replica exchange on ``model`` with free energies attached.
+    r"""Replica exchange on ``model`` with free energies attached.
 
     Parameters
     ----------
@@ -176,6 +181,14 @@ def sample_replica_exchange(
         As for :func:`pymc.sample`; each chain is an independent ladder.
     n_replicas, betas, update, n_sweeps, vectorize
         Passed to :class:`samplers.ReplicaExchange`.
+    reference : {"prior", "variational", "modes"}
+        Where the tempered path starts (:mod:`samplers.replica_exchange.path_reference`):
+        the prior, one Gaussian fitted to a pilot run's :math:`\beta = 1` draws, or one
+        Gaussian per mode of a mode census started from the pilot's replicas at every
+        level. The fitted references cost a pilot (``chains`` tuning ladders of
+        ``max(tune // 2, 100)`` iterations on the prior path, seeded from
+        ``random_seed``) and, for ``"modes"``, a census; F stays :math:`-\log p(D)`.
+        The result then holds the reference in a ``tempering_reference`` group.
     checkpoint, checkpoint_every
         Keep the run in a file and continue it from there when called again with the
         same arguments (see :func:`sample_with_step`).
@@ -195,8 +208,13 @@ def sample_replica_exchange(
         On Ctrl-C; its ``partial`` holds the draws so far with their ``free_energy``
         group (from fewer draws, so with a larger MCSE), or None while every chain is
         still tuning. See :func:`sample_with_step`.
+    ValueError
+        An unknown ``reference``, or a fitted reference with a seed that is not an
+        integer or integers.
     """
     model = pm.modelcontext(model)
+    if reference not in REFERENCES:
+        raise ValueError(f"reference must be one of {REFERENCES}, got {reference!r}")
     with model:
         step = ReplicaExchange(
             n_replicas=n_replicas,
@@ -205,6 +223,17 @@ def sample_replica_exchange(
             n_sweeps=n_sweeps,
             vectorize=vectorize,
         )
+    if reference != "prior":
+        random_seed = _integer_seed(random_seed, checkpoint)
+        fitted, _ = fit_reference(
+            step,
+            model,
+            reference,
+            ladders=chains,
+            iterations=max(tune // 2, 100),
+            random_seed=random_seed,
+        )
+        step.use_reference(fitted)
     try:
         idata = sample_with_step(
             step,
@@ -222,18 +251,41 @@ def sample_replica_exchange(
     except SamplingInterrupted as stop:
         if stop.partial is not None:
             try:
-                _add_free_energy(stop.partial, model)
+                _add_free_energy(stop.partial, model, step.reference)
             except ValueError:  # too few draws for an estimate: the draws alone
                 pass
         raise
-    _add_free_energy(idata, model)
+    _add_free_energy(idata, model, step.reference)
     return idata
 
 
-def _add_free_energy(idata: xr.DataTree, model: pm.Model) -> None:
-    """Add the ``free_energy`` group (every estimator; the Gaussian noise level if any)."""
+def _integer_seed(random_seed, checkpoint) -> int | list[int]:
+    """The run's seed as an int or ints, fixed before a pilot so that a rerun fits the
+    same reference: the checkpoint's seed, or a fresh one, when ``random_seed`` is None."""
+    if random_seed is None:
+        if checkpoint is not None and os.path.exists(checkpoint):
+            return read_checkpoint(checkpoint)[0]["sampler"]["random_seed"]
+        return int(np.random.SeedSequence().entropy)
+    seeds = np.atleast_1d(np.asarray(random_seed, dtype=object))
+    if not all(isinstance(s, int | np.integer) for s in seeds):
+        raise ValueError(
+            "a fitted reference needs random_seed to be an integer, integers or None "
+            f"(the pilot is seeded from it), got {random_seed!r}"
+        )
+    return random_seed
+
+
+def _add_free_energy(
+    idata: xr.DataTree, model: pm.Model, reference: GaussianMixtureReference | None = None
+) -> None:
+    """Add the ``free_energy`` group (every estimator; the Gaussian noise level if any)
+    and, for a path that starts from a fitted reference, the ``tempering_reference``."""
     dataset, _ = free_energy_dataset(idata)
+    dataset.attrs["reference"] = "prior" if reference is None else reference.kind
     noise = gaussian_noise(model)
     if noise is not None:
         dataset.attrs.update({f"gaussian_noise_{key}": value for key, value in noise.items()})
     idata["free_energy"] = xr.DataTree(dataset)
+    if reference is not None:
+        labels = coordinate_labels(model)
+        idata["tempering_reference"] = xr.DataTree(reference.to_dataset(labels))

@@ -56,6 +56,7 @@ from rich.progress import TextColumn
 from rich.table import Column
 
 from .kernel import LadderState, ParallelTempering, Update
+from .path_reference import GaussianMixtureReference, ReferencedDensity
 from .tempered_density import TemperedDensity, check_temperable
 
 __all__ = ["ReplicaExchange", "ReplicaExchangeState"]
@@ -94,7 +95,7 @@ class ReplicaExchangeState(StepMethodState):
 
 
 class ReplicaExchange(BlockedStep):
-    """Non-reversible replica exchange step method.
+    r"""Non-reversible replica exchange step method.
 
     Parameters
     ----------
@@ -119,6 +120,11 @@ class ReplicaExchange(BlockedStep):
         Starting proposal scale in the transformed space.
     vectorize : bool
         Evaluate all replicas in one batched call (default); ``False`` loops.
+    reference : GaussianMixtureReference, optional
+        Start the path from this normalised density in the unconstrained space instead
+        of the prior (:mod:`samplers.replica_exchange.path_reference`); the recorded
+        ``replica_log_likelihood`` is then :math:`\tilde\ell = \log\varphi + \ell -
+        \log q`. :func:`samplers.sample_replica_exchange` builds one from a pilot run.
     model : pymc.Model, optional
     rng : RandomGenerator, optional
     initial_point : dict, optional
@@ -129,6 +135,10 @@ class ReplicaExchange(BlockedStep):
     ----------
     kernel : ParallelTempering
         The NumPy kernel (the configuration).
+    model_density : TemperedDensity
+        The model's batched log-prior and log-likelihood.
+    density : TemperedDensity or ReferencedDensity
+        What the kernel tempers (the model's density, re-split for the reference).
     state : LadderState or None
         The current chain's kernel state.
     """
@@ -155,6 +165,7 @@ class ReplicaExchange(BlockedStep):
         n_sweeps: int = 1,
         initial_scale: float = 1.0,
         vectorize: bool = True,
+        reference: GaussianMixtureReference | None = None,
         model: pm.Model | None = None,
         rng: RandomGenerator = None,
         initial_point: dict | None = None,
@@ -169,11 +180,11 @@ class ReplicaExchange(BlockedStep):
         self.vars = list(vars)
         self.blocked = blocked
         self.rng = get_random_generator(rng)
-        self.density = TemperedDensity(
+        self.model_density = TemperedDensity(
             model, self.vars, initial_point, compile_kwargs=compile_kwargs, vectorize=vectorize
         )
         self.kernel = ParallelTempering(
-            self.density,
+            self.model_density,
             betas=None if betas is None else np.asarray(betas, dtype=float),
             n_replicas=n_replicas,
             update=update,
@@ -181,6 +192,7 @@ class ReplicaExchange(BlockedStep):
             adapt_ladder=adapt_ladder,
             initial_scale=initial_scale,
         )
+        self.use_reference(reference)
         self._declare_stats(self.kernel.n_levels)
         self.tune = True
         self.state: LadderState | None = None
@@ -199,6 +211,18 @@ class ReplicaExchange(BlockedStep):
                 for name, (dtype, shape) in shapes.items()
             }
         ]
+
+    def use_reference(self, reference: GaussianMixtureReference | None) -> None:
+        """Start the path from ``reference`` (None: the prior); forgets any chain's state."""
+        self.reference = reference
+        if reference is None:
+            self.density = self.model_density
+            self.kernel.reference_sampler = None
+        else:
+            self.density = ReferencedDensity(self.model_density, reference)
+            self.kernel.reference_sampler = reference.sample
+        self.kernel.log_density = self.density
+        self.state = None
 
     @property
     def betas(self) -> np.ndarray:
