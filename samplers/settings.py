@@ -64,7 +64,9 @@ class ReplicaExchangeSettings:
 
     Each chain is an independent ladder of ``n_replicas`` levels (β = 0, then
     geometric to 1, adapted during ``tune`` to equal swap rejection); the free energy is
-    the stepping-stone estimate from the ``draws`` recorded afterwards.
+    the stepping-stone estimate from the ``draws`` recorded afterwards. ``reference``
+    is where the tempered path starts (``"prior"``, ``"variational"`` or ``"modes"``;
+    :mod:`samplers.replica_exchange.path_reference`).
     """
 
     draws: int = 2000
@@ -75,14 +77,16 @@ class ReplicaExchangeSettings:
     update: str = "componentwise"
     n_sweeps: int = 1
     method: str = "stepping_stone"
+    reference: str = "prior"
     extra: Mapping[str, object] = field(default_factory=dict)
 
     def describe(self) -> str:
         """One line naming the sampler and its settings."""
+        start = "" if self.reference == "prior" else f", path from the {self.reference} reference"
         return (
             f"replica exchange in PyMC {pm.__version__} ({self.chains} chains x "
             f"{self.n_replicas} replicas, {self.tune} tune + {self.draws} draws, "
-            f"{self.update} Metropolis, F by {self.method.replace('_', '-')})"
+            f"{self.update} Metropolis{start}, F by {self.method.replace('_', '-')})"
         )
 
     def sample(
@@ -104,6 +108,7 @@ class ReplicaExchangeSettings:
             n_replicas=self.n_replicas,
             update=self.update,
             n_sweeps=self.n_sweeps,
+            reference=self.reference,
             checkpoint=checkpoint,
             checkpoint_every=checkpoint_every,
             **run_options(self, random_seed, progressbar),

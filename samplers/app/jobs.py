@@ -154,15 +154,25 @@ def format_selection(tree: xr.DataTree) -> str:
     """The model-selection table as aligned text, ending with the decision."""
     table = tree.to_dataset(inherit=False)
     dim = table.attrs["candidate_dim"]
-    lines = [f"{dim:>3}  {'F':>11}  {'MCSE':>7}  {'P(' + dim + '|D)':>9}"]
+    checked = "trusted" in table
+    lines = [
+        f"{dim:>3}  {'F':>11}  {'MCSE':>7}  {'P(' + dim + '|D)':>9}"
+        + (f"  {'trusted':>7}" if checked else "")
+    ]
+    unreliable = table.attrs.get("unreliable", "").split(", ")
     for label in table[dim].values:
         row = table.sel({dim: label})
         mark = "  <- chosen" if str(label) == table.attrs["chosen"] else ""
         if table.attrs["chosen"] == "undecided" and bool(row.tied_with_best):
             mark = "  <- tied"
+        if table.attrs["chosen"] == "unreliable" and str(label) in unreliable:
+            mark = "  <- unreliable"
+        trusted = ""
+        if checked:
+            trusted = "  " + {1.0: "yes", 0.0: "no"}.get(float(row.trusted), "-").rjust(7)
         lines.append(
             f"{label!s:>3}  {float(row.free_energy):11.3f}  {float(row.free_energy_mcse):7.3f}  "
-            f"{float(row.probability):9.4f}{mark}"
+            f"{float(row.probability):9.4f}{trusted}{mark}"
         )
     lines.append(f"decision: {table.attrs['decision']}")
     lines.append(f"F = -log p(D | {dim}) in nats; sampler: {table.attrs['sampler']}")
@@ -203,7 +213,7 @@ def plot_result(tree: xr.DataTree | str | Path):
     figure = Figure(figsize=(11, 4.2))
     ax_fit, ax_f = figure.subplots(1, 2, width_ratios=(1.6, 1))
     module.plot_fit(ax_fit, tree["data"].to_dataset(inherit=False), posterior, **kwargs)
-    shown = "chosen" if table.attrs["chosen"] == best else "lowest F, undecided"
+    shown = "chosen" if table.attrs["chosen"] == best else f"lowest F, {table.attrs['chosen']}"
     ax_fit.set_title(f"{tree.attrs['job']}: fit with {dim} = {best} ({shown})")
     plot_model_selection(table, ax=ax_f)
     ax_f.set_title(f"free energy ± MCSE; {ax_f.get_title()}", fontsize="medium")

@@ -58,6 +58,7 @@ def free_energy_reliability(
     method: str = "stepping_stone",
     starts: int = 100,
     extra_starts: np.ndarray | None = None,
+    screen_starts: int = 0,
     random_seed: int | None = 0,
 ) -> xr.Dataset:
     """Check a replica-exchange free energy: round trips, chain agreement, mode census.
@@ -77,6 +78,11 @@ def free_energy_reliability(
     extra_starts : ndarray, shape (n, d), optional
         More census starts in PyMC's unconstrained raveled space (points where a mode
         is suspected: another run's draws, a fit by other means).
+    screen_starts : int
+        Prior draws of the census's batched screen
+        (:func:`~samplers.evidence.modes.mode_census`): finds modes whose basins hold a
+        small share of the prior, at the cost of a batched compile and up to 200 more
+        L-BFGS runs.
     random_seed : int, optional
         Seeds the census's prior starts.
 
@@ -99,7 +105,13 @@ def free_energy_reliability(
     own = draws[:, ::step].reshape(-1, draws.shape[-1])
     if extra_starts is not None:
         own = np.concatenate([own, np.atleast_2d(np.asarray(extra_starts, dtype=float))])
-    census = mode_census(model, starts=starts, extra_starts=own, random_seed=random_seed)
+    census = mode_census(
+        model,
+        starts=starts,
+        extra_starts=own,
+        screen_starts=screen_starts,
+        random_seed=random_seed,
+    )
     occupancy = mode_occupancy(census, draws)
     bias, under = census_bias(census, occupancy)
 

@@ -15,7 +15,7 @@ def plot_model_selection(result: xr.DataTree | xr.Dataset | str | Path, ax=None)
 
     ``result`` is what :func:`samplers.select_model` returned (or its table, or its netCDF
     file). Candidates tied with the best are drawn in orange and the title says
-    "undecided". Returns the matplotlib ``Axes`` (a new figure, made without pyplot,
+    "undecided" or "unreliable". Returns the matplotlib ``Axes`` (a new figure, made without pyplot,
     when ``ax`` is None).
     """
     if isinstance(result, str | Path):
@@ -52,8 +52,9 @@ def plot_model_selection(result: xr.DataTree | xr.Dataset | str | Path, ax=None)
             fontsize=7,
         )
     chosen = table.attrs["chosen"]
-    ax.set_title(
-        f"chosen: {chosen}" if chosen != "undecided" else f"undecided: {table.attrs['tied']}",
-        fontsize="medium",
-    )
+    titles = {
+        "undecided": f"undecided: {table.attrs['tied']}",
+        "unreliable": f"unreliable: {table.attrs.get('unreliable', '')}",
+    }
+    ax.set_title(titles.get(chosen, f"chosen: {chosen}"), fontsize="medium")
     return ax

@@ -33,6 +33,16 @@ with no round trip never brought a state from the prior up to the posterior, so 
 rests on the region it started in and can be biased far beyond its MCSE (a multimodal
 posterior whose modes are not connected at any temperature). When the chosen candidate
 or one tied with it has a chain without a round trip, the decision says so.
+
+Beyond round trips, every replica-exchange candidate's F is checked three ways
+(:func:`samplers.evidence.reliability.free_energy_reliability`: round trips, the
+chains' agreement, and a census of the posterior's modes against the draws) and the
+table records ``trusted`` and the verdict per candidate. A flagged candidate is a
+**contender** if it could hold the lowest G: always when its chains made no round trip
+or disagree (its F may then be wrong by any amount), and when only the census flags it,
+if its F lowered by the census's bias estimate comes within the tie tolerance of the
+best. With a contender flagged, the selection answers ``"unreliable"`` instead of a
+model, with the reasons; the best candidate by F is still named in ``best``.
 """
 
 from __future__ import annotations
@@ -50,6 +60,7 @@ import xarray as xr
 
 from ..environment import environment
 from ..evidence.free_energy import FreeEnergy, free_energy
+from ..evidence.reliability import free_energy_reliability
 from ..replica_exchange.diagnostics import ladder_diagnostics
 from ..replica_exchange.run_record import SamplingInterrupted
 from ..settings import FREE_ENERGY_SAMPLERS, SAMPLER_SETTINGS, ReplicaExchangeSettings, SMCSettings
@@ -155,6 +166,7 @@ def select_model(
     log: Callable[[str], None] | None = None,
     checkpoint: str | Path | None = None,
     checkpoint_every: int | None = None,
+    check_reliability: bool = True,
     **sampler_options: object,
 ) -> xr.DataTree:
     """Sample every candidate model, estimate its free energy and choose among them.
@@ -197,6 +209,11 @@ def select_model(
     checkpoint_every : int, optional
         Replica exchange: write the candidate's checkpoint every this many iterations
         (default: once a minute).
+    check_reliability : bool
+        Replica exchange: check every candidate's F (round trips, chain agreement, mode
+        census; a few seconds to a minute per candidate) and answer ``"unreliable"``
+        when a contender is flagged (see the module docstring). ``False`` skips the
+        census and keeps only the round-trip caution.
     **sampler_options
         Overrides of single settings fields, e.g. ``draws=500, chains=2``.
 
@@ -207,8 +224,11 @@ def select_model(
         ``dim``: ``free_energy``, ``free_energy_mcse``, ``free_energy_per_chain``
         (with ``chain``), ``delta_free_energy`` (F − F of the chosen or best
         candidate), ``prior_probability``, ``probability`` = p(K|D) and
-        ``tied_with_best``. Root attrs: ``chosen`` (a candidate name, or
-        ``"undecided"``), ``best`` (lowest G even when undecided), ``tied`` (names),
+        ``tied_with_best``; for replica exchange with ``check_reliability``,
+        ``trusted`` and ``reliability`` (the verdict). Root attrs: ``chosen`` (a
+        candidate name, ``"undecided"`` or ``"unreliable"``), ``best`` (lowest G even
+        when undecided or unreliable), ``tied`` (names), ``unreliable`` (the flagged
+        contenders),
         ``decision`` (one sentence), ``sampler``, ``random_seed``, ``versions``,
         ``wall_time_s``. Each candidate's full run (posterior, sample stats, observed
         data, and for replica exchange the ``free_energy`` group) is the child
@@ -264,6 +284,7 @@ def select_model(
         tic = time.perf_counter()
         model = _build(label, candidates[label])
         idata = None if kept is None else kept.load(label, model)
+        check = check_reliability and isinstance(settings, ReplicaExchangeSettings)
         if idata is not None:
             log(f"[{i + 1}/{len(labels)}] {dim} = {label}: kept in {kept.run_path(label)}")
             fe = _kept_free_energy(idata, settings)
@@ -272,6 +293,12 @@ def select_model(
             idata, fe = _sample_candidate(
                 settings, model, int(seeds[i]), progressbar, kept, label, checkpoint_every
             )
+            if check:
+                idata["reliability"] = xr.DataTree(
+                    free_energy_reliability(
+                        idata, model, method=settings.method, random_seed=int(seeds[i])
+                    )
+                )
             idata.attrs.update(
                 {"free_energy": str(fe), "wall_time_s": round(time.perf_counter() - tic, 2)}
             )
@@ -283,12 +310,20 @@ def select_model(
         log(
             f"      {fe}  [{time.perf_counter() - tic:.1f} s]"
             + ("" if trips is None else f"  round trips per chain {trips.tolist()}")
+            + (
+                f"\n      {idata['reliability'].attrs['verdict']}"
+                if check and "reliability" in idata.children
+                else ""
+            )
         )
 
     table = selection_table(
         free_energies, dim=dim, log_prior=log_prior, tie_tolerance=tie_tolerance
     )
     _add_round_trips(table, round_trips, dim)
+    table.attrs["unreliable"] = ""
+    if any("reliability" in run.children for run in runs.values()):
+        _add_reliability(table, runs, dim, tie_tolerance)
     if not np.all(np.isfinite(table["free_energy_mcse"])):
         warnings.warn(
             "some free energies have no Monte Carlo standard error (one chain?): "
@@ -376,4 +411,60 @@ def _add_round_trips(table: xr.Dataset, trips: Mapping[str, np.ndarray | None], 
         table.attrs["decision"] += (
             f"; caution: a ladder of {', '.join(stuck)} made no round trip from the prior "
             "to the posterior, so its F may be biased beyond its MCSE (see round_trips)"
+        )
+
+
+#: Checks whose failure leaves the size of F's error open (any flagged candidate with
+#: one of them is a contender).
+UNBOUNDED_CHECKS = ("round_trips", "chain_agreement")
+
+
+def _add_reliability(
+    table: xr.Dataset, runs: Mapping[str, xr.DataTree], dim: str, tie_tolerance: float
+) -> None:
+    """Add ``trusted`` and ``reliability`` per candidate; answer ``"unreliable"`` when a
+    flagged candidate is a contender (module docstring)."""
+    labels = [str(label) for label in table[dim].values]
+    checks = {
+        label: runs[label]["reliability"].to_dataset()
+        for label in labels
+        if "reliability" in runs[label].children
+    }
+    table["trusted"] = (
+        dim,
+        [float(checks[k].attrs["trusted"]) if k in checks else np.nan for k in labels],
+        {"long_name": "F passed every reliability check (1) or not (0)"},
+    )
+    table["reliability"] = (
+        dim,
+        [checks[k].attrs["verdict"] if k in checks else "" for k in labels],
+    )
+    best = labels.index(table.attrs["best"])
+    score = table["free_energy"].values - np.log(table["prior_probability"].values)
+    mcse = table["free_energy_mcse"].values
+    contenders = []
+    for i, label in enumerate(labels):
+        check = checks.get(label)
+        if check is None or check.attrs["trusted"]:
+            continue
+        failed = set(check["check"].values[~check["passed"].values])
+        lowered = score[i] - float(check["census_bias"])
+        combined = np.sqrt(mcse[i] ** 2 + mcse[best] ** 2)
+        if (
+            failed & set(UNBOUNDED_CHECKS)
+            or i == best
+            or lowered - score[best] <= (tie_tolerance * combined)
+        ):
+            contenders.append(label)
+    table.attrs["unreliable"] = ", ".join(contenders)
+    if contenders:
+        table.attrs["chosen"] = "unreliable"
+        reasons = "; ".join(
+            f"{dim} = {label}: {checks[label].attrs['verdict'].removeprefix('unreliable: ')}"
+            for label in contenders
+        )
+        table.attrs["decision"] = (
+            f"unreliable: the free energies of {', '.join(contenders)} cannot be trusted, and "
+            f"each could hold the lowest F ({reasons}). Lowest F as estimated: "
+            f"{table.attrs['best']}. Sample longer, or with reference='modes', and check again"
         )

@@ -155,10 +155,13 @@ def test_round_trips_are_counted_per_candidate_and_chain(line_selection):
     assert "caution" not in result.attrs["decision"]
 
 
-def test_ladders_without_round_trips_are_flagged(line_data):
+@pytest.mark.parametrize("check_reliability", [True, False])
+def test_ladders_without_round_trips_are_flagged(line_data, check_reliability):
     """A physical limit: a replica needs at least 2 × 23 swap rounds to go from the prior
-    to the posterior of a 24-level ladder and back, so 20 draws cannot hold a round trip,
-    and the decision must say that F may be biased."""
+    to the posterior of a 24-level ladder and back, so 20 draws cannot hold a round trip.
+    With the reliability checks the selection answers "unreliable" and names every
+    candidate (each could hold the lowest F) with the reason; without them the decision
+    still says that F may be biased."""
     data, _ = line_data
     result = select_model(
         line_candidates(data),
@@ -169,13 +172,26 @@ def test_ladders_without_round_trips_are_flagged(line_data):
         chains=2,
         n_replicas=24,
         cores=1,
+        check_reliability=check_reliability,
     )
     table = result.to_dataset(inherit=False)
     np.testing.assert_array_equal(table["round_trips"], 0)
     decision = result.attrs["decision"]
-    assert "caution: a ladder of" in decision and "made no round trip" in decision
-    contenders = result.attrs["tied"].split(", ")
-    assert all(name in decision.split("caution")[1] for name in contenders)
+    names = [str(name) for name in table["model"].values]
+    if check_reliability:
+        assert result.attrs["chosen"] == "unreliable"
+        assert result.attrs["best"] in names
+        assert set(result.attrs["unreliable"].split(", ")) == set(names)
+        assert decision.startswith("unreliable:") and "made no round trip" in decision
+        np.testing.assert_array_equal(table["trusted"], 0.0)
+        for name in names:
+            check = result[f"candidates/{name}/reliability"].to_dataset()
+            assert not bool(check["passed"].sel(check="round_trips"))
+    else:
+        assert "trusted" not in table and result.attrs["unreliable"] == ""
+        assert "caution: a ladder of" in decision and "made no round trip" in decision
+        contenders = result.attrs["tied"].split(", ")
+        assert all(name in decision.split("caution")[1] for name in contenders)
 
 
 def test_identical_candidates_are_undecided(line_data):
@@ -214,6 +230,9 @@ def test_true_number_of_peaks_is_chosen_on_a_clear_spectrum():
         {f"K={k}": (lambda k=k: spectral.build_model(data, n_peaks=k)) for k in (1, 2, 3)},
         random_seed=2,
         progressbar=False,
+        # the choice by F is tested here; at this size a K = 3 chain makes no round trip,
+        # which the reliability check flags (test_ladders_without_round_trips_are_flagged)
+        check_reliability=False,
         **SMALL,
     )
     table = result.to_dataset(inherit=False)
@@ -237,6 +256,7 @@ def test_nagata2012_selection_at_reduced_size():
         chains=2,
         n_replicas=16,
         cores=2,
+        check_reliability=False,  # as in the test above: the choice by F at a small size
     )
     table = result.to_dataset(inherit=False)
     assert float(table["probability"].sel(K=2)) < 1e-20
