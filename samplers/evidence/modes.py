@@ -248,6 +248,7 @@ def mode_census(
         L-BFGS iterations per start.
     max_refined : int
         Most end points of the screen refined by L-BFGS.
+
     Returns
     -------
     xarray.Dataset
