@@ -264,6 +264,7 @@ class NestedDensity:
         self.calls = 0
 
     def __call__(self, unit: np.ndarray) -> float:
+        """The log-likelihood at the unit-cube point ``unit`` (shape (D,))."""
         self.calls += 1
         value = float(self._function(np.asarray(unit, dtype=np.float64)))
         return value if np.isfinite(value) else -np.inf
@@ -376,16 +377,19 @@ def sample_nested(
         importance weights; a draw may repeat when ``draws`` exceeds the run's effective
         sample size, reported in ``sample_stats``).
     random_seed : int, optional
-        Seeds every run (run ``c`` gets the ``c``-th child of
-        ``numpy.random.SeedSequence(random_seed)``).
+        Seeds every run (run ``c`` gets the ``c``-th of
+        ``numpy.random.SeedSequence(random_seed).spawn(chains)``).
     dlogz : float
         Stop when the live points could add at most this much to :math:`\log Z`
         (dynesty's ``dlogz``; the live points' own contribution is then added).
     sample : str
-        dynesty's way of drawing a new point inside the likelihood contour. ``"auto"``
-        (dynesty's choice by dimension: uniform in the bounding ellipsoids below 10
-        dimensions, random walk up to 20, random slices above) by default; ``"rslice"``,
-        ``"rwalk"``, ``"slice"`` or ``"unif"``.
+        dynesty's way of drawing a new point inside the likelihood contour:
+        ``"rslice"`` (slices along random directions, ``3 + D`` per new point; its cost
+        grows smoothly with the dimension D) by default; ``"auto"`` (dynesty's choice
+        by dimension: uniform in the bounding ellipsoids below D = 10, random walks up to
+        20, random slices above), ``"rwalk"``, ``"slice"`` or ``"unif"``. Measured on
+        the Nagata spectrum with K = 3 (D = 9, 500 live points, one run): ``"rslice"``
+        50 s; ``"auto"`` (uniform sampling) had not finished after 5 minutes.
     bound : str
         dynesty's bounding distribution (``"multi"``: several ellipsoids, for
         multimodal posteriors).
