@@ -19,8 +19,10 @@ The public API, importable from ``samplers``:
 - :mod:`samplers.stopping`: when to stop measuring (:func:`precision_curve`: posterior sd
   against accumulated scans; :func:`stopping_point`: target or plateau;
   :func:`predict_precision`, :func:`required_exposure`: planning the count time).
-- :class:`ReplicaExchangeSettings`, :class:`SMCSettings`, :class:`NUTSSettings`: the
-  sampler settings (:mod:`samplers.settings`).
+- :func:`sample_nested`: dynesty nested sampling of a PyMC model, an independent
+  evidence check (optional dependency ``bayesmeas[nested]``).
+- :class:`ReplicaExchangeSettings`, :class:`SMCSettings`, :class:`NestedSettings`,
+  :class:`NUTSSettings`: the sampler settings (:mod:`samplers.settings`).
 
 The code is grouped by concept: :mod:`samplers.replica_exchange` (kernel, tempered
 density, step method, sampling, diagnostics), :mod:`samplers.evidence` (free energies,
@@ -36,6 +38,7 @@ from .comparison.plotting import plot_comparison
 from .comparison.reference_posterior import ReferencePosterior
 from .evidence.free_energy import FreeEnergy, free_energy
 from .evidence.integration_noise import noise_precisions_by_scan
+from .evidence.nested import sample_nested
 from .evidence.noise_scan import noise_scan, plot_noise_scan
 from .replica_exchange.checkpoint import CheckpointMismatch, checkpoint_progress
 from .replica_exchange.diagnostics import ladder_diagnostics
@@ -46,7 +49,13 @@ from .replica_exchange.step import ReplicaExchange
 from .selection.plotting import plot_model_selection
 from .selection.select import select_model
 from .selection.table import model_average, model_probabilities, selection_table
-from .settings import NUTSSettings, ReplicaExchangeSettings, SMCSettings, sample_free_energy
+from .settings import (
+    NestedSettings,
+    NUTSSettings,
+    ReplicaExchangeSettings,
+    SMCSettings,
+    sample_free_energy,
+)
 from .stopping.accumulation import accumulate
 from .stopping.planning import PrecisionLaw, precision_law, predict_precision, required_exposure
 from .stopping.posterior_samplers import laplace_sampler, nuts_sampler
@@ -57,6 +66,7 @@ __all__ = [
     "CheckpointMismatch",
     "FreeEnergy",
     "NUTSSettings",
+    "NestedSettings",
     "PrecisionLaw",
     "ReferencePosterior",
     "ReplicaExchange",
@@ -85,6 +95,7 @@ __all__ = [
     "predict_precision",
     "required_exposure",
     "sample_free_energy",
+    "sample_nested",
     "sample_replica_exchange",
     "select_model",
     "selection_table",

@@ -4,6 +4,8 @@ r"""Sampler settings, one class per sampler, and what every sampler call shares.
   energies by stepping stone (or another estimator of
   :data:`samplers.evidence.thermodynamic.ESTIMATORS`);
 - :class:`SMCSettings`: ``pm.sample_smc`` and its evidence;
+- :class:`NestedSettings`: dynesty nested sampling
+  (:func:`samplers.evidence.nested.sample_nested`) and its evidence;
 - :class:`NUTSSettings`: ``pm.sample`` with NUTS (no free energy).
 
 Each is a frozen dataclass with ``describe()`` (one line for tables and logs) and
@@ -22,12 +24,14 @@ import pymc as pm
 import xarray as xr
 
 from .evidence.free_energy import FreeEnergy, free_energy, tidy_smc_stats
+from .evidence.nested import dynesty_module, sample_nested
 from .replica_exchange.sampling import sample_replica_exchange
 
 __all__ = [
     "FREE_ENERGY_SAMPLERS",
     "SAMPLER_SETTINGS",
     "NUTSSettings",
+    "NestedSettings",
     "ReplicaExchangeSettings",
     "SMCSettings",
     "run_options",
@@ -159,17 +163,65 @@ class SMCSettings:
         return tidy_smc_stats(idata), free_energy(idata)
 
 
+@dataclass(frozen=True)
+class NestedSettings:
+    """Settings of :func:`samplers.evidence.nested.sample_nested` (dynesty).
+
+    ``chains`` independent static nested-sampling runs of ``live_points`` live points
+    each, stopped when the live points could add at most ``dlogz`` to log Z, new points
+    proposed by dynesty's ``proposal`` method (its ``sample`` argument) within ``bound``;
+    each run's posterior is resampled to ``draws`` equally weighted draws. Runs are
+    sequential, on one core. F is the mean over runs; its MCSE the larger of dynesty's
+    errors combined and the spread across runs.
+    """
+
+    live_points: int = 500
+    chains: int = 4
+    draws: int = 1000
+    dlogz: float = 0.1
+    proposal: str = "rslice"
+    bound: str = "multi"
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line naming the sampler and its settings."""
+        return (
+            f"dynesty {dynesty_module().__version__} static nested sampling ({self.chains} runs x "
+            f"{self.live_points} live points, sample={self.proposal}, bound={self.bound}, "
+            f"dlogz={self.dlogz:g})"
+        )
+
+    def sample(
+        self, model: pm.Model, random_seed: int | None, progressbar: bool
+    ) -> tuple[xr.DataTree, FreeEnergy]:
+        """Run nested sampling on ``model``; return the result and its free energy."""
+        idata = sample_nested(
+            model,
+            live_points=self.live_points,
+            chains=self.chains,
+            draws=self.draws,
+            dlogz=self.dlogz,
+            sample=self.proposal,
+            bound=self.bound,
+            random_seed=random_seed,
+            progressbar=progressbar,
+            **dict(self.extra),
+        )
+        return idata, free_energy(idata)
+
+
 def sample_free_energy(
     model: pm.Model,
-    settings: SMCSettings | ReplicaExchangeSettings = SMCSettings(),
+    settings: SMCSettings | ReplicaExchangeSettings | NestedSettings = SMCSettings(),
     random_seed: int | None = None,
     progressbar: bool = True,
 ) -> tuple[xr.DataTree, FreeEnergy]:
     """Sample ``model`` and return the result and its free energy.
 
-    ``settings`` chooses the sampler (:class:`SMCSettings` or
-    :class:`ReplicaExchangeSettings`). Without ``settings.cores``, chains run in parallel
-    on every core this process may use.
+    ``settings`` chooses the sampler (:class:`SMCSettings`,
+    :class:`ReplicaExchangeSettings` or :class:`NestedSettings`). Without
+    ``settings.cores``, chains run in parallel on every core this process may use
+    (nested-sampling runs are sequential).
     """
     return settings.sample(model, random_seed, progressbar)
 
@@ -217,6 +269,7 @@ SAMPLER_SETTINGS: dict[str, type] = {
     "replica_exchange": ReplicaExchangeSettings,
     "smc": SMCSettings,
     "nuts": NUTSSettings,
+    "nested": NestedSettings,
 }
 #: The samplers that give a free energy (the choices of :func:`samplers.select_model`).
-FREE_ENERGY_SAMPLERS: tuple[str, ...] = ("replica_exchange", "smc")
+FREE_ENERGY_SAMPLERS: tuple[str, ...] = ("replica_exchange", "smc", "nested")

@@ -35,7 +35,13 @@ SIZES = {
         "full": {"draws": 6000, "tune": 2000, "chains": 4, "n_replicas": 32},
     },
     "smc": {"quick": {"draws": 1000, "chains": 2}, "full": {"draws": 2000, "chains": 4}},
+    "nested": {
+        "quick": {"live_points": 200, "chains": 2},
+        "full": {"live_points": 500, "chains": 4},
+    },
 }
+#: Samplers of ``bayesmeas batch`` (its workers run replica exchange or SMC).
+BATCH_SAMPLERS = ("replica_exchange", "smc")
 
 
 def _list(_: argparse.Namespace) -> int:
@@ -74,7 +80,15 @@ def _run_case_study(name: str, args: argparse.Namespace) -> int:
 
     ignored = [
         f"--{k.replace('_', '-')}"
-        for k in ("sampler", "draws", "chains", "replicas", "cores", "checkpoint_every")
+        for k in (
+            "sampler",
+            "draws",
+            "chains",
+            "replicas",
+            "live_points",
+            "cores",
+            "checkpoint_every",
+        )
         if _given(args, k)
     ]
     if ignored or (args.quick and args.full):
@@ -96,15 +110,24 @@ def _given(args: argparse.Namespace, key: str) -> bool:
 
 
 def _run_job(args: argparse.Namespace) -> int:
-    from ..settings import ReplicaExchangeSettings, SMCSettings
+    from ..settings import NestedSettings, ReplicaExchangeSettings, SMCSettings
     from .jobs import format_selection, run_model_selection, write_result
 
     job = get_job(args.job)
     sampler = args.sampler or "replica_exchange"
     sizes = dict(SIZES[sampler]["quick" if args.quick else "full"])
     sizes.update({k: v for k in ("draws", "chains") if (v := getattr(args, k)) is not None})
+    if args.live_points is not None and sampler != "nested":
+        raise ValueError("--live-points is for --sampler nested")
     if sampler == "smc":
         settings = SMCSettings(**sizes, cores=args.cores)
+    elif sampler == "nested":
+        unused = [f"--{k}" for k in ("replicas", "cores") if _given(args, k)]
+        if unused:
+            raise ValueError(f"nested sampling runs on one core without a ladder: {unused}")
+        if args.live_points is not None:
+            sizes["live_points"] = args.live_points
+        settings = NestedSettings(**sizes)
     else:
         if args.replicas is not None:
             sizes["n_replicas"] = args.replicas
@@ -276,7 +299,7 @@ def _add_batch_parser(commands) -> None:
         help='JSON: candidate name to build_model keywords, e.g. \'{"K=1": {"n_peaks": 1}, '
         '"K=2": {"n_peaks": 2}}\' (default: the registry\'s example keywords, one candidate)',
     )
-    batch.add_argument("--sampler", choices=sorted(SIZES), default="replica_exchange")
+    batch.add_argument("--sampler", choices=BATCH_SAMPLERS, default="replica_exchange")
     batch.add_argument("--draws", type=int, help="recorded draws (SMC: particles) per chain")
     batch.add_argument("--tune", type=int, help="replica exchange: tuning iterations")
     batch.add_argument("--chains", type=int, help="independent chains (for the MCSE)")
@@ -325,9 +348,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sorted(SIZES),
         help="job: free-energy sampler (default replica_exchange)",
     )
-    run.add_argument("--draws", type=int, help="recorded draws (SMC: particles) per chain")
+    run.add_argument(
+        "--draws",
+        type=int,
+        help="recorded draws (SMC: particles; nested: resampled draws) per chain",
+    )
     run.add_argument("--chains", type=int, help="independent chains (for the MCSE)")
     run.add_argument("--replicas", type=int, help="replica-exchange ladder levels")
+    run.add_argument("--live-points", type=int, help="nested sampling: live points per run")
     run.add_argument("--cores", type=int, help="processes (default: all cores)")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
     run.add_argument(

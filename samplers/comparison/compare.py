@@ -46,6 +46,10 @@ Compilation, PyMC's start-value checks and the evaluations done to build the res
   ``discard_tuned_samples=False`` (:class:`NUTSSettings` does; they land in the
   ``warmup_sample_stats`` group), so the count is ``Σ (n_steps + 1)`` over tuning and
   recorded draws, and equals the gradient count.
+- **Nested sampling** (dynesty, gradient-free; only when asked for, ``"nested"``): every
+  call of the log-likelihood, counted as it happens (``sample_stats.n_likelihood_calls``,
+  initial live points included); each evaluates the prior transform and the
+  log-likelihood in one compiled call, so it counts as one log-density evaluation.
 
 Label switching
 ---------------
@@ -82,7 +86,13 @@ import xarray as xr
 
 from ..environment import environment
 from ..evidence.free_energy import FreeEnergy
-from ..settings import SAMPLER_SETTINGS, NUTSSettings, ReplicaExchangeSettings, SMCSettings
+from ..settings import (
+    SAMPLER_SETTINGS,
+    NestedSettings,
+    NUTSSettings,
+    ReplicaExchangeSettings,
+    SMCSettings,
+)
 from .evaluation_counts import (
     CountingMH,
     nuts_evaluations,
@@ -98,6 +108,7 @@ from .reference_posterior import (
 )
 
 __all__ = [
+    "DEFAULT_SAMPLERS",
     "FIELDS",
     "REFERENCE_FIELDS",
     "SamplerRun",
@@ -108,6 +119,8 @@ __all__ = [
 ]
 
 SAMPLER_DIM = "sampler"
+#: The samplers :func:`compare_samplers` runs by default ("nested" is run when named).
+DEFAULT_SAMPLERS = ("replica_exchange", "smc", "nuts")
 MIN_MODE_FRACTION = 0.01
 
 #: Data variables of :func:`compare_samplers`' Dataset and what they hold.
@@ -156,10 +169,10 @@ class SamplerRun:
     Attributes
     ----------
     sampler : str
-        ``"replica_exchange"``, ``"smc"`` or ``"nuts"``.
+        ``"replica_exchange"``, ``"smc"``, ``"nuts"`` or ``"nested"``.
     settings : object
-        The settings used (``ReplicaExchangeSettings``, ``SMCSettings`` or
-        :class:`NUTSSettings`).
+        The settings used (``ReplicaExchangeSettings``, ``SMCSettings``,
+        :class:`NUTSSettings` or ``NestedSettings``).
     result : xarray.DataTree
         PyMC's result.
     free_energy : FreeEnergy or None
@@ -199,7 +212,7 @@ def _sampling_time(sampler: str, idata: xr.DataTree) -> float:
 def run_sampler(
     model: pm.Model,
     sampler: str,
-    settings: ReplicaExchangeSettings | SMCSettings | NUTSSettings | None = None,
+    settings: ReplicaExchangeSettings | SMCSettings | NUTSSettings | NestedSettings | None = None,
     random_seed: int | None = None,
     progressbar: bool = False,
 ) -> SamplerRun:
@@ -208,7 +221,7 @@ def run_sampler(
     Parameters
     ----------
     model : pymc.Model
-    sampler : {"replica_exchange", "smc", "nuts"}
+    sampler : {"replica_exchange", "smc", "nuts", "nested"}
     settings : optional
         The sampler's settings (its class's defaults when omitted).
     random_seed : int, optional
@@ -230,6 +243,8 @@ def run_sampler(
         n_logp, n_grad = replica_exchange_evaluations(settings, _model_dim(model)), 0
     elif sampler == "smc":
         n_logp, n_grad = smc_evaluations(idata), 0
+    elif sampler == "nested":
+        n_logp, n_grad = int(idata["sample_stats"]["n_likelihood_calls"].sum()), 0
     else:
         n_logp = n_grad = nuts_evaluations(idata)
     return SamplerRun(
@@ -407,6 +422,7 @@ def summarize_runs(
                 "one evaluation = log-density (or gradient) at one parameter vector; "
                 "replica exchange: chains x levels x (1 + (tune + draws) x n_sweeps x dim); "
                 "SMC: particles x (1 + sum of mutation steps) per chain; "
+                "nested: dynesty's likelihood calls; "
                 "NUTS: sum over tuning and recorded draws of (n_steps + 1)"
             ),
         }
@@ -523,7 +539,7 @@ def _netcdf_safe(tree: xr.DataTree) -> xr.DataTree:
 
 def compare_samplers(
     model: pm.Model,
-    samplers: Sequence[str] = tuple(SAMPLER_SETTINGS),
+    samplers: Sequence[str] = DEFAULT_SAMPLERS,
     chains: int = 4,
     random_seed: int | None = None,
     reference: ReferencePosterior | None = None,
@@ -543,8 +559,9 @@ def compare_samplers(
     model : pymc.Model
         Any model with continuous free variables (replica exchange and SMC also need
         observed variables or Potentials to temper).
-    samplers : sequence of {"replica_exchange", "smc", "nuts"}
-        Which samplers, in this order.
+    samplers : sequence of {"replica_exchange", "smc", "nuts", "nested"}
+        Which samplers, in this order (default :data:`DEFAULT_SAMPLERS`; nested
+        sampling, :class:`~samplers.settings.NestedSettings`, when named).
     chains : int
         Independent chains of every sampler (≥ 2; overrides the settings' own ``chains``
         so that the samplers are compared on equal terms).
@@ -556,7 +573,8 @@ def compare_samplers(
         has modes), F error (when it has a log evidence).
     settings : mapping, optional
         Per-sampler settings, e.g. ``{"replica_exchange": ReplicaExchangeSettings(...),
-        "smc": SMCSettings(...), "nuts": NUTSSettings(...)}``; the classes' defaults
+        "smc": SMCSettings(...), "nuts": NUTSSettings(...), "nested":
+        NestedSettings(...)}``; the classes' defaults
         otherwise.
     var_names : sequence of str, optional
         Variables for the diagnostics (default: the model's free variables).

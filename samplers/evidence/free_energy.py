@@ -11,7 +11,10 @@ Two kinds of result are read:
   :math:`\sum_s \log \frac{1}{N}\sum_i w_i^{(s)}` in
   ``sample_stats.log_marginal_likelihood``, a ragged array with NaN for every stage
   but the last (β = 1). SMC gives no within-chain error, so its MCSE is the spread
-  across chains.
+  across chains;
+- **nested sampling** (:func:`samplers.evidence.nested.sample_nested`): one dynesty run
+  per chain, its :math:`\log Z` and dynesty's error estimate in
+  ``sample_stats.log_evidence`` and ``sample_stats.log_evidence_error``.
 
 Chains are independent, so
 
@@ -19,8 +22,11 @@ Chains are independent, so
 
     F = \frac{1}{C}\sum_{c=1}^{C} F_c, \qquad
     \mathrm{MCSE}(F) = \frac{1}{C}\sqrt{\sum_c \mathrm{MCSE}(F_c)^2}
-    \quad\text{(replica exchange)}, \qquad
-    \frac{\mathrm{sd}_c\{F_c\}}{\sqrt{C}}\quad\text{(SMC)}.
+    \quad\text{(replica exchange, nested sampling)}, \qquad
+    \frac{\mathrm{sd}_c\{F_c\}}{\sqrt{C}}\quad\text{(SMC)};
+
+for replica exchange and nested sampling the MCSE is the larger of the first and the
+second (:func:`combined_mcse`).
 
 SMC's log-evidence is biased low (F biased high) when its particles miss posterior
 mass, which the spread across chains reveals only in part.
@@ -36,9 +42,14 @@ import xarray as xr
 from ..replica_exchange.stats import LEVEL_DIM, replica_stats
 from .thermodynamic import ESTIMATORS, log_evidence
 
+#: The method name of nested-sampling free energies.
+NESTED = "nested"
+
 __all__ = [
+    "NESTED",
     "FreeEnergy",
     "free_energy",
+    "nested_free_energy",
     "replica_log_likelihoods",
     "tidy_smc_stats",
 ]
@@ -57,9 +68,11 @@ class FreeEnergy:
     per_chain : ndarray, shape (chains,)
         The estimate of each independent chain.
     method : str
-        ``"stepping_stone"``, ``"thermodynamic_integration"``, ``"bridge"`` or ``"smc"``.
+        ``"stepping_stone"``, ``"thermodynamic_integration"``, ``"bridge"``, ``"smc"`` or
+        ``"nested"``.
     per_chain_mcse : ndarray, shape (chains,), optional
-        Within-chain standard errors (replica exchange only).
+        Within-chain standard errors (replica exchange; nested sampling: dynesty's
+        error estimate of each run).
     """
 
     value: float
@@ -233,16 +246,30 @@ def _smc_free_energy(stats: xr.Dataset) -> FreeEnergy:
     return FreeEnergy(float(per_chain.mean()), float(mcse), per_chain, "smc")
 
 
+def nested_free_energy(stats: xr.Dataset) -> FreeEnergy:
+    r"""F ± MCSE of a nested-sampling result from its ``sample_stats``.
+
+    :math:`F_c = -\log Z_c` of each run; the MCSE is :func:`combined_mcse` of dynesty's
+    per-run errors and the spread across runs.
+    """
+    per_chain = -np.asarray(stats["log_evidence"].values, dtype=float)
+    per_chain_mcse = np.asarray(stats["log_evidence_error"].values, dtype=float)
+    mcse = combined_mcse(per_chain, per_chain_mcse)
+    return FreeEnergy(float(per_chain.mean()), mcse, per_chain, NESTED, per_chain_mcse)
+
+
 def free_energy(idata: xr.DataTree, method: str = "stepping_stone") -> FreeEnergy:
-    """Free energy from a replica-exchange or SMC result.
+    """Free energy from a replica-exchange, SMC or nested-sampling result.
 
     Parameters
     ----------
     idata : xarray.DataTree
         Result of ``pm.sample(step=ReplicaExchange(...))``,
-        :func:`samplers.sample_replica_exchange` or ``pm.sample_smc``.
+        :func:`samplers.sample_replica_exchange`, ``pm.sample_smc`` or
+        :func:`samplers.evidence.nested.sample_nested`.
     method : {"stepping_stone", "thermodynamic_integration", "bridge"}
-        Estimator for replica-exchange results; SMC results have their own (``"smc"``).
+        Estimator for replica-exchange results; SMC and nested-sampling results have their
+        own (``"smc"``, ``"nested"``), which the default also selects.
 
     Returns
     -------
@@ -263,8 +290,15 @@ def free_energy(idata: xr.DataTree, method: str = "stepping_stone") -> FreeEnerg
         if method not in ("stepping_stone", "smc"):
             raise ValueError(f"an SMC result has only its own estimator ('smc'), not {method!r}")
         return _smc_free_energy(stats)
+    if "log_evidence_error" in stats.data_vars:
+        if method not in ("stepping_stone", NESTED):
+            raise ValueError(
+                f"a nested-sampling result has only its own estimator ({NESTED!r}), not {method!r}"
+            )
+        return nested_free_energy(stats)
     raise ValueError(
         "the result holds no evidence estimate: free_energy() reads replica-exchange "
-        "results (sample_stats.replica_log_likelihood) and pm.sample_smc results "
-        "(sample_stats.log_marginal_likelihood)"
+        "results (sample_stats.replica_log_likelihood), pm.sample_smc results "
+        "(sample_stats.log_marginal_likelihood) and nested-sampling results "
+        "(sample_stats.log_evidence, log_evidence_error)"
     )

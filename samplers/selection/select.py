@@ -177,10 +177,12 @@ def select_model(
         Candidate name (``"K=3"``, ``"H_c+H_Q"``, or an int) to a ``pymc.Model`` or to a
         function of no arguments that builds one. Factories are called one at a time,
         so only one candidate's compiled functions are alive at once.
-    method : {"replica_exchange", "smc"}
+    method : {"replica_exchange", "smc", "nested"}
         The sampler: :func:`samplers.sample_replica_exchange` (F by stepping stone, MCSE
-        from batch means) or ``pm.sample_smc`` (MCSE from the spread across chains).
-    settings : ReplicaExchangeSettings or SMCSettings, optional
+        from batch means), ``pm.sample_smc`` (MCSE from the spread across chains) or
+        dynesty nested sampling (:class:`~samplers.settings.NestedSettings`; MCSE the
+        larger of dynesty's error and the spread across runs).
+    settings : ReplicaExchangeSettings, SMCSettings or NestedSettings, optional
         Full sampler settings; defaults to the class defaults of ``method``.
     prior : mapping or sequence, optional
         Prior weights :math:`p(K)` (normalised here); uniform by default.

@@ -27,7 +27,13 @@ from samplers import (
     compare_samplers,
     plot_comparison,
 )
-from samplers.comparison.compare import FIELDS, REFERENCE_FIELDS, SamplerRun, summarize_runs
+from samplers.comparison.compare import (
+    DEFAULT_SAMPLERS,
+    FIELDS,
+    REFERENCE_FIELDS,
+    SamplerRun,
+    summarize_runs,
+)
 from samplers.comparison.evaluation_counts import (
     CountingMH,
     nuts_evaluations,
@@ -35,7 +41,6 @@ from samplers.comparison.evaluation_counts import (
     smc_evaluations,
 )
 from samplers.comparison.reference_posterior import parameter_draws
-from samplers.settings import SAMPLER_SETTINGS
 
 SIGMA = 0.3
 SEED = 20
@@ -91,7 +96,7 @@ def test_all_fields_are_present_and_finite_within_a_minute(compared):
     # The requirement: every field for a small model in under a minute (compilation
     # included; typically a few seconds, so the bound is loose on a loaded machine).
     assert elapsed < 60
-    assert list(dataset["sampler"].values) == list(SAMPLER_SETTINGS)
+    assert list(dataset["sampler"].values) == list(DEFAULT_SAMPLERS)
     assert set(FIELDS) <= set(dataset.data_vars)
     assert set(REFERENCE_FIELDS) <= set(dataset.data_vars)
     assert dataset.sizes == {"sampler": 3, "chain": CHAINS, "parameter": 2, "mode": 1}
@@ -184,7 +189,7 @@ def test_netcdf_round_trip_keeps_values_and_attrs(compared):
     assert "300 tune + 300 draws" in stored.attrs["settings_nuts"]
     tree = xr.open_datatree(path)
     try:
-        for name in SAMPLER_SETTINGS:
+        for name in DEFAULT_SAMPLERS:
             posterior = tree[f"runs/{name}/posterior"].to_dataset()
             np.testing.assert_allclose(
                 posterior["a"].values, runs[name].result["posterior"]["a"].values
