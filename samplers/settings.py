@@ -22,6 +22,7 @@ import pymc as pm
 import xarray as xr
 
 from .evidence.free_energy import FreeEnergy, free_energy, tidy_smc_stats
+from .replica_exchange.kernel import UPDATES
 from .replica_exchange.sampling import sample_replica_exchange
 
 __all__ = [
@@ -64,7 +65,15 @@ class ReplicaExchangeSettings:
 
     Each chain is an independent ladder of ``n_replicas`` levels (β = 0, then
     geometric to 1, adapted during ``tune`` to equal swap rejection); the free energy is
-    the stepping-stone estimate from the ``draws`` recorded afterwards.
+    the stepping-stone estimate from the ``draws`` recorded afterwards. ``update`` is the
+    move inside each replica, one of :data:`samplers.replica_exchange.kernel.UPDATES`
+    (random-walk ``"componentwise"``, ``"block"``, ``"adaptive"``, or gradient
+    ``"mala"``, ``"hmc"``).
+
+    Raises
+    ------
+    ValueError
+        An unknown ``update``.
     """
 
     draws: int = 2000
@@ -76,6 +85,10 @@ class ReplicaExchangeSettings:
     n_sweeps: int = 1
     method: str = "stepping_stone"
     extra: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.update not in UPDATES:
+            raise ValueError(f"update must be one of {list(UPDATES)}, got {self.update!r}")
 
     def describe(self) -> str:
         """One line naming the sampler and its settings."""

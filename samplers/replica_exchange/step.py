@@ -55,7 +55,7 @@ from pymc.vartypes import continuous_types
 from rich.progress import TextColumn
 from rich.table import Column
 
-from .kernel import LadderState, ParallelTempering, Update
+from .kernel import GRADIENT_UPDATES, LadderState, ParallelTempering, Update
 from .tempered_density import TemperedDensity, check_temperable
 
 __all__ = ["ReplicaExchange", "ReplicaExchangeState"]
@@ -108,11 +108,12 @@ class ReplicaExchange(BlockedStep):
         energies).
     adapt_ladder : bool
         Equalise swap rejection rates during tuning (default True).
-    update : {"componentwise", "block", "adaptive"}
-        Random-walk Metropolis variant inside each replica: one coordinate at a time,
-        all at once with per-coordinate scales, or all at once along a per-level
-        covariance learnt while tuning (for strongly correlated parameters; see
-        :mod:`samplers.replica_exchange.kernel`).
+    update : {"componentwise", "block", "adaptive", "mala", "hmc"}
+        Move inside each replica: random-walk Metropolis one coordinate at a time, all at
+        once with per-coordinate scales, or all at once along a per-level covariance
+        learnt while tuning (for strongly correlated parameters); or a gradient move,
+        Metropolis-adjusted Langevin or Hamiltonian Monte Carlo (their gradient is
+        compiled when the step is built; see :mod:`samplers.replica_exchange.kernel`).
     n_sweeps : int
         Metropolis sweeps (each followed by a swap round) per recorded draw.
     initial_scale : float
@@ -181,6 +182,8 @@ class ReplicaExchange(BlockedStep):
             adapt_ladder=adapt_ladder,
             initial_scale=initial_scale,
         )
+        if update in GRADIENT_UPDATES:  # compiled once here, before chains are pickled
+            self.density.compile_gradient()
         self._declare_stats(self.kernel.n_levels)
         self.tune = True
         self.state: LadderState | None = None
