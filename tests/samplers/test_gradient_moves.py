@@ -321,8 +321,8 @@ def test_mala_through_pymc_matches_the_exact_evidence(line, line_data):
     posterior = idata["posterior"].to_dataset()
     for k, name in enumerate(("a", "b")):
         draws = posterior[name]
-        mcse_mean = float(az.mcse(draws, method="mean")[name])
-        mcse_sd = float(az.mcse(draws, method="sd")[name])
+        mcse_mean = float(az.mcse(draws, method="mean"))
+        mcse_sd = float(az.mcse(draws, method="sd"))
         assert abs(float(draws.mean()) - mean[k]) < 4 * mcse_mean, name
         assert abs(float(draws.std()) - np.sqrt(cov[k, k])) < 4 * mcse_sd, name
     with model:
