@@ -12,22 +12,28 @@ Evidence for issue 22, part 3. On three models,
   K = 2, and the output says so),
 
 every update of :class:`samplers.ReplicaExchange` (``componentwise``, ``adaptive``,
-``mala``, ``hmc``) runs :func:`samplers.sample_replica_exchange` with the same settings and
-seed. First the cost of one gradient call (values and gradients of all replicas,
-:meth:`~samplers.replica_exchange.tempered_density.TemperedDensity.gradient`) is measured
-against one value call on the same batch (median of repeated calls), and every update's
-evaluations are counted in value calls: componentwise ``dim`` per iteration, adaptive 1,
-MALA one gradient call, HMC ``HMC_STEPS`` gradient calls. Reported per update: the β = 1
-acceptance, the smallest bulk ESS over the parameters (ArviZ) and the ESS of the β = 1
-log-likelihood, both per 1000 value-call equivalents of the recorded draws and per second
-of sampling (tuning included, compilation excluded), the largest R-hat, and F ± MCSE
-(stepping stone) against the long reference where docs/free-energy.md or docs/xanes.md
+``mala``, ``hmc``) runs :func:`samplers.sample_replica_exchange` with the same settings
+and seed, at equal cost per recorded iteration: ``n_sweeps`` is set so that every update
+spends about ``dim`` value-call equivalents per iteration, as one componentwise sweep
+does (``--sweeps one``: one sweep of every update instead). First the cost of one
+gradient call (values and gradients of all replicas,
+:meth:`~samplers.replica_exchange.tempered_density.TemperedDensity.gradient`) is
+measured against one value call on the same batch (median of repeated calls), and every
+update's evaluations are counted in value calls: componentwise ``dim`` per sweep,
+adaptive 1, MALA one gradient call, HMC ``HMC_STEPS`` gradient calls. Reported per
+update: the β = 1 acceptance, the smallest bulk ESS over the parameters (ArviZ; small
+wherever peaks swap labels) and the ESS of the β = 1 log-likelihood, both per 1000
+value-call equivalents of the recorded draws and per second of sampling (tuning
+included, compilation excluded), the largest R-hat, and F ± MCSE (stepping stone)
+against the long reference where docs/free-energy.md or docs/xanes.md
 has one. Seeds are fixed. A measurement, not a test.
 
-    python docs/scripts/gradient_moves.py           # the full run (about 15 minutes)
+    python docs/scripts/gradient_moves.py           # the full run (about 18 minutes)
     python docs/scripts/gradient_moves.py --quick   # smoke run
+    python docs/scripts/gradient_moves.py --sweeps one   # one sweep per iteration (~8 min)
 
-The output of the full run is kept in ``docs/scripts/gradient_moves.txt``.
+The output of the full runs is kept in ``docs/scripts/gradient_moves.txt`` and
+``docs/scripts/gradient_moves_one_sweep.txt``.
 """
 
 from __future__ import annotations
@@ -103,16 +109,25 @@ def call_cost(model: pm.Model, n_replicas: int, repeats: int) -> tuple[float, fl
     return timings["value"], timings["gradient"], density.dim
 
 
-def evaluations_per_iteration(update: str, dim: int, ratio: float) -> float:
-    """Value-call equivalents of one iteration (one sweep)."""
-    return {"componentwise": dim, "adaptive": 1.0, "mala": ratio, "hmc": HMC_STEPS * ratio}[
-        update
-    ]
+def evaluations_per_sweep(update: str, dim: int, ratio: float) -> float:
+    """Value-call equivalents of one sweep."""
+    return {"componentwise": dim, "adaptive": 1.0, "mala": ratio, "hmc": HMC_STEPS * ratio}[update]
+
+
+def equal_cost_sweeps(update: str, dim: int, ratio: float) -> int:
+    """Sweeps per iteration that cost about what one componentwise sweep costs."""
+    return max(1, round(dim / evaluations_per_sweep(update, dim, ratio)))
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run (short runs)")
+    parser.add_argument(
+        "--sweeps",
+        choices=("equal-cost", "one"),
+        default="equal-cost",
+        help="sweeps per iteration: equal cost for every update (default), or one",
+    )
     args = parser.parse_args(argv)
     logging.getLogger("pymc").setLevel(logging.ERROR)
     settings = (
@@ -124,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"settings: {settings['chains']} chains x {settings['n_replicas']} replicas, "
         f"{settings['tune']} tune + {settings['draws']} draws, one core, seed 1; "
-        f"HMC: {HMC_STEPS} leapfrog steps"
+        f"HMC: {HMC_STEPS} leapfrog steps; sweeps per iteration: {args.sweeps}"
     )
     started = time.perf_counter()
     for label, model in models().items():
@@ -139,14 +154,22 @@ def main(argv: list[str] | None = None) -> None:
             + (f"; reference F = {reference[0]} ± {reference[1]}" if reference else "")
         )
         print(
-            "| update | accept β=1 | min ESS | ESS ℓ | min ESS /1000 evals | "
-            "min ESS /s | ESS ℓ /s | max R-hat | time [s] | F ± MCSE | (F − ref)/σ |"
+            "| update | sweeps | accept β=1 | min ESS | ESS ℓ | min ESS /1000 evals | "
+            "ESS ℓ /1000 evals | min ESS /s | ESS ℓ /s | max R-hat | time [s] | F ± MCSE | "
+            "(F − ref)/σ |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for update in UPDATES:
+            sweeps = 1 if args.sweeps == "one" else equal_cost_sweeps(update, dim, ratio)
             begin = time.perf_counter()
             idata = sample_replica_exchange(
-                model=model, cores=1, random_seed=1, update=update, **settings, **QUIET
+                model=model,
+                cores=1,
+                random_seed=1,
+                update=update,
+                n_sweeps=sweeps,
+                **settings,
+                **QUIET,
             )
             seconds = time.perf_counter() - begin
             sampling = float(idata["posterior"].attrs.get("sampling_time", seconds))
@@ -159,7 +182,8 @@ def main(argv: list[str] | None = None) -> None:
             top = stats["replica_log_likelihood"].isel(level=-1)
             ess_lik = float(az.ess(top.values, method="bulk"))
             evaluations = (
-                evaluations_per_iteration(update, dim, ratio)
+                evaluations_per_sweep(update, dim, ratio)
+                * sweeps
                 * settings["draws"]
                 * settings["chains"]
             )
@@ -169,8 +193,9 @@ def main(argv: list[str] | None = None) -> None:
             if reference:
                 against = f"{(value - reference[0]) / np.hypot(mcse, reference[1]):+.1f}"
             print(
-                f"| {update} | {float(stats['accept'].mean()):.2f} | {min_ess:.0f} | "
+                f"| {update} | {sweeps} | {float(stats['accept'].mean()):.2f} | {min_ess:.0f} | "
                 f"{ess_lik:.0f} | {1000 * min_ess / evaluations:.2f} | "
+                f"{1000 * ess_lik / evaluations:.2f} | "
                 f"{min_ess / sampling:.1f} | {ess_lik / sampling:.1f} | {max_rhat:.3f} | "
                 f"{sampling:.0f} | {value:.2f} ± {mcse:.2f} | {against} |",
                 flush=True,
