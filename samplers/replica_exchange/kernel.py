@@ -381,8 +381,9 @@ class ParallelTempering:
         can show a wrong rule is caught.
     gradient : callable, optional
         ``gradient(X) -> (log_prior, log_lik, grad_log_prior, grad_log_lik)``, the last
-        two of shape ``(levels, dim)``; needed by ``"mala"`` and ``"hmc"`` only. By
-        default ``log_density.gradient`` when ``log_density`` has one.
+        two of shape ``(levels, dim)``, the values the same as ``log_density``'s; needed
+        by ``"mala"`` and ``"hmc"`` only (whose acceptance uses these values). By default
+        ``log_density.gradient``, looked up at every use.
 
     Raises
     ------
@@ -413,15 +414,10 @@ class ParallelTempering:
             raise ValueError(f"n_sweeps must be a positive integer, got {n_sweeps!r}")
         if not initial_scale > 0:
             raise ValueError(f"initial_scale must be positive, got {initial_scale!r}")
-        if gradient is None:
-            gradient = getattr(log_density, "gradient", None)
-        if update in GRADIENT_UPDATES and not callable(gradient):
-            raise ValueError(
-                f"update={update!r} follows the gradient of the log-density, but none was "
-                "given: pass gradient=... or a log_density with a gradient method"
-            )
         self.log_density = log_density
-        self.gradient = gradient
+        self._gradient = gradient
+        if update in GRADIENT_UPDATES:
+            self._gradient_function(update)  # a clear error now rather than at the first move
         self.initial_betas = default_ladder(n_replicas) if betas is None else validate_ladder(betas)
         self.update = update
         self.target_acceptance = TARGET_ACCEPTANCE[update]
@@ -429,6 +425,23 @@ class ParallelTempering:
         self.adapt_ladder = adapt_ladder
         self.initial_scale = float(initial_scale)
         self.swap_rule = swap_rule
+
+    @property
+    def gradient(self) -> Gradient | None:
+        """The gradient function: the one given, else ``log_density.gradient`` (looked up
+        on every use, so a ``log_density`` replaced later brings its own), else None."""
+        if self._gradient is not None:
+            return self._gradient
+        return getattr(self.log_density, "gradient", None)
+
+    def _gradient_function(self, update: str) -> Gradient:
+        gradient = self.gradient
+        if not callable(gradient):
+            raise ValueError(
+                f"update={update!r} follows the gradient of the log-density, but none was "
+                "given: pass gradient=... or a log_density with a gradient method"
+            )
+        return gradient
 
     @property
     def n_levels(self) -> int:
@@ -631,7 +644,7 @@ class ParallelTempering:
 
     def _evaluate_gradient(self, x: np.ndarray):
         """Values and gradients at ``x``, as float arrays, and where any is not finite."""
-        log_prior, log_lik, grad_prior, grad_lik = self.gradient(x)
+        log_prior, log_lik, grad_prior, grad_lik = self._gradient_function(self.update)(x)
         log_prior = np.asarray(log_prior, dtype=float)
         log_lik = np.asarray(log_lik, dtype=float)
         grad_prior = np.asarray(grad_prior, dtype=float).reshape(x.shape)

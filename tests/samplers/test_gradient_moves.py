@@ -254,6 +254,18 @@ def test_gradient_update_without_a_gradient_is_refused():
     )
     with pytest.raises(ValueError, match="mala moves need a state made by a gradient kernel"):
         mala.step(state, tune=False)
+
+    # the gradient is looked up on the log-density at every use: a log-density replaced
+    # later (as a path reference replaces the prior's) brings its own, or a clear error
+    class WithGradient:
+        __call__ = staticmethod(CORRELATED.log_density)
+        gradient = staticmethod(CORRELATED.gradient)
+
+    kernel = ParallelTempering(WithGradient(), n_replicas=4, update="mala")
+    state, _ = kernel.step(kernel.init(np.zeros(3), np.random.default_rng(0)), tune=True)
+    kernel.log_density = CORRELATED.log_density
+    with pytest.raises(ValueError, match="gradient of the log-density"):
+        kernel.step(state, tune=True)
     with pytest.raises(ValueError, match="update must be one of"):
         ReplicaExchangeSettings(update="nuts")
     assert ReplicaExchangeSettings(update="hmc").update == "hmc"
