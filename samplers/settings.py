@@ -25,6 +25,8 @@ import xarray as xr
 
 from .evidence.free_energy import FreeEnergy, free_energy, tidy_smc_stats
 from .evidence.nested import dynesty_module, sample_nested
+from .replica_exchange.kernel import UPDATES
+from .replica_exchange.path_reference import REFERENCES
 from .replica_exchange.sampling import sample_replica_exchange
 
 __all__ = [
@@ -68,9 +70,17 @@ class ReplicaExchangeSettings:
 
     Each chain is an independent ladder of ``n_replicas`` levels (β = 0, then
     geometric to 1, adapted during ``tune`` to equal swap rejection); the free energy is
-    the stepping-stone estimate from the ``draws`` recorded afterwards. ``reference``
-    is where the tempered path starts (``"prior"``, ``"variational"`` or ``"modes"``;
+    the stepping-stone estimate from the ``draws`` recorded afterwards. ``update`` is the
+    move inside each replica, one of :data:`samplers.replica_exchange.kernel.UPDATES`
+    (random-walk ``"componentwise"``, ``"block"``, ``"adaptive"``, or gradient
+    ``"mala"``, ``"hmc"``). ``reference`` is where the tempered path starts
+    (``"prior"``, ``"variational"`` or ``"modes"``;
     :mod:`samplers.replica_exchange.path_reference`).
+
+    Raises
+    ------
+    ValueError
+        An unknown ``update`` or ``reference``.
     """
 
     draws: int = 2000
@@ -83,6 +93,12 @@ class ReplicaExchangeSettings:
     method: str = "stepping_stone"
     reference: str = "prior"
     extra: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.update not in UPDATES:
+            raise ValueError(f"update must be one of {list(UPDATES)}, got {self.update!r}")
+        if self.reference not in REFERENCES:
+            raise ValueError(f"reference must be one of {REFERENCES}, got {self.reference!r}")
 
     def describe(self) -> str:
         """One line naming the sampler and its settings."""

@@ -43,8 +43,37 @@ One iteration (:meth:`ParallelTempering.step`) runs, in this order:
    diagonal so that it stays positive definite) and
    :math:`\log\lambda_l` moved by Robbins–Monro towards the target acceptance. It pays
    off when parameters are strongly correlated (areas and widths of overlapping
-   peaks, a step and a background). All scales and covariances are frozen when tuning
-   ends, so the recorded draws come from a fixed Markov kernel.
+   peaks, a step and a background).
+
+   Two updates follow the gradient of the tempered density,
+   :math:`g_l(x) = \nabla\log\varphi(x) + \beta_l\nabla\ell(x)`, which they get from a
+   second batched function ``gradient(X) -> (log_prior, log_lik, grad_log_prior,
+   grad_log_lik)`` (gradients of shape ``(replicas, dim)``). Both are preconditioned by
+   :math:`S_l = \mathrm{diag}(s_l)`, the running standard deviations of level
+   :math:`l`'s coordinates that the block move keeps, and have a per-level step size
+   :math:`\epsilon_l` moved by Robbins–Monro towards the target acceptance.
+   ``"mala"`` is the Metropolis-adjusted Langevin algorithm (Roberts & Tweedie,
+   Bernoulli 2, 341 (1996); target 0.574, Roberts & Rosenthal, JRSS B 60, 255 (1998);
+   one gradient evaluation):
+
+   .. math::
+
+       x' = x + \tfrac{\epsilon_l^2}{2} S_l^2 g_l(x) + \epsilon_l S_l z, \qquad
+       \log\alpha = \log\pi_l(x') - \log\pi_l(x) + \log q(x|x') - \log q(x'|x),
+
+   with :math:`q(x'|x) \propto \exp(-\lVert S_l^{-1}(x' - x - \tfrac{\epsilon_l^2}{2}
+   S_l^2 g_l(x))\rVert^2 / 2\epsilon_l^2)`. ``"hmc"`` is Hamiltonian Monte Carlo
+   (Duane, Kennedy, Pendleton & Roweth, Phys. Lett. B 195, 216 (1987); Neal, "MCMC using
+   Hamiltonian dynamics", Handbook of MCMC (2011)) with mass matrix :math:`S_l^{-2}`:
+   :data:`HMC_STEPS` leapfrog steps of size :math:`\epsilon_l u`, :math:`u \sim
+   U(0.8, 1.2)` drawn per move and level (the jitter breaks periodic trajectories),
+   accepted with probability :math:`\min\{1, e^{-\Delta H}\}` (target 0.65, Beskos et
+   al., Bernoulli 19, 1501 (2013); :data:`HMC_STEPS` gradient evaluations). The gradient
+   at the current position of every replica is kept in the state (by replica, with the
+   position it belongs to), so MALA costs one gradient evaluation per move.
+
+   All scales, step sizes and covariances are frozen when tuning ends, so the recorded
+   draws come from a fixed Markov kernel.
 2. **swaps** – after each sweep, the deterministic even/odd scheme of non-reversible
    parallel tempering (Syed et al., JRSS B 84, 321 (2022); Pigeons.jl): on odd
    iterations the pairs (0,1), (2,3), ..., on even ones (1,2), (3,4), ... are proposed,
@@ -70,7 +99,8 @@ the level's own target has Metropolis ratio 1), so the reference level mixes ove
 :math:`q` at once.
 
 Non-finite log-densities (NaN or +inf, e.g. a failed forward model) are treated as
-:math:`-\infty` (the proposal is rejected) and counted in ``n_failures``.
+:math:`-\infty` (the proposal is rejected) and counted in ``n_failures``; so are
+non-finite gradients at a point of finite density (gradient updates).
 """
 
 from __future__ import annotations
@@ -90,6 +120,9 @@ from .ladder import (
 )
 
 __all__ = [
+    "GRADIENT_UPDATES",
+    "HMC_STEPS",
+    "UPDATES",
     "AdaptationState",
     "LadderState",
     "ParallelTempering",
@@ -98,8 +131,23 @@ __all__ = [
 ]
 
 LogDensity = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-Update = Literal["componentwise", "block", "adaptive"]
-TARGET_ACCEPTANCE = {"componentwise": 0.44, "block": 0.234, "adaptive": 0.234}
+Gradient = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+Update = Literal["componentwise", "block", "adaptive", "mala", "hmc"]
+TARGET_ACCEPTANCE = {
+    "componentwise": 0.44,
+    "block": 0.234,
+    "adaptive": 0.234,
+    "mala": 0.574,
+    "hmc": 0.65,
+}
+#: Every update (the move inside each replica).
+UPDATES = tuple(TARGET_ACCEPTANCE)
+#: The updates that need the gradient of the log-density.
+GRADIENT_UPDATES = ("mala", "hmc")
+#: Leapfrog steps of one HMC move (each costs one gradient evaluation of every replica).
+HMC_STEPS = 8
+#: HMC: every move scales each level's step size by a uniform draw from this range.
+HMC_JITTER = (0.8, 1.2)
 #: Adaptive moves: the Cholesky factor is refreshed every this many tuning iterations,
 #: the covariance estimate never forgets faster than this weight per iteration, and it
 #: is shrunk by this fraction towards its diagonal before factorising.
@@ -167,6 +215,12 @@ class LadderState(NamedTuple):
     chol : ndarray, shape (levels, dim, dim), or (0, 0, 0)
         Adaptive moves: Cholesky factor of each level's proposal covariance (empty for the
         other updates).
+    gradients : ndarray, shape (levels, 3, dim), or (0, 0, 0)
+        Gradient updates: for each *replica* (row ``replica[l]`` belongs to level ``l``'s
+        position), the position the gradients were evaluated at, the gradient of the
+        log-prior and that of the log-likelihood (NaN rows: not evaluated yet; empty for
+        the other updates). MALA and HMC take the step size from ``factor`` and the
+        preconditioner from ``scales``.
     iteration : int
         Completed sweeps (sets the swap parity).
     n_failures : int
@@ -186,6 +240,7 @@ class LadderState(NamedTuple):
     scales: np.ndarray
     factor: np.ndarray
     chol: np.ndarray
+    gradients: np.ndarray
     iteration: int
     n_failures: int
     adaptation: AdaptationState
@@ -259,6 +314,7 @@ class _Sweep:
         self.replica = np.array(state.replica)
         self.betas = state.betas
         self.scales, self.factor, self.chol = own(state.scales), own(state.factor), own(state.chol)
+        self.gradients = np.array(state.gradients)
         self.iteration, self.n_failures = int(state.iteration), int(state.n_failures)
         self.tuning_steps = int(adaptation.tuning_steps)
         self.since_ladder_update = int(adaptation.since_ladder_update)
@@ -292,6 +348,7 @@ class _Sweep:
             scales=_read_only(self.scales),
             factor=_read_only(self.factor),
             chol=_read_only(self.chol),
+            gradients=_read_only(self.gradients),
             iteration=self.iteration,
             n_failures=self.n_failures,
             adaptation=adaptation,
@@ -316,8 +373,9 @@ class ParallelTempering:
         Starting ladder (strictly increasing, ending at 1).
     n_replicas : int
         Number of levels when ``betas`` is not given (default ladder: 0 then geometric).
-    update : {"componentwise", "block", "adaptive"}
-        Within-replica random-walk Metropolis variant (see the module docstring).
+    update : {"componentwise", "block", "adaptive", "mala", "hmc"}
+        Within-replica move: a random-walk Metropolis variant or a gradient move (see the
+        module docstring).
     n_sweeps : int
         Metropolis sweeps (each followed by a swap round) per iteration.
     adapt_ladder : bool
@@ -333,7 +391,21 @@ class ParallelTempering:
         normalised density that ``log_density``'s first output is (the path's start);
         level 0 then proposes it once per sweep. ``None`` (the prior path): level 0
         moves by random walk like the others.
+    gradient : callable, optional
+        ``gradient(X) -> (log_prior, log_lik, grad_log_prior, grad_log_lik)``, the last
+        two of shape ``(levels, dim)``, the values the same as ``log_density``'s; needed
+        by ``"mala"`` and ``"hmc"`` only (whose acceptance uses these values). By default
+        ``log_density.gradient``, looked up at every use.
+
+    Raises
+    ------
+    ValueError
+        An unknown update, bad settings, or a gradient update without a gradient.
     """
+
+    #: Test-only hook: False drops the proposal-density ratio of MALA and the energy
+    #: error of HMC from the acceptance (a sampler that is no longer exact).
+    _exact_acceptance = True
 
     def __init__(
         self,
@@ -347,14 +419,18 @@ class ParallelTempering:
         initial_scale: float = 1.0,
         swap_rule: Callable[[np.ndarray, np.ndarray], np.ndarray] = swap_probabilities,
         reference_sampler: Callable[[np.random.Generator], np.ndarray] | None = None,
+        gradient: Gradient | None = None,
     ) -> None:
-        if update not in TARGET_ACCEPTANCE:
-            raise ValueError(f"update must be one of {sorted(TARGET_ACCEPTANCE)}, got {update!r}")
+        if update not in UPDATES:
+            raise ValueError(f"update must be one of {list(UPDATES)}, got {update!r}")
         if int(n_sweeps) != n_sweeps or n_sweeps < 1:
             raise ValueError(f"n_sweeps must be a positive integer, got {n_sweeps!r}")
         if not initial_scale > 0:
             raise ValueError(f"initial_scale must be positive, got {initial_scale!r}")
         self.log_density = log_density
+        self._gradient = gradient
+        if update in GRADIENT_UPDATES:
+            self._gradient_function(update)  # a clear error now rather than at the first move
         self.initial_betas = default_ladder(n_replicas) if betas is None else validate_ladder(betas)
         self.update = update
         self.target_acceptance = TARGET_ACCEPTANCE[update]
@@ -363,6 +439,23 @@ class ParallelTempering:
         self.initial_scale = float(initial_scale)
         self.swap_rule = swap_rule
         self.reference_sampler = reference_sampler
+
+    @property
+    def gradient(self) -> Gradient | None:
+        """The gradient function: the one given, else ``log_density.gradient`` (looked up
+        on every use, so a ``log_density`` replaced later brings its own), else None."""
+        if self._gradient is not None:
+            return self._gradient
+        return getattr(self.log_density, "gradient", None)
+
+    def _gradient_function(self, update: str) -> Gradient:
+        gradient = self.gradient
+        if not callable(gradient):
+            raise ValueError(
+                f"update={update!r} follows the gradient of the log-density, but none was "
+                "given: pass gradient=... or a log_density with a gradient method"
+            )
+        return gradient
 
     @property
     def n_levels(self) -> int:
@@ -405,6 +498,7 @@ class ParallelTempering:
             if adaptive
             else np.zeros(matrices)
         )
+        sweep.gradients = self._unevaluated_gradients(x.shape)
         sweep.iteration = sweep.n_failures = 0
         sweep.tuning_steps = sweep.since_ladder_update = sweep.moves = 0
         sweep.next_ladder_update = 32
@@ -422,6 +516,15 @@ class ParallelTempering:
         """
         if self.update == "adaptive" and state.chol.shape != (*state.x.shape, state.x.shape[1]):
             raise ValueError("adaptive moves need a state made by an adaptive kernel's init")
+        if self.update in GRADIENT_UPDATES and state.gradients.shape != (
+            state.x.shape[0],
+            3,
+            state.x.shape[1],
+        ):
+            raise ValueError(
+                f"{self.update} moves need a state made by a gradient kernel's init "
+                f"(update in {GRADIENT_UPDATES})"
+            )
         rng = generator_from_state(state.rng_state)
         sweep = _Sweep(state, tune)
         acceptance = np.zeros(state.betas.size)
@@ -430,6 +533,10 @@ class ParallelTempering:
                 accepted = self._componentwise_sweep(rng, sweep, tune)
             elif self.update == "block":
                 accepted = self._block_move(rng, sweep, tune)
+            elif self.update == "mala":
+                accepted = self._mala_move(rng, sweep, tune)
+            elif self.update == "hmc":
+                accepted = self._hmc_move(rng, sweep, tune)
             else:
                 accepted = self._adaptive_move(rng, sweep, tune)
             acceptance += accepted
@@ -565,6 +672,125 @@ class ParallelTempering:
             if first:  # from the starting isotropic proposal to the learnt shape
                 sweep.factor[level] = 2.38 / np.sqrt(dim)
 
+    # -- gradient moves -----------------------------------------------------------------
+    def _unevaluated_gradients(self, shape: tuple[int, int]) -> np.ndarray:
+        """The gradient cache of a new ladder: NaN rows (evaluated on the first move)."""
+        if self.update not in GRADIENT_UPDATES:
+            return np.zeros((0, 0, 0))
+        levels, dim = shape
+        return np.full((levels, 3, dim), np.nan)
+
+    def _evaluate_gradient(self, x: np.ndarray):
+        """Values and gradients at ``x``, as float arrays, and where any is not finite."""
+        log_prior, log_lik, grad_prior, grad_lik = self._gradient_function(self.update)(x)
+        log_prior = np.asarray(log_prior, dtype=float)
+        log_lik = np.asarray(log_lik, dtype=float)
+        grad_prior = np.asarray(grad_prior, dtype=float).reshape(x.shape)
+        grad_lik = np.asarray(grad_lik, dtype=float).reshape(x.shape)
+        finite_values = np.isfinite(log_prior) & np.isfinite(log_lik)
+        failed = np.isnan(log_prior) | np.isnan(log_lik)
+        failed |= (log_prior == np.inf) | (log_lik == np.inf)
+        # a gradient that is not finite where the density is: a failure too
+        failed |= finite_values & ~(
+            np.isfinite(grad_prior).all(axis=1) & np.isfinite(grad_lik).all(axis=1)
+        )
+        return log_prior, log_lik, grad_prior, grad_lik, failed
+
+    def _current_gradients(self, sweep: _Sweep) -> tuple[np.ndarray, np.ndarray]:
+        """Gradients of log φ and ℓ at every level's position, by level.
+
+        Read from the cache (kept by replica, so swaps carry them along); rows whose
+        cached position is not the replica's position (a new ladder, or a position set
+        by other code) are evaluated now.
+        """
+        rows = sweep.gradients[sweep.replica]
+        stale = ~np.all(rows[:, 0] == sweep.x, axis=1)
+        if stale.any():
+            x = sweep.x[stale]
+            _, _, grad_prior, grad_lik, failed = self._evaluate_gradient(x)
+            sweep.n_failures += int(failed.sum())
+            rows[stale] = np.stack([x, grad_prior, grad_lik], axis=1)
+            sweep.gradients[sweep.replica[stale]] = rows[stale]
+        return rows[:, 1], rows[:, 2]
+
+    def _accept_gradient_move(
+        self, rng, sweep, proposal, log_alpha, log_prior, log_lik, grad_prior, grad_lik
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Accept each level's proposal with probability min(1, exp(log_alpha))."""
+        log_alpha = np.where(np.isnan(log_alpha), -np.inf, log_alpha)
+        alpha = np.exp(np.minimum(log_alpha, 0.0))
+        accept = rng.random(alpha.size) < alpha
+        sweep.x[accept] = proposal[accept]
+        sweep.log_prior[accept] = log_prior[accept]
+        sweep.log_lik[accept] = log_lik[accept]
+        sweep.gradients[sweep.replica[accept]] = np.stack(
+            [proposal[accept], grad_prior[accept], grad_lik[accept]], axis=1
+        )
+        return accept, alpha
+
+    def _adapt_gradient_move(self, sweep: _Sweep, alpha: np.ndarray) -> None:
+        """Robbins–Monro on the step sizes; the preconditioner from the running moments
+        of each level's coordinates (as the block move keeps them)."""
+        sweep.factor *= np.exp(self._learning_rate(sweep) * (alpha - self.target_acceptance))
+        delta = sweep.x - sweep.mean
+        sweep.mean += 0.05 * delta
+        sweep.var = 0.95 * (sweep.var + 0.05 * delta**2)
+        sweep.scales = np.sqrt(np.maximum(sweep.var, 1e-24))
+
+    def _mala_move(self, rng, sweep, tune) -> np.ndarray:
+        r"""One preconditioned Langevin proposal at every level, Metropolis-adjusted."""
+        betas = sweep.betas[:, None]
+        grad_prior, grad_lik = self._current_gradients(sweep)
+        step = sweep.factor[:, None] * sweep.scales  # ε_l s_l, per coordinate
+        z = rng.standard_normal(sweep.x.shape)
+        proposal = sweep.x + 0.5 * step**2 * (grad_prior + betas * grad_lik) + step * z
+        log_prior, log_lik, new_prior, new_lik, failed = self._evaluate_gradient(proposal)
+        sweep.n_failures += int(failed.sum())
+        with np.errstate(invalid="ignore", over="ignore"):
+            log_alpha = _tempered(log_prior, log_lik, sweep.betas) - sweep.log_density
+            if self._exact_acceptance:
+                back = (sweep.x - proposal - 0.5 * step**2 * (new_prior + betas * new_lik)) / step
+                log_alpha += 0.5 * np.sum(z**2, axis=1) - 0.5 * np.sum(back**2, axis=1)
+        log_alpha[failed] = -np.inf
+        accept, alpha = self._accept_gradient_move(
+            rng, sweep, proposal, log_alpha, log_prior, log_lik, new_prior, new_lik
+        )
+        if tune:
+            self._adapt_gradient_move(sweep, alpha)
+        return accept.astype(float)
+
+    def _hmc_move(self, rng, sweep, tune) -> np.ndarray:
+        r""":data:`HMC_STEPS` leapfrog steps at every level, in the coordinates
+        :math:`y = S_l^{-1} x` (unit mass), then a Metropolis test of the energy error."""
+        betas = sweep.betas[:, None]
+        grad_prior, grad_lik = self._current_gradients(sweep)
+        step = sweep.factor[:, None] * rng.uniform(*HMC_JITTER, size=(sweep.betas.size, 1))
+        momentum = rng.standard_normal(sweep.x.shape)
+        kinetic = 0.5 * np.sum(momentum**2, axis=1)
+        x = sweep.x.copy()
+        diverged = np.zeros(sweep.betas.size, dtype=bool)
+        force = sweep.scales * (grad_prior + betas * grad_lik)  # ∇_y log π_l
+        with np.errstate(invalid="ignore", over="ignore"):
+            for _ in range(HMC_STEPS):
+                momentum += 0.5 * step * force
+                x += step * sweep.scales * momentum
+                log_prior, log_lik, new_prior, new_lik, failed = self._evaluate_gradient(x)
+                sweep.n_failures += int((failed & ~diverged).sum())
+                diverged |= failed | ~(np.isfinite(log_prior) & np.isfinite(log_lik))
+                force = sweep.scales * (new_prior + betas * new_lik)
+                momentum += 0.5 * step * force
+            log_alpha = _tempered(log_prior, log_lik, sweep.betas) - sweep.log_density
+            if self._exact_acceptance:
+                log_alpha += kinetic - 0.5 * np.sum(momentum**2, axis=1)
+        log_alpha[diverged] = -np.inf
+        accept, alpha = self._accept_gradient_move(
+            rng, sweep, x, log_alpha, log_prior, log_lik, new_prior, new_lik
+        )
+        if tune:
+            self._adapt_gradient_move(sweep, alpha)
+        return accept.astype(float)
+
+    # -- swaps and ladder -----------------------------------------------------------------
     def _swap(self, rng, sweep) -> tuple[np.ndarray, np.ndarray]:
         probability = self.swap_rule(sweep.betas, sweep.log_lik)
         pairs = np.zeros(sweep.betas.size - 1, dtype=bool)

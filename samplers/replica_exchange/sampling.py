@@ -31,6 +31,7 @@ from ..evidence.noise_scan import gaussian_noise
 from ..evidence.thermodynamic import ESTIMATORS
 from .chains import run_chains
 from .checkpoint import read_checkpoint
+from .kernel import GRADIENT_UPDATES
 from .path_reference import REFERENCES, GaussianMixtureReference
 from .pilot import fit_reference
 from .run_record import SamplingInterrupted
@@ -209,12 +210,17 @@ def sample_replica_exchange(
         group (from fewer draws, so with a larger MCSE), or None while every chain is
         still tuning. See :func:`sample_with_step`.
     ValueError
-        An unknown ``reference``, or a fitted reference with a seed that is not an
-        integer or integers.
+        An unknown ``reference``, a fitted reference with a seed that is not an integer
+        or integers, or with a gradient update.
     """
     model = pm.modelcontext(model)
     if reference not in REFERENCES:
         raise ValueError(f"reference must be one of {REFERENCES}, got {reference!r}")
+    if reference != "prior" and update in GRADIENT_UPDATES:
+        raise ValueError(
+            f"update={update!r} cannot start the path from a reference yet (its moves do not "
+            "draw the reference level exactly); use a random-walk update or reference='prior'"
+        )
     with model:
         step = ReplicaExchange(
             n_replicas=n_replicas,

@@ -55,7 +55,7 @@ from pymc.vartypes import continuous_types
 from rich.progress import TextColumn
 from rich.table import Column
 
-from .kernel import LadderState, ParallelTempering, Update
+from .kernel import GRADIENT_UPDATES, LadderState, ParallelTempering, Update
 from .path_reference import GaussianMixtureReference, ReferencedDensity
 from .tempered_density import TemperedDensity, check_temperable
 
@@ -109,11 +109,12 @@ class ReplicaExchange(BlockedStep):
         energies).
     adapt_ladder : bool
         Equalise swap rejection rates during tuning (default True).
-    update : {"componentwise", "block", "adaptive"}
-        Random-walk Metropolis variant inside each replica: one coordinate at a time,
-        all at once with per-coordinate scales, or all at once along a per-level
-        covariance learnt while tuning (for strongly correlated parameters; see
-        :mod:`samplers.replica_exchange.kernel`).
+    update : {"componentwise", "block", "adaptive", "mala", "hmc"}
+        Move inside each replica: random-walk Metropolis one coordinate at a time, all at
+        once with per-coordinate scales, or all at once along a per-level covariance
+        learnt while tuning (for strongly correlated parameters); or a gradient move,
+        Metropolis-adjusted Langevin or Hamiltonian Monte Carlo (their gradient is
+        compiled when the step is built; see :mod:`samplers.replica_exchange.kernel`).
     n_sweeps : int
         Metropolis sweeps (each followed by a swap round) per recorded draw.
     initial_scale : float
@@ -192,6 +193,8 @@ class ReplicaExchange(BlockedStep):
             adapt_ladder=adapt_ladder,
             initial_scale=initial_scale,
         )
+        if update in GRADIENT_UPDATES:  # compiled once here, before chains are pickled
+            self.model_density.compile_gradient()
         self.use_reference(reference)
         self._declare_stats(self.kernel.n_levels)
         self.tune = True
@@ -213,7 +216,20 @@ class ReplicaExchange(BlockedStep):
         ]
 
     def use_reference(self, reference: GaussianMixtureReference | None) -> None:
-        """Start the path from ``reference`` (None: the prior); forgets any chain's state."""
+        """Start the path from ``reference`` (None: the prior); forgets any chain's state.
+
+        Raises
+        ------
+        ValueError
+            A reference with a gradient update: those moves do not draw level 0 from the
+            reference yet, so a mixture reference would not mix over its components.
+        """
+        if reference is not None and self.kernel.update in GRADIENT_UPDATES:
+            raise ValueError(
+                f"update={self.kernel.update!r} cannot start the path from a reference yet "
+                "(its moves do not draw the reference level exactly); use a random-walk "
+                "update (componentwise, block or adaptive) or reference='prior'"
+            )
         self.reference = reference
         if reference is None:
             self.density = self.model_density

@@ -54,7 +54,7 @@ def uninterrupted(line):
     """The reference: each update kind run once without a checkpoint."""
     return {
         update: sample_replica_exchange(model=line, cores=1, update=update, **RUN)
-        for update in ("componentwise", "adaptive")
+        for update in ("componentwise", "adaptive", "mala")
     }
 
 
@@ -110,7 +110,13 @@ def test_the_loop_gives_what_pm_sample_gives(line, cores):
 
 @pytest.mark.parametrize(
     ("cores", "update", "stop"),
-    [(1, "componentwise", (1, 37)), (1, "adaptive", (0, 75)), (2, "componentwise", (1, 20))],
+    [
+        (1, "componentwise", (1, 37)),
+        (1, "adaptive", (0, 75)),
+        (2, "componentwise", (1, 20)),
+        (1, "mala", (0, 45)),
+        (2, "mala", (1, 70)),
+    ],
 )
 def test_interrupted_run_continues_bit_for_bit(line, uninterrupted, tmp_path, cores, update, stop):
     """A KeyboardInterrupt after some iteration: the checkpoint is written, the message

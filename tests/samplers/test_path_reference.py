@@ -239,3 +239,8 @@ def test_prior_path_misses_the_narrow_mode(reachable_target):
     mcse = float(group["mcse"].sel(estimator="stepping_stone"))
     assert abs(error) > 3 * mcse + 0.15
     assert abs(target.mode_fractions(idata)[1] - target.mode_weights[1]) > 0.05
+
+
+def test_gradient_updates_refuse_a_reference(line):
+    with pytest.raises(ValueError, match="cannot start the path from a reference"):
+        sample_replica_exchange(model=line[1], reference="modes", update="mala", **QUIET)
