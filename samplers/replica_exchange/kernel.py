@@ -22,7 +22,8 @@ densities, ladder, replica map, proposal scales and covariance factors, every tu
 accumulator, counters and the random generator's state). One kernel therefore runs any
 number of ladders, and a ladder saved to disk continues bit for bit.
 
-One iteration (:meth:`ParallelTempering.step`) runs, in this order:
+One iteration (:meth:`ParallelTempering.step`) runs, in this order (the gradient moves
+live in :mod:`samplers.replica_exchange.gradient_moves`):
 
 1. **moves** – ``n_sweeps`` random-walk Metropolis sweeps inside every replica, all
    replicas proposed and evaluated together. ``"componentwise"`` updates one
@@ -65,10 +66,11 @@ One iteration (:meth:`ParallelTempering.step`) runs, in this order:
    S_l^2 g_l(x))\rVert^2 / 2\epsilon_l^2)`. ``"hmc"`` is Hamiltonian Monte Carlo
    (Duane, Kennedy, Pendleton & Roweth, Phys. Lett. B 195, 216 (1987); Neal, "MCMC using
    Hamiltonian dynamics", Handbook of MCMC (2011)) with mass matrix :math:`S_l^{-2}`:
-   :data:`HMC_STEPS` leapfrog steps of size :math:`\epsilon_l u`, :math:`u \sim
-   U(0.8, 1.2)` drawn per move and level (the jitter breaks periodic trajectories),
-   accepted with probability :math:`\min\{1, e^{-\Delta H}\}` (target 0.65, Beskos et
-   al., Bernoulli 19, 1501 (2013); :data:`HMC_STEPS` gradient evaluations). The gradient
+   :data:`~samplers.replica_exchange.gradient_moves.HMC_STEPS` leapfrog steps of size
+   :math:`\epsilon_l u`, :math:`u \sim U(0.8, 1.2)` drawn per move and level
+   (the jitter breaks periodic trajectories), accepted with probability
+   :math:`\min\{1, e^{-\Delta H}\}` (target 0.65, Beskos et al., Bernoulli 19, 1501
+   (2013); that many gradient evaluations). The gradient
    at the current position of every replica is kept in the state (by replica, with the
    position it belongs to), so MALA costs one gradient evaluation per move.
 
@@ -110,6 +112,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from .gradient_moves import GRADIENT_UPDATES, GradientMoves
 from .ladder import (
     NO_OVERLAP,
     default_ladder,
@@ -118,10 +121,12 @@ from .ladder import (
     swap_probabilities,
     validate_ladder,
 )
+from .ladder import (
+    tempered_log_density as _tempered,
+)
 
 __all__ = [
     "GRADIENT_UPDATES",
-    "HMC_STEPS",
     "UPDATES",
     "AdaptationState",
     "LadderState",
@@ -142,12 +147,6 @@ TARGET_ACCEPTANCE = {
 }
 #: Every update (the move inside each replica).
 UPDATES = tuple(TARGET_ACCEPTANCE)
-#: The updates that need the gradient of the log-density.
-GRADIENT_UPDATES = ("mala", "hmc")
-#: Leapfrog steps of one HMC move (each costs one gradient evaluation of every replica).
-HMC_STEPS = 8
-#: HMC: every move scales each level's step size by a uniform draw from this range.
-HMC_JITTER = (0.8, 1.2)
 #: Adaptive moves: the Cholesky factor is refreshed every this many tuning iterations,
 #: the covariance estimate never forgets faster than this weight per iteration, and it
 #: is shrunk by this fraction towards its diagonal before factorising.
@@ -262,15 +261,6 @@ class StepInfo(NamedTuple):
     replica: np.ndarray  # (levels,) replica identity at each level
 
 
-def _tempered(log_prior: np.ndarray, log_lik: np.ndarray, betas: np.ndarray) -> np.ndarray:
-    """log φ + β ℓ, and -inf wherever either term is not finite."""
-    if np.isfinite(log_lik).all() and np.isfinite(log_prior).all():
-        return log_prior + betas * log_lik
-    ok = np.isfinite(log_prior) & np.isfinite(log_lik)
-    with np.errstate(invalid="ignore"):
-        return np.where(ok, log_prior + betas * log_lik, -np.inf)
-
-
 #: Seeds the bit generator that :func:`generator_from_state` then sets to a saved state
 #: (a ready SeedSequence is cheaper to seed from than an integer; it is only read).
 _PLACEHOLDER_SEED = np.random.SeedSequence(0)
@@ -356,7 +346,7 @@ class _Sweep:
         )
 
 
-class ParallelTempering:
+class ParallelTempering(GradientMoves):
     """Non-reversible parallel tempering kernel on a NumPy log-density.
 
     The kernel is the configuration only; everything a run needs to continue (positions,
@@ -673,123 +663,6 @@ class ParallelTempering:
                 sweep.factor[level] = 2.38 / np.sqrt(dim)
 
     # -- gradient moves -----------------------------------------------------------------
-    def _unevaluated_gradients(self, shape: tuple[int, int]) -> np.ndarray:
-        """The gradient cache of a new ladder: NaN rows (evaluated on the first move)."""
-        if self.update not in GRADIENT_UPDATES:
-            return np.zeros((0, 0, 0))
-        levels, dim = shape
-        return np.full((levels, 3, dim), np.nan)
-
-    def _evaluate_gradient(self, x: np.ndarray):
-        """Values and gradients at ``x``, as float arrays, and where any is not finite."""
-        log_prior, log_lik, grad_prior, grad_lik = self._gradient_function(self.update)(x)
-        log_prior = np.asarray(log_prior, dtype=float)
-        log_lik = np.asarray(log_lik, dtype=float)
-        grad_prior = np.asarray(grad_prior, dtype=float).reshape(x.shape)
-        grad_lik = np.asarray(grad_lik, dtype=float).reshape(x.shape)
-        finite_values = np.isfinite(log_prior) & np.isfinite(log_lik)
-        failed = np.isnan(log_prior) | np.isnan(log_lik)
-        failed |= (log_prior == np.inf) | (log_lik == np.inf)
-        # a gradient that is not finite where the density is: a failure too
-        failed |= finite_values & ~(
-            np.isfinite(grad_prior).all(axis=1) & np.isfinite(grad_lik).all(axis=1)
-        )
-        return log_prior, log_lik, grad_prior, grad_lik, failed
-
-    def _current_gradients(self, sweep: _Sweep) -> tuple[np.ndarray, np.ndarray]:
-        """Gradients of log φ and ℓ at every level's position, by level.
-
-        Read from the cache (kept by replica, so swaps carry them along); rows whose
-        cached position is not the replica's position (a new ladder, or a position set
-        by other code) are evaluated now.
-        """
-        rows = sweep.gradients[sweep.replica]
-        stale = ~np.all(rows[:, 0] == sweep.x, axis=1)
-        if stale.any():
-            x = sweep.x[stale]
-            _, _, grad_prior, grad_lik, failed = self._evaluate_gradient(x)
-            sweep.n_failures += int(failed.sum())
-            rows[stale] = np.stack([x, grad_prior, grad_lik], axis=1)
-            sweep.gradients[sweep.replica[stale]] = rows[stale]
-        return rows[:, 1], rows[:, 2]
-
-    def _accept_gradient_move(
-        self, rng, sweep, proposal, log_alpha, log_prior, log_lik, grad_prior, grad_lik
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Accept each level's proposal with probability min(1, exp(log_alpha))."""
-        log_alpha = np.where(np.isnan(log_alpha), -np.inf, log_alpha)
-        alpha = np.exp(np.minimum(log_alpha, 0.0))
-        accept = rng.random(alpha.size) < alpha
-        sweep.x[accept] = proposal[accept]
-        sweep.log_prior[accept] = log_prior[accept]
-        sweep.log_lik[accept] = log_lik[accept]
-        sweep.gradients[sweep.replica[accept]] = np.stack(
-            [proposal[accept], grad_prior[accept], grad_lik[accept]], axis=1
-        )
-        return accept, alpha
-
-    def _adapt_gradient_move(self, sweep: _Sweep, alpha: np.ndarray) -> None:
-        """Robbins–Monro on the step sizes; the preconditioner from the running moments
-        of each level's coordinates (as the block move keeps them)."""
-        sweep.factor *= np.exp(self._learning_rate(sweep) * (alpha - self.target_acceptance))
-        delta = sweep.x - sweep.mean
-        sweep.mean += 0.05 * delta
-        sweep.var = 0.95 * (sweep.var + 0.05 * delta**2)
-        sweep.scales = np.sqrt(np.maximum(sweep.var, 1e-24))
-
-    def _mala_move(self, rng, sweep, tune) -> np.ndarray:
-        r"""One preconditioned Langevin proposal at every level, Metropolis-adjusted."""
-        betas = sweep.betas[:, None]
-        grad_prior, grad_lik = self._current_gradients(sweep)
-        step = sweep.factor[:, None] * sweep.scales  # ε_l s_l, per coordinate
-        z = rng.standard_normal(sweep.x.shape)
-        proposal = sweep.x + 0.5 * step**2 * (grad_prior + betas * grad_lik) + step * z
-        log_prior, log_lik, new_prior, new_lik, failed = self._evaluate_gradient(proposal)
-        sweep.n_failures += int(failed.sum())
-        with np.errstate(invalid="ignore", over="ignore"):
-            log_alpha = _tempered(log_prior, log_lik, sweep.betas) - sweep.log_density
-            if self._exact_acceptance:
-                back = (sweep.x - proposal - 0.5 * step**2 * (new_prior + betas * new_lik)) / step
-                log_alpha += 0.5 * np.sum(z**2, axis=1) - 0.5 * np.sum(back**2, axis=1)
-        log_alpha[failed] = -np.inf
-        accept, alpha = self._accept_gradient_move(
-            rng, sweep, proposal, log_alpha, log_prior, log_lik, new_prior, new_lik
-        )
-        if tune:
-            self._adapt_gradient_move(sweep, alpha)
-        return accept.astype(float)
-
-    def _hmc_move(self, rng, sweep, tune) -> np.ndarray:
-        r""":data:`HMC_STEPS` leapfrog steps at every level, in the coordinates
-        :math:`y = S_l^{-1} x` (unit mass), then a Metropolis test of the energy error."""
-        betas = sweep.betas[:, None]
-        grad_prior, grad_lik = self._current_gradients(sweep)
-        step = sweep.factor[:, None] * rng.uniform(*HMC_JITTER, size=(sweep.betas.size, 1))
-        momentum = rng.standard_normal(sweep.x.shape)
-        kinetic = 0.5 * np.sum(momentum**2, axis=1)
-        x = sweep.x.copy()
-        diverged = np.zeros(sweep.betas.size, dtype=bool)
-        force = sweep.scales * (grad_prior + betas * grad_lik)  # ∇_y log π_l
-        with np.errstate(invalid="ignore", over="ignore"):
-            for _ in range(HMC_STEPS):
-                momentum += 0.5 * step * force
-                x += step * sweep.scales * momentum
-                log_prior, log_lik, new_prior, new_lik, failed = self._evaluate_gradient(x)
-                sweep.n_failures += int((failed & ~diverged).sum())
-                diverged |= failed | ~(np.isfinite(log_prior) & np.isfinite(log_lik))
-                force = sweep.scales * (new_prior + betas * new_lik)
-                momentum += 0.5 * step * force
-            log_alpha = _tempered(log_prior, log_lik, sweep.betas) - sweep.log_density
-            if self._exact_acceptance:
-                log_alpha += kinetic - 0.5 * np.sum(momentum**2, axis=1)
-        log_alpha[diverged] = -np.inf
-        accept, alpha = self._accept_gradient_move(
-            rng, sweep, x, log_alpha, log_prior, log_lik, new_prior, new_lik
-        )
-        if tune:
-            self._adapt_gradient_move(sweep, alpha)
-        return accept.astype(float)
-
     # -- swaps and ladder -----------------------------------------------------------------
     def _swap(self, rng, sweep) -> tuple[np.ndarray, np.ndarray]:
         probability = self.swap_rule(sweep.betas, sweep.log_lik)

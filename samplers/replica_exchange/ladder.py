@@ -19,6 +19,7 @@ __all__ = [
     "equalised_ladder",
     "first_level_for_gap",
     "swap_probabilities",
+    "tempered_log_density",
     "validate_ladder",
 ]
 
@@ -138,3 +139,14 @@ def count_round_trips(replica_at_level: np.ndarray) -> np.ndarray:
             trips[bottom] += 1
         last_end[bottom] = 0
     return trips
+
+
+def tempered_log_density(
+    log_prior: np.ndarray, log_lik: np.ndarray, betas: np.ndarray
+) -> np.ndarray:
+    """log φ + β ℓ of every level, and -inf wherever either term is not finite."""
+    if np.isfinite(log_lik).all() and np.isfinite(log_prior).all():
+        return log_prior + betas * log_lik
+    ok = np.isfinite(log_prior) & np.isfinite(log_lik)
+    with np.errstate(invalid="ignore"):
+        return np.where(ok, log_prior + betas * log_lik, -np.inf)

@@ -22,7 +22,8 @@ import pytest
 from measurement_models import linear
 from samplers import ReplicaExchange, ReplicaExchangeSettings, free_energy, sample_replica_exchange
 from samplers.evidence.thermodynamic import log_evidence
-from samplers.replica_exchange.kernel import HMC_STEPS, ParallelTempering
+from samplers.replica_exchange.gradient_moves import HMC_STEPS
+from samplers.replica_exchange.kernel import ParallelTempering
 from samplers.replica_exchange.tempered_density import TemperedDensity
 from tests.samplers.test_parallel_tempering import (
     Conjugate,
