@@ -48,6 +48,7 @@ NESTED = "nested"
 __all__ = [
     "NESTED",
     "FreeEnergy",
+    "combined_mcse",
     "free_energy",
     "nested_free_energy",
     "replica_log_likelihoods",

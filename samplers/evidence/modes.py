@@ -51,6 +51,8 @@ from scipy.special import logsumexp
 from scipy.stats import chi2
 
 __all__ = [
+    "ASCENT_ITERATIONS",
+    "ASSIGN_PROBABILITY",
     "census_bias",
     "coordinate_labels",
     "mode_census",

@@ -66,7 +66,13 @@ from pytensor.graph.traversal import ancestors, explicit_graph_inputs
 
 from .free_energy import NESTED, nested_free_energy
 
-__all__ = ["NestedDensity", "PriorTransform", "dynesty_module", "sample_nested"]
+__all__ = [
+    "UNIT_CUBE_EDGE",
+    "NestedDensity",
+    "PriorTransform",
+    "dynesty_module",
+    "sample_nested",
+]
 
 #: Bounds the unit-cube coordinates are clipped to: an inverse CDF at exactly 0 or 1 is
 #: infinite for unbounded distributions. The prior mass beyond them is below 1e-15.

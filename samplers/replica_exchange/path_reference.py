@@ -278,8 +278,9 @@ class ReferencedDensity:
     Parameters
     ----------
     density : callable
-        The model's batched density (:class:`~samplers.replica_exchange.tempered_density.
-        TemperedDensity`); its ``vectorized``, ``dim`` and ``dtype`` are passed on.
+        The model's batched density
+        (:class:`~samplers.replica_exchange.tempered_density.TemperedDensity`); its
+        ``vectorized``, ``dim`` and ``dtype`` are passed on.
     reference : GaussianMixtureReference
     """
 
