@@ -127,6 +127,7 @@ from .ladder import (
 
 __all__ = [
     "GRADIENT_UPDATES",
+    "TARGET_ACCEPTANCE",
     "UPDATES",
     "AdaptationState",
     "LadderState",
@@ -138,6 +139,7 @@ __all__ = [
 LogDensity = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 Gradient = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
 Update = Literal["componentwise", "block", "adaptive", "mala", "hmc"]
+#: Target acceptance rate of each update, to which its step sizes are adapted.
 TARGET_ACCEPTANCE = {
     "componentwise": 0.44,
     "block": 0.234,
