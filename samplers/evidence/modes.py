@@ -86,11 +86,11 @@ class _LogPosterior:
         (log_p,), flat = join_nonshared_inputs(
             point=point, outputs=[model.varlogp + model.datalogp], inputs=self.vars
         )
-        self._function = compile_pymc(
-            [flat], [log_p, pt.grad(log_p, flat)], on_unused_input="ignore"
-        )
+        self.outputs = [log_p, pt.grad(log_p, flat)]
+        self.input = flat
+        self._function = compile_pymc([flat], self.outputs, on_unused_input="ignore")
         self.dtype = flat.dtype
-        self.shapes = [np.shape(point[v.name]) for v in self.vars]
+        self.start = self.ravel(point)
         self.labels = coordinate_labels(model)
 
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
@@ -136,17 +136,14 @@ class _BatchedLogPosterior:
         self._function = function
 
     @classmethod
-    def build(cls, model: pm.Model) -> _BatchedLogPosterior | None:
-        point = model.initial_point()
-        (log_p,), flat = join_nonshared_inputs(
-            point=point, outputs=[model.varlogp + model.datalogp], inputs=list(model.value_vars)
-        )
+    def build(cls, log_posterior: _LogPosterior) -> _BatchedLogPosterior | None:
+        flat = log_posterior.input
         try:
             batch = pt.matrix("starts", dtype=flat.dtype)
-            outputs = vectorize_graph([log_p, pt.grad(log_p, flat)], replace={flat: batch})
+            outputs = vectorize_graph(log_posterior.outputs, replace={flat: batch})
             function = compile_pymc([batch], outputs, on_unused_input="ignore")
-            start = np.concatenate([np.ravel(point[v.name]) for v in model.value_vars])
-            function(np.stack([start, start]).astype(flat.dtype))
+            start = log_posterior.start.astype(flat.dtype)
+            function(np.stack([start, start]))
         except Exception:  # any failure to build or run the batched graph: no batching
             return None
         return cls(function)
@@ -313,7 +310,7 @@ def _new_mode(log_posterior: _LogPosterior, x: np.ndarray, log_p: float) -> dict
 
 def _screen(model, log_posterior, modes, n, seed, max_refined) -> dict[str, int]:
     """The batched screen of :func:`mode_census`: adds the modes it finds to ``modes``."""
-    batched = _BatchedLogPosterior.build(model)
+    batched = _BatchedLogPosterior.build(log_posterior)
     if batched is None:
         warnings.warn(
             "the mode census's screen needs a model whose log-posterior vectorises over "

@@ -43,7 +43,7 @@ HMC_JITTER = (0.8, 1.2)
 
 class GradientMoves:
     """MALA and HMC moves of every level at once (mixed into the kernel, whose
-    ``update``, ``target_acceptance``, ``_gradient_function``, ``_learning_rate`` and
+    ``update``, ``_gradient_function``, ``_adapt_factor_and_scales`` and
     ``_exact_acceptance`` they use)."""
 
     def _unevaluated_gradients(self, shape: tuple[int, int]) -> np.ndarray:
@@ -101,15 +101,6 @@ class GradientMoves:
         )
         return accept, alpha
 
-    def _adapt_gradient_move(self, sweep: _Sweep, alpha: np.ndarray) -> None:
-        """Robbins–Monro on the step sizes; the preconditioner from the running moments
-        of each level's coordinates (as the block move keeps them)."""
-        sweep.factor *= np.exp(self._learning_rate(sweep) * (alpha - self.target_acceptance))
-        delta = sweep.x - sweep.mean
-        sweep.mean += 0.05 * delta
-        sweep.var = 0.95 * (sweep.var + 0.05 * delta**2)
-        sweep.scales = np.sqrt(np.maximum(sweep.var, 1e-24))
-
     def _mala_move(self, rng, sweep, tune) -> np.ndarray:
         r"""One preconditioned Langevin proposal at every level, Metropolis-adjusted."""
         betas = sweep.betas[:, None]
@@ -129,7 +120,7 @@ class GradientMoves:
             rng, sweep, proposal, log_alpha, log_prior, log_lik, new_prior, new_lik
         )
         if tune:
-            self._adapt_gradient_move(sweep, alpha)
+            self._adapt_factor_and_scales(sweep, alpha)
         return accept.astype(float)
 
     def _hmc_move(self, rng, sweep, tune) -> np.ndarray:
@@ -160,5 +151,5 @@ class GradientMoves:
             rng, sweep, x, log_alpha, log_prior, log_lik, new_prior, new_lik
         )
         if tune:
-            self._adapt_gradient_move(sweep, alpha)
+            self._adapt_factor_and_scales(sweep, alpha)
         return accept.astype(float)

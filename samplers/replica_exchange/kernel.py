@@ -563,19 +563,19 @@ class ParallelTempering(GradientMoves):
     def _learning_rate(sweep: _Sweep) -> float:
         return 0.5 / (1.0 + sweep.since_ladder_update / 50.0) ** 0.6
 
-    def _reference_draw(self, rng, sweep, proposal) -> bool:
-        """Put an exact draw from the reference into level 0's proposal (β_0 = 0)."""
-        if self.reference_sampler is None or sweep.betas[0] != 0.0:
-            return False
-        proposal[0] = self.reference_sampler(rng)
-        return True
-
-    def _metropolis(self, rng, sweep, proposal, independent: bool = False):
+    def _metropolis(self, rng, sweep, proposal, reference_draw: bool = True):
         """Accept or reject ``proposal`` at every level; the current density is finite.
 
-        With ``independent``, level 0's proposal is an exact draw from its target (the
-        reference) and is accepted whenever its density is finite.
+        With ``reference_draw`` and a reference sampler (β_0 = 0), level 0's proposal is
+        first replaced by an exact draw from its target (the reference), accepted
+        whenever its density is finite; its returned acceptance probability is then the
+        target rate, so that level 0's proposal scale learns only from random-walk moves.
         """
+        independent = (
+            reference_draw and self.reference_sampler is not None and sweep.betas[0] == 0.0
+        )
+        if independent:
+            proposal[0] = self.reference_sampler(rng)
         log_prior, log_lik = self._evaluate_counted(sweep, proposal)
         log_alpha = _tempered(log_prior, log_lik, sweep.betas) - sweep.log_density
         if independent:
@@ -585,6 +585,8 @@ class ParallelTempering(GradientMoves):
         sweep.x[accept] = proposal[accept]
         sweep.log_prior[accept] = log_prior[accept]
         sweep.log_lik[accept] = log_lik[accept]
+        if independent:
+            alpha[0] = self.target_acceptance
         return accept, alpha
 
     def _componentwise_sweep(self, rng, sweep, tune) -> np.ndarray:
@@ -593,11 +595,9 @@ class ParallelTempering(GradientMoves):
         for number, j in enumerate(rng.permutation(dim)):
             proposal = sweep.x.copy()
             proposal[:, j] += sweep.scales[:, j] * rng.standard_normal(levels)
-            independent = number == 0 and self._reference_draw(rng, sweep, proposal)
-            accept, alpha = self._metropolis(rng, sweep, proposal, independent)
+            # one exact reference draw per sweep, in the first coordinate's move
+            accept, alpha = self._metropolis(rng, sweep, proposal, reference_draw=number == 0)
             accepted += accept
-            if independent:  # level 0's scale learns from its random-walk moves only
-                alpha[0] = self.target_acceptance
             if tune:
                 sweep.scales[:, j] *= np.exp(
                     self._learning_rate(sweep) * (alpha - self.target_acceptance)
@@ -606,28 +606,24 @@ class ParallelTempering(GradientMoves):
 
     def _block_move(self, rng, sweep, tune) -> np.ndarray:
         step = sweep.factor[:, None] * sweep.scales * rng.standard_normal(sweep.x.shape)
-        proposal = sweep.x + step
-        independent = self._reference_draw(rng, sweep, proposal)
-        accept, alpha = self._metropolis(rng, sweep, proposal, independent)
-        if independent:
-            alpha[0] = self.target_acceptance
+        accept, alpha = self._metropolis(rng, sweep, sweep.x + step)
         if tune:
-            sweep.factor *= np.exp(self._learning_rate(sweep) * (alpha - self.target_acceptance))
-            # Running moments of each level's coordinates set the proposal's shape.
-            delta = sweep.x - sweep.mean
-            sweep.mean += 0.05 * delta
-            sweep.var = 0.95 * (sweep.var + 0.05 * delta**2)
-            sweep.scales = np.sqrt(np.maximum(sweep.var, 1e-24))
+            self._adapt_factor_and_scales(sweep, alpha)
         return accept.astype(float)
+
+    def _adapt_factor_and_scales(self, sweep: _Sweep, alpha: np.ndarray) -> None:
+        """Robbins–Monro on each level's step factor; each level's coordinate scales from
+        the running moments of its coordinates (block and gradient moves)."""
+        sweep.factor *= np.exp(self._learning_rate(sweep) * (alpha - self.target_acceptance))
+        delta = sweep.x - sweep.mean
+        sweep.mean += 0.05 * delta
+        sweep.var = 0.95 * (sweep.var + 0.05 * delta**2)
+        sweep.scales = np.sqrt(np.maximum(sweep.var, 1e-24))
 
     def _adaptive_move(self, rng, sweep, tune) -> np.ndarray:
         z = rng.standard_normal(sweep.x.shape)
         step = sweep.factor[:, None] * np.einsum("lij,lj->li", sweep.chol, z)
-        proposal = sweep.x + step
-        independent = self._reference_draw(rng, sweep, proposal)
-        accept, alpha = self._metropolis(rng, sweep, proposal, independent)
-        if independent:
-            alpha[0] = self.target_acceptance
+        accept, alpha = self._metropolis(rng, sweep, sweep.x + step)
         if tune:
             sweep.factor *= np.exp(self._learning_rate(sweep) * (alpha - self.target_acceptance))
             self._update_covariance(sweep)

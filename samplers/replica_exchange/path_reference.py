@@ -63,11 +63,14 @@ import numpy as np
 import xarray as xr
 from scipy.special import logsumexp
 
+from .gradient_moves import GRADIENT_UPDATES
+
 __all__ = [
     "BROAD_WEIGHT",
     "REFERENCES",
     "GaussianMixtureReference",
     "ReferencedDensity",
+    "check_update",
     "modes_reference",
     "variational_reference",
 ]
@@ -264,6 +267,24 @@ def modes_reference(
     covariances = [*census["laplace_covariance"].values[usable], broad_covariance]
     mode_weights = (1 - broad_weight) * weights[usable] / weights[usable].sum()
     return GaussianMixtureReference(means, covariances, [*mode_weights, broad_weight], kind="modes")
+
+
+def check_update(update: str) -> None:
+    """Refuse a fitted reference with a gradient update (MALA, HMC): those moves do not
+    draw level 0 exactly from the reference yet, so a mixture reference would not mix
+    over its components.
+
+    Raises
+    ------
+    ValueError
+        If ``update`` is a gradient update.
+    """
+    if update in GRADIENT_UPDATES:
+        raise ValueError(
+            f"update={update!r} cannot start the path from a reference yet (its moves do not "
+            "draw the reference level exactly); use a random-walk update (componentwise, "
+            "block or adaptive) or reference='prior'"
+        )
 
 
 def _check_weight(broad_weight: float) -> None:

@@ -31,8 +31,7 @@ from ..evidence.noise_scan import gaussian_noise
 from ..evidence.thermodynamic import ESTIMATORS
 from .chains import run_chains
 from .checkpoint import read_checkpoint
-from .kernel import GRADIENT_UPDATES
-from .path_reference import REFERENCES, GaussianMixtureReference
+from .path_reference import REFERENCES, GaussianMixtureReference, check_update
 from .pilot import fit_reference
 from .run_record import SamplingInterrupted
 from .stats import tidy_replica_stats
@@ -216,11 +215,8 @@ def sample_replica_exchange(
     model = pm.modelcontext(model)
     if reference not in REFERENCES:
         raise ValueError(f"reference must be one of {REFERENCES}, got {reference!r}")
-    if reference != "prior" and update in GRADIENT_UPDATES:
-        raise ValueError(
-            f"update={update!r} cannot start the path from a reference yet (its moves do not "
-            "draw the reference level exactly); use a random-walk update or reference='prior'"
-        )
+    if reference != "prior":
+        check_update(update)  # before the pilot, not after it
     with model:
         step = ReplicaExchange(
             n_replicas=n_replicas,

@@ -56,7 +56,7 @@ from rich.progress import TextColumn
 from rich.table import Column
 
 from .kernel import GRADIENT_UPDATES, LadderState, ParallelTempering, Update
-from .path_reference import GaussianMixtureReference, ReferencedDensity
+from .path_reference import GaussianMixtureReference, ReferencedDensity, check_update
 from .tempered_density import TemperedDensity, check_temperable
 
 __all__ = ["ReplicaExchange", "ReplicaExchangeState"]
@@ -221,15 +221,10 @@ class ReplicaExchange(BlockedStep):
         Raises
         ------
         ValueError
-            A reference with a gradient update: those moves do not draw level 0 from the
-            reference yet, so a mixture reference would not mix over its components.
+            A reference with a gradient update (:func:`~.path_reference.check_update`).
         """
-        if reference is not None and self.kernel.update in GRADIENT_UPDATES:
-            raise ValueError(
-                f"update={self.kernel.update!r} cannot start the path from a reference yet "
-                "(its moves do not draw the reference level exactly); use a random-walk "
-                "update (componentwise, block or adaptive) or reference='prior'"
-            )
+        if reference is not None:
+            check_update(self.kernel.update)
         self.reference = reference
         if reference is None:
             self.density = self.model_density
