@@ -444,7 +444,9 @@ def fit_batch(
         Also written to ``output/batch.nc``: per spectrum ``status``, ``error``,
         ``wall_time_s``, ``worker``, ``seed``, ``chosen`` (or ``"undecided"``),
         ``best``, ``best_index``, ``best_probability``; per candidate ``free_energy``,
-        ``free_energy_mcse``, ``probability``, ``max_r_hat``, ``min_ess_bulk``; per
+        ``free_energy_mcse``, ``trusted`` (the run's own checks of F, 1 or 0:
+        :mod:`samplers.evidence.run_checks`; NaN for SMC), ``probability``,
+        ``max_r_hat``, ``min_ess_bulk``; per
         candidate and parameter ``mean``, ``sd``, ``q_low``, ``q_high``, ``r_hat``,
         ``ess_bulk``; the best candidate's ``best_mean``, ``best_sd``. Attrs: model,
         candidates, sampler, counts of ok and failed spectra, wall time of this run and

@@ -348,6 +348,7 @@ def _ok_part(task: SpectrumTask, energies, summaries, times) -> xr.Dataset:
     part = summary.assign(
         free_energy=("candidate", [energies[label].value for label in labels]),
         free_energy_mcse=("candidate", [energies[label].mcse for label in labels]),
+        trusted=("candidate", [_trusted(energies[label]) for label in labels]),
         probability=("candidate", np.asarray(probability, dtype=float)),
         candidate_wall_time_s=("candidate", [times[label] for label in labels]),
         max_r_hat=summary["r_hat"].max("parameter"),
@@ -362,6 +363,11 @@ def _ok_part(task: SpectrumTask, energies, summaries, times) -> xr.Dataset:
     return part
 
 
+def _trusted(energy: FreeEnergy) -> float:
+    """1 or 0 when the run's own checks of F passed or failed, NaN when unchecked."""
+    return np.nan if energy.trusted is None else float(energy.trusted)
+
+
 def _failed_part(task: SpectrumTask, error: str) -> xr.Dataset:
     labels = list(task.candidates)
     nan = np.full(len(labels), np.nan)
@@ -369,6 +375,7 @@ def _failed_part(task: SpectrumTask, error: str) -> xr.Dataset:
         {
             "free_energy": ("candidate", nan),
             "free_energy_mcse": ("candidate", nan),
+            "trusted": ("candidate", nan),
             "probability": ("candidate", nan),
             "chosen": ((), ""),
             "best": ((), ""),

@@ -34,12 +34,14 @@ mass, which the spread across chains reveals only in part.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import xarray as xr
 
+from ..replica_exchange.diagnostics import ladder_diagnostics
 from ..replica_exchange.stats import LEVEL_DIM, replica_stats
+from .run_checks import RunChecks, run_checks
 from .thermodynamic import ESTIMATORS, log_evidence
 
 #: The method name of nested-sampling free energies.
@@ -74,6 +76,9 @@ class FreeEnergy:
     per_chain_mcse : ndarray, shape (chains,), optional
         Within-chain standard errors (replica exchange; nested sampling: dynesty's
         error estimate of each run).
+    checks : RunChecks, optional
+        The run's own checks of this F (:mod:`samplers.evidence.run_checks`: round
+        trips, chain agreement); :func:`free_energy` always attaches them.
     """
 
     value: float
@@ -81,6 +86,7 @@ class FreeEnergy:
     per_chain: np.ndarray
     method: str
     per_chain_mcse: np.ndarray | None = None
+    checks: RunChecks | None = None
 
     @classmethod
     def from_dataset(cls, dataset: xr.Dataset, method: str = "stepping_stone") -> FreeEnergy:
@@ -88,7 +94,8 @@ class FreeEnergy:
 
         ``dataset`` is the ``free_energy`` group that
         :func:`samplers.sample_replica_exchange` attaches to its result (every estimator,
-        per chain and combined).
+        per chain and combined). The run's checks are recomputed from the stored
+        per-chain values and ``round_trips`` (none for groups stored without them).
 
         Raises
         ------
@@ -99,23 +106,31 @@ class FreeEnergy:
         if method not in estimators:
             raise ValueError(f"no {method!r} estimate stored; the group holds {estimators}")
         row = dataset.sel(estimator=method)
-        return cls(
+        estimate = cls(
             float(row["free_energy"]),
             float(row["mcse"]),
             row["free_energy_per_chain"].values,
             method,
             row["mcse_per_chain"].values,
         )
+        if "round_trips" not in dataset:  # stored before the run's checks were
+            return estimate
+        return replace(estimate, checks=run_checks(estimate, dataset["round_trips"].values))
 
     @property
     def spread(self) -> float:
         """Standard deviation of the per-chain estimates (NaN with one chain)."""
         return float(self.per_chain.std(ddof=1)) if self.per_chain.size > 1 else np.nan
 
+    @property
+    def trusted(self) -> bool | None:
+        """Whether the run's own checks passed (None: not checked, see ``checks``)."""
+        return None if self.checks is None else self.checks.trusted
+
     def __str__(self) -> str:
-        return (
-            f"F = {self.value:.3f} ± {self.mcse:.3f} ({self.method}, {self.per_chain.size} chains)"
-        )
+        chains = self.per_chain.size
+        text = f"F = {self.value:.3f} ± {self.mcse:.3f} ({self.method}, {chains} chains)"
+        return text if self.checks is None else f"{text}; {self.checks.verdict}"
 
 
 def _sample_stats(idata: xr.DataTree) -> xr.Dataset:
@@ -275,6 +290,8 @@ def free_energy(idata: xr.DataTree, method: str = "stepping_stone") -> FreeEnerg
     Returns
     -------
     FreeEnergy
+        With the run's own checks attached (``checks``, :mod:`samplers.evidence.run_checks`);
+        printing it prints their verdict.
 
     Raises
     ------
@@ -282,6 +299,14 @@ def free_energy(idata: xr.DataTree, method: str = "stepping_stone") -> FreeEnerg
         If the result holds no evidence information, the method is unknown, or (SMC) a
         chain never reached β = 1.
     """
+    estimate = _estimate(idata, method)
+    trips = None
+    if estimate.method in ESTIMATORS:
+        trips = ladder_diagnostics(idata)["round_trips"].values
+    return replace(estimate, checks=run_checks(estimate, trips))
+
+
+def _estimate(idata: xr.DataTree, method: str) -> FreeEnergy:
     stats = _sample_stats(idata)
     if "replica_log_likelihood" in stats.data_vars:
         if method not in ESTIMATORS:

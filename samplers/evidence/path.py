@@ -37,13 +37,17 @@ statistics for the user and for the reliability verdict; neither decides on its 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 from scipy.stats import chi2
 
 from ..replica_exchange.stats import LEVEL_DIM, replica_stats
-from .free_energy import FreeEnergy
 from .thermodynamic import batch_means_covariance
+
+if TYPE_CHECKING:
+    from .free_energy import FreeEnergy
 
 __all__ = ["free_energy_agreement", "tempering_path"]
 

@@ -4,16 +4,10 @@ A free energy can be wrong by more than its Monte Carlo standard error when the 
 did not explore the posterior the way the estimator assumes. Three checks look for
 that, each from a different angle:
 
-``round_trips``
-    Every chain carried replicas from the prior to the posterior and back
-    (:func:`~samplers.replica_exchange.diagnostics.ladder_diagnostics`). A chain
-    without a round trip has not connected the two ends of its ladder, and its
-    estimate rests on whatever its replicas happened to start in.
-``chain_agreement``
-    The chains' free energies agree within their standard errors
-    (:func:`~samplers.evidence.path.free_energy_agreement`, :math:`\chi^2` p-value at
-    least :data:`AGREEMENT_P`). Chains that found different parts of the space give
-    different F, and the combined MCSE then understates the error.
+``round_trips`` and ``chain_agreement``
+    The run's own checks (:mod:`samplers.evidence.run_checks`, attached to every
+    free energy): every chain carried replicas from the prior to the posterior and
+    back, and the chains' free energies agree within their standard errors.
 ``modes``
     A census of the posterior's modes from many L-BFGS starts (prior draws and the
     run's own draws; :func:`~samplers.evidence.modes.mode_census`) weighs each mode by
@@ -21,7 +15,8 @@ that, each from a different angle:
     weight says, the run's evidence lacks part of that class's mass, and
     :func:`~samplers.evidence.modes.census_bias` estimates by how much. The check
     fails when that bias exceeds :data:`BIAS_NATS` plus twice the MCSE (the tolerance
-    a correct F meets).
+    a correct F meets). Unlike the other two, it catches chains that all miss the
+    same heavy mode.
 
 A mode that no start and no replica ever reaches (a needle whose basin holds a
 negligible share of the prior) is invisible to all three; that is a limit of every
@@ -38,13 +33,12 @@ from ..replica_exchange.diagnostics import ladder_diagnostics
 from .free_energy import FreeEnergy
 from .modes import census_bias, mode_census, mode_occupancy, unconstrained_draws
 from .path import free_energy_agreement
+from .run_checks import RUN_CHECKS, run_checks
 
-__all__ = ["AGREEMENT_P", "BIAS_NATS", "CHECKS", "STARTS_PER_CHAIN", "free_energy_reliability"]
+__all__ = ["BIAS_NATS", "CHECKS", "STARTS_PER_CHAIN", "free_energy_reliability"]
 
 #: The checks, in the order they are reported.
-CHECKS = ("round_trips", "chain_agreement", "modes")
-#: Chains whose free energies disagree with p below this fail ``chain_agreement``.
-AGREEMENT_P = 1e-3
+CHECKS = (*RUN_CHECKS, "modes")
 #: A census bias above this plus twice the MCSE fails ``modes``, in nats.
 BIAS_NATS = 0.15
 #: Draws of each chain used as extra starts of the census.
@@ -116,14 +110,7 @@ def free_energy_reliability(
     bias, under = census_bias(census, occupancy)
 
     reasons = {check: "" for check in CHECKS}
-    lonely = [int(c) for c in trips["chain"].values[trips.values < 1]]
-    if lonely:
-        reasons["round_trips"] = f"chain(s) {lonely} made no round trip between β = 0 and 1"
-    if np.isfinite(p) and p < AGREEMENT_P:
-        reasons["chain_agreement"] = (
-            f"the chains' free energies {np.round(estimate.per_chain, 2).tolist()} disagree "
-            f"beyond their standard errors (χ² = {chi2:.1f}, p = {p:.1g})"
-        )
+    reasons.update(run_checks(estimate, trips.values).failures)
     if bias > BIAS_NATS + 2 * estimate.mcse:
         pooled = occupancy.mean("chain").values
         weights = census["laplace_weight"].values

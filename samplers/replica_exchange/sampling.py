@@ -18,6 +18,7 @@ process) continues from the file and returns exactly what an uninterrupted run r
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 
@@ -39,9 +40,14 @@ from .step import ReplicaExchange
 
 __all__ = ["free_energy_dataset", "sample_replica_exchange", "sample_with_step"]
 
+_log = logging.getLogger(__name__)
+
 
 def free_energy_dataset(idata: xr.DataTree) -> tuple[xr.Dataset, dict[str, FreeEnergy]]:
-    """F ± MCSE of every estimator, per chain and combined, as a Dataset."""
+    """F ± MCSE of every estimator, per chain and combined, as a Dataset, with the run's
+    own checks (:mod:`samplers.evidence.run_checks`): ``round_trips`` per chain,
+    ``trusted`` (1, 0; -1 when nothing could be checked) and ``verdict`` per estimator,
+    and the default estimator's in the attrs."""
     estimates = {method: free_energy(idata, method) for method in ESTIMATORS}
     methods = list(ESTIMATORS)
     dataset = xr.Dataset(
@@ -60,7 +66,16 @@ def free_energy_dataset(idata: xr.DataTree) -> tuple[xr.Dataset, dict[str, FreeE
         coords={"estimator": methods, "chain": idata["posterior"]["chain"].values},
         attrs={"default_method": "stepping_stone", "units": "nats", "definition": "F = -log p(D)"},
     )
+    checks = estimates["stepping_stone"].checks
+    dataset["round_trips"] = ("chain", checks.round_trips)
+    dataset["trusted"] = ("estimator", [_trusted_code(estimates[m].trusted) for m in methods])
+    dataset["verdict"] = ("estimator", [estimates[m].checks.verdict for m in methods])
+    dataset.attrs.update(checks.to_attrs())
     return dataset, estimates
+
+
+def _trusted_code(trusted: bool | None) -> int:
+    return -1 if trusted is None else int(trusted)
 
 
 def sample_with_step(
@@ -200,7 +215,11 @@ def sample_replica_exchange(
     Returns
     -------
     xarray.DataTree
-        PyMC's result with tidied replica stats and a ``free_energy`` group.
+        PyMC's result with tidied replica stats and a ``free_energy`` group, which
+        carries the run's own checks of F (round trips of every chain, agreement of the
+        chains; :func:`free_energy_dataset`). When a check fails, a warning is logged
+        (unless ``quiet``) and the group's ``verdict`` says why; the mode census of
+        :func:`samplers.evidence.reliability.free_energy_reliability` checks further.
 
     Raises
     ------
@@ -258,6 +277,9 @@ def sample_replica_exchange(
                 pass
         raise
     _add_free_energy(idata, model, step.reference)
+    checks = idata["free_energy"].attrs
+    if checks["trusted"] == 0 and not run_options.get("quiet", False):
+        _log.warning("The free energy cannot be trusted, %s", checks["verdict"])
     return idata
 
 

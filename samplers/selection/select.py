@@ -42,7 +42,9 @@ table records ``trusted`` and the verdict per candidate. A flagged candidate is 
 or disagree (its F may then be wrong by any amount), and when only the census flags it,
 if its F lowered by the census's bias estimate comes within the tie tolerance of the
 best. With a contender flagged, the selection answers ``"unreliable"`` instead of a
-model, with the reasons; the best candidate by F is still named in ``best``.
+model, with the reasons; the best candidate by F is still named in ``best``. Nested
+sampling's runs are checked for agreement the same way; SMC's F is reported as
+unchecked (:mod:`samplers.evidence.run_checks`).
 """
 
 from __future__ import annotations
@@ -212,10 +214,13 @@ def select_model(
         Replica exchange: write the candidate's checkpoint every this many iterations
         (default: once a minute).
     check_reliability : bool
-        Replica exchange: check every candidate's F (round trips, chain agreement, mode
-        census; a few seconds to a minute per candidate) and answer ``"unreliable"``
-        when a contender is flagged (see the module docstring). ``False`` skips the
-        census and keeps only the round-trip caution.
+        Check every candidate's F and answer ``"unreliable"`` when a contender is
+        flagged (see the module docstring): for replica exchange round trips, chain
+        agreement and a mode census (a few seconds to a minute per candidate); for
+        nested sampling the runs' agreement; SMC has no check of its own (its F is
+        reported as unchecked). ``False`` skips the census and lets the decision ignore
+        the checks (keeping only the round-trip caution); the table still reports every
+        F's own checks (round trips, chain agreement) in ``trusted`` and ``reliability``.
     **sampler_options
         Overrides of single settings fields, e.g. ``draws=500, chains=2``.
 
@@ -226,8 +231,9 @@ def select_model(
         ``dim``: ``free_energy``, ``free_energy_mcse``, ``free_energy_per_chain``
         (with ``chain``), ``delta_free_energy`` (F − F of the chosen or best
         candidate), ``prior_probability``, ``probability`` = p(K|D) and
-        ``tied_with_best``; for replica exchange with ``check_reliability``,
-        ``trusted`` and ``reliability`` (the verdict). Root attrs: ``chosen`` (a
+        ``tied_with_best``, ``trusted`` (1, 0, NaN when unchecked) and ``reliability``
+        (the verdict of the full check with ``check_reliability``, otherwise of the run's
+        own checks). Root attrs: ``chosen`` (a
         candidate name, ``"undecided"`` or ``"unreliable"``), ``best`` (lowest G even
         when undecided or unreliable), ``tied`` (names), ``unreliable`` (the flagged
         contenders),
@@ -324,8 +330,7 @@ def select_model(
     )
     _add_round_trips(table, round_trips, dim)
     table.attrs["unreliable"] = ""
-    if any("reliability" in run.children for run in runs.values()):
-        _add_reliability(table, runs, dim, tie_tolerance)
+    _add_reliability(table, runs, free_energies, dim, tie_tolerance, decide=check_reliability)
     if not np.all(np.isfinite(table["free_energy_mcse"])):
         warnings.warn(
             "some free energies have no Monte Carlo standard error (one chain?): "
@@ -422,35 +427,51 @@ UNBOUNDED_CHECKS = ("round_trips", "chain_agreement")
 
 
 def _add_reliability(
-    table: xr.Dataset, runs: Mapping[str, xr.DataTree], dim: str, tie_tolerance: float
+    table: xr.Dataset,
+    runs: Mapping[str, xr.DataTree],
+    free_energies: Mapping[Hashable, FreeEnergy],
+    dim: str,
+    tie_tolerance: float,
+    decide: bool,
 ) -> None:
-    """Add ``trusted`` and ``reliability`` per candidate; answer ``"unreliable"`` when a
-    flagged candidate is a contender (module docstring)."""
+    """Add ``trusted`` and ``reliability`` per candidate (the full check where it ran,
+    otherwise the run's own checks of its F); with ``decide``, answer ``"unreliable"``
+    when a flagged candidate is a contender (module docstring)."""
     labels = [str(label) for label in table[dim].values]
-    checks = {
-        label: runs[label]["reliability"].to_dataset()
-        for label in labels
-        if "reliability" in runs[label].children
-    }
+    energies = {str(label): fe for label, fe in free_energies.items()}
+    checks = {}
+    for label in labels:
+        if "reliability" in runs[label].children:
+            full = runs[label]["reliability"].to_dataset()
+            failed = set(full["check"].values[~full["passed"].values])
+            checks[label] = (
+                bool(full.attrs["trusted"]),
+                full.attrs["verdict"],
+                failed,
+                float(full["census_bias"]),
+            )
+        elif energies[label].checks is not None:
+            own = energies[label].checks
+            checks[label] = (own.trusted, own.verdict, set(own.failed), 0.0)
+    if not checks:
+        return
     table["trusted"] = (
         dim,
-        [float(checks[k].attrs["trusted"]) if k in checks else np.nan for k in labels],
-        {"long_name": "F passed every reliability check (1) or not (0)"},
+        [np.nan if checks.get(k, (None,))[0] is None else float(checks[k][0]) for k in labels],
+        {"long_name": "F passed every reliability check (1), failed one (0), unchecked (NaN)"},
     )
-    table["reliability"] = (
-        dim,
-        [checks[k].attrs["verdict"] if k in checks else "" for k in labels],
-    )
+    table["reliability"] = (dim, [checks[k][1] if k in checks else "" for k in labels])
+    if not decide:
+        return
     best = labels.index(table.attrs["best"])
     score = table["free_energy"].values - np.log(table["prior_probability"].values)
     mcse = table["free_energy_mcse"].values
     contenders = []
     for i, label in enumerate(labels):
-        check = checks.get(label)
-        if check is None or check.attrs["trusted"]:
+        trusted, _, failed, bias = checks.get(label, (None, "", set(), 0.0))
+        if trusted is None or trusted:
             continue
-        failed = set(check["check"].values[~check["passed"].values])
-        lowered = score[i] - float(check["census_bias"])
+        lowered = score[i] - bias
         combined = np.sqrt(mcse[i] ** 2 + mcse[best] ** 2)
         if (
             failed & set(UNBOUNDED_CHECKS)
@@ -462,7 +483,7 @@ def _add_reliability(
     if contenders:
         table.attrs["chosen"] = "unreliable"
         reasons = "; ".join(
-            f"{dim} = {label}: {checks[label].attrs['verdict'].removeprefix('unreliable: ')}"
+            f"{dim} = {label}: {checks[label][1].removeprefix('unreliable: ')}"
             for label in contenders
         )
         table.attrs["decision"] = (

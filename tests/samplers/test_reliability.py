@@ -29,6 +29,7 @@ def test_conjugate_line_is_trusted(line_data):
     data, _ = line_data
     model = linear.build_model(data, n_terms=2, sigma=0.3)
     idata = sample_replica_exchange(model=model, random_seed=5, draws=1000, tune=1000, **QUIET)
+    assert idata["free_energy"].attrs["trusted"] == 1  # the run's own checks
     result = free_energy_reliability(idata, model, starts=20)
     assert result.attrs["trusted"] == 1, result.attrs["verdict"]
     assert list(result["check"].values) == list(CHECKS)
@@ -39,6 +40,7 @@ def test_conjugate_line_is_trusted(line_data):
 def test_nagata_spectrum_is_trusted():
     model = spectral.build_model(spectral.simulate_reference(), n_peaks=3)
     idata = sample_replica_exchange(model=model, random_seed=7, draws=1500, tune=1500, **QUIET)
+    assert idata["free_energy"].attrs["trusted"] == 1  # the run's own checks
     result = free_energy_reliability(idata, model)
     assert result.attrs["trusted"] == 1, result.attrs["verdict"]
     # the K! = 6 relabellings of the best fit are one class, visited as a whole
