@@ -50,7 +50,13 @@ from pymc.blocking import DictToArrayBijection
 from scipy import optimize
 
 from measurement_models import spectral
-from samplers import ReplicaExchangeSettings, ladder_diagnostics, plot_model_selection, select_model
+from samplers import (
+    ReplicaExchangeSettings,
+    ladder_diagnostics,
+    plot_model_selection,
+    plot_tempering_path,
+    select_model,
+)
 
 QUICK = os.environ.get("BAYESMEAS_QUICK") == "1"
 if QUICK:
@@ -116,6 +122,23 @@ fig, ax = plt.subplots(figsize=(5.5, 3.8), layout="constrained")
 plot_model_selection(OUTPUT / "model_selection.nc", ax=ax)
 ax.set(xlabel="number of peaks K", ylabel="F(K) − min F [nats]")
 fig.savefig(OUTPUT / "model_selection.png", dpi=120)
+
+# %% [markdown]
+# ## The tempered path of the selected model
+#
+# Mean log-likelihood, heat capacity β² Var_β[ℓ] and swap rates along each chain's
+# ladder (`samplers.plot_tempering_path`). A first-order phase transition would show as
+# a jump of ⟨ℓ⟩_β and a sharp peak of the heat capacity, a ladder bottleneck as a pair
+# of levels whose swap rate falls far below the others. (A transition that no replica
+# crosses leaves no trace here; the mode census of the reliability check looks for that.)
+
+# %% tags=["figures"]
+saved = xr.open_datatree(OUTPUT / "model_selection.nc")
+best_k = saved.attrs["best"]
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), layout="constrained")
+plot_tempering_path(saved[f"candidates/{best_k}"], axes=axes)
+fig.suptitle(f"Nagata 2012 spectrum, K = {best_k}: the tempered path")
+fig.savefig(OUTPUT / "tempering_path.png", dpi=120)
 
 # %% [markdown]
 # ## Peaks of the selected model

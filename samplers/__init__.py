@@ -10,7 +10,9 @@ The public API, importable from ``samplers``:
   :func:`default_ladder` and :func:`first_level_for_gap` make starting ladders.
 - :func:`free_energy`: F = -log p(D) ± MCSE from replica-exchange or SMC results.
 - :func:`noise_scan`: F as a function of the noise precision from one run.
-- :func:`ladder_diagnostics`: swap rates, round trips, communication barrier.
+- :func:`ladder_diagnostics`: swap rates, round trips, communication barrier;
+  :func:`plot_tempering_path`: mean log-likelihood, heat capacity and swap rates
+  against β, where a phase transition or a bottleneck of the ladder shows.
 - :func:`select_model`: sample candidate models, choose by F (or say "undecided");
   :func:`model_average` over them.
 - :func:`compare_samplers`: replica exchange, SMC and NUTS on one model, scored against
@@ -40,6 +42,7 @@ from .evidence.free_energy import FreeEnergy, free_energy
 from .evidence.integration_noise import noise_precisions_by_scan
 from .evidence.nested import sample_nested
 from .evidence.noise_scan import noise_scan, plot_noise_scan
+from .evidence.path_plotting import plot_tempering_path
 from .replica_exchange.checkpoint import CheckpointMismatch, checkpoint_progress
 from .replica_exchange.diagnostics import ladder_diagnostics
 from .replica_exchange.ladder import default_ladder, first_level_for_gap
@@ -90,6 +93,7 @@ __all__ = [
     "plot_comparison",
     "plot_model_selection",
     "plot_noise_scan",
+    "plot_tempering_path",
     "precision_curve",
     "precision_law",
     "predict_precision",

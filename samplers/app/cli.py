@@ -165,10 +165,14 @@ def _run_job(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from .jobs import plot_result
+    from .jobs import plot_candidate_path, plot_result
 
-    figure = plot_result(args.result)
-    output = args.output or str(Path(args.result).with_suffix(".png"))
+    if args.path is not None:
+        figure = plot_candidate_path(args.result, args.path or None)
+        suffix = f"_path_{args.path or 'best'}.png"
+    else:
+        figure, suffix = plot_result(args.result), ".png"
+    output = args.output or str(Path(args.result).with_suffix("")) + suffix
     figure.savefig(output, dpi=130)
     print(f"wrote {output}")
     return 0
@@ -371,6 +375,14 @@ def build_parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help="redraw the figure of a result file")
     plot.add_argument("result", help="result.nc written by `bayesmeas run`")
     plot.add_argument("--output", help="PNG path (default: beside the result)")
+    plot.add_argument(
+        "--path",
+        nargs="?",
+        const="",
+        metavar="CANDIDATE",
+        help="draw the tempered path (mean log-likelihood, heat capacity, swap rates "
+        "against β) of a candidate instead (default: the one with the lowest F)",
+    )
     plot.set_defaults(func=_plot)
 
     figures = commands.add_parser(

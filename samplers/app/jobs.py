@@ -30,6 +30,7 @@ import xarray as xr
 from measurement_models import linear, spectral
 from measurement_models.registry import get_model
 
+from ..evidence.path_plotting import plot_tempering_path
 from ..selection.files import write_model_selection
 from ..selection.plotting import plot_model_selection
 from ..selection.select import select_model
@@ -40,6 +41,7 @@ __all__ = [
     "ModelSelectionJob",
     "format_selection",
     "get_job",
+    "plot_candidate_path",
     "plot_result",
     "run_model_selection",
     "write_result",
@@ -188,6 +190,34 @@ def write_result(tree: xr.DataTree, output_dir: str | Path) -> tuple[Path, Path]
     write_model_selection(tree, nc_path)
     plot_result(tree).savefig(png_path, dpi=130)
     return nc_path, png_path
+
+
+def plot_candidate_path(tree: xr.DataTree | str | Path, candidate: str | None = None):
+    """The tempered path of one candidate of a job result
+    (:func:`~samplers.evidence.path_plotting.plot_tempering_path`): mean log-likelihood,
+    heat capacity and swap rates against β, where a phase transition or a bottleneck
+    of the ladder shows. ``candidate`` defaults to the one with the lowest F.
+
+    Raises
+    ------
+    ValueError
+        An unknown candidate, or a result not sampled by replica exchange.
+    """
+    if not isinstance(tree, xr.DataTree):
+        tree = xr.open_datatree(tree, engine="netcdf4")
+    table = tree.to_dataset(inherit=False)
+    labels = [str(label) for label in table[table.attrs["candidate_dim"]].values]
+    candidate = table.attrs["best"] if candidate is None else str(candidate)
+    if candidate not in labels:
+        raise ValueError(f"no candidate {candidate!r} in the result; it holds {labels}")
+    run = tree[f"candidates/{candidate}"]
+    if "replica_at_level" not in run["sample_stats"].data_vars:
+        raise ValueError("the tempered path needs a replica-exchange result")
+    axes = plot_tempering_path(run)
+    axes[1].figure.suptitle(
+        f"{tree.attrs['job']}: tempered path of {table.attrs['candidate_dim']} = {candidate}"
+    )
+    return axes[0].figure
 
 
 def plot_result(tree: xr.DataTree | str | Path):

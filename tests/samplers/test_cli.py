@@ -109,6 +109,22 @@ def test_plot_redraws_from_the_file_alone(linear_job, capsys):
     assert np.isfinite(xr.open_datatree(linear_job / "result.nc")["free_energy"]).all()
 
 
+def test_plot_path_draws_a_candidates_tempered_path(linear_job, capsys):
+    linear_job, sampler = linear_job
+    result = linear_job / "result.nc"
+    if sampler == "smc":
+        assert cli.main(["plot", str(result), "--path"]) == 2
+        assert "needs a replica-exchange result" in capsys.readouterr().err
+        return
+    assert cli.main(["plot", str(result), "--path"]) == 0
+    best = linear_job / "result_path_best.png"
+    assert best.stat().st_size > 10_000 and str(best) in capsys.readouterr().out
+    assert cli.main(["plot", str(result), "--path", "1"]) == 0
+    assert (linear_job / "result_path_1.png").stat().st_size > 10_000
+    assert cli.main(["plot", str(result), "--path", "7"]) == 2
+    assert "no candidate '7' in the result" in capsys.readouterr().err
+
+
 def test_benchmark_subcommand_forwards_its_options(monkeypatch):
     import samplers.app.benchmark
 

@@ -13,7 +13,12 @@ import pytest
 import xarray as xr
 
 from measurement_models import linear
-from samplers import ReplicaExchange, sample_replica_exchange
+from samplers import (
+    ReplicaExchange,
+    ladder_diagnostics,
+    plot_tempering_path,
+    sample_replica_exchange,
+)
 from samplers.evidence.free_energy import FreeEnergy
 from samplers.evidence.path import free_energy_agreement, tempering_path
 from samplers.evidence.thermodynamic import batch_means_covariance
@@ -132,3 +137,20 @@ def test_not_a_replica_exchange_result(line_data):
     )
     with pytest.raises(ValueError, match="not a replica-exchange result"):
         tempering_path(empty)
+
+
+def test_the_path_figure_draws_what_tempering_path_and_the_ladder_give(adapted):
+    """Each panel holds one line per chain with the data of ``tempering_path`` (levels
+    above β = 0) and of ``ladder_diagnostics``; the swap panel names each chain's
+    lowest swap rate."""
+    path = tempering_path(adapted)
+    swaps = ladder_diagnostics(adapted)["swap_rate"].values
+    mean_ax, heat_ax, swap_ax = plot_tempering_path(adapted)
+    for c in range(path.sizes["chain"]):
+        positive = path["beta"].values[c] > 0
+        np.testing.assert_allclose(
+            heat_ax.lines[c].get_ydata(), path["heat_capacity"].values[c][positive]
+        )
+        np.testing.assert_allclose(swap_ax.lines[c].get_ydata(), swaps[c][1:])  # β = 0 pair
+        assert f"{swaps[c].min():.2f} at β≈" in swap_ax.get_title()
+    assert mean_ax.get_xscale() == "log" and len(heat_ax.lines) == path.sizes["chain"]
