@@ -53,6 +53,8 @@ from scipy.stats import chi2
 __all__ = [
     "ASCENT_ITERATIONS",
     "ASSIGN_PROBABILITY",
+    "GRADIENT_MOMENT_WEIGHT",
+    "POLISH_ITERATIONS",
     "census_bias",
     "coordinate_labels",
     "mode_census",
@@ -71,6 +73,12 @@ SAME_MASS_ATOL = 1e-3
 #: Steps of the batched gradient ascent, and its first step length (unconstrained units).
 ASCENT_ITERATIONS = 300
 INITIAL_ASCENT_STEP = 0.1
+#: Further steps from the ascent's end points, diagonally preconditioned (the basin is
+#: chosen by then; these converge within it on badly conditioned posteriors).
+POLISH_ITERATIONS = 700
+#: Weight of the newest squared gradient in the running mean that scales each
+#: coordinate of the polishing steps' direction (the diagonal preconditioner).
+GRADIENT_MOMENT_WEIGHT = 0.1
 #: An ascent's end point within this quantile of chi²_d of a mode (in the mode's Hessian
 #: metric) belongs to that mode without its own L-BFGS run.
 ASSIGN_PROBABILITY = 0.999
@@ -157,19 +165,30 @@ class _BatchedLogPosterior:
 
 
 def _ascend(
-    batched: _BatchedLogPosterior, x: np.ndarray, iterations: int
+    batched: _BatchedLogPosterior, x: np.ndarray, iterations: int, precondition: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient ascent of every row at once, with a step length per row that grows by
-    half after an uphill step and halves after a failed one (normalised gradient)."""
+    r"""Gradient ascent of every row at once.
+
+    Each row moves along its normalised gradient or, with ``precondition``, along
+    :math:`d = g / \sqrt{v}` normalised, where :math:`v` is a running mean of its
+    squared gradient per coordinate (weight :data:`GRADIENT_MOMENT_WEIGHT`; RMSProp's
+    scaling), so that coordinates of very different curvature (peak heights against
+    widths) converge at comparable rates. The plain gradient flow decides the basin
+    (its basins are those of steepest ascent, where a narrow mode's is largest); the
+    preconditioned one then converges within it. A step is kept only if it goes uphill;
+    the row's step length then grows by half, and halves after a failed step.
+    """
     x = np.array(x, dtype=float)
     log_p, gradient = batched(x)
     step = np.full(x.shape[0], INITIAL_ASCENT_STEP)
+    moment = gradient**2 if precondition else np.ones_like(gradient)
     for _ in range(iterations):
         live = np.isfinite(log_p) & (step > 1e-12)
         if not live.any():
             break
-        norm = np.linalg.norm(gradient[live], axis=1, keepdims=True)
-        trial = x[live] + step[live, None] * gradient[live] / np.maximum(norm, 1e-300)
+        direction = gradient[live] / np.sqrt(np.maximum(moment[live], 1e-300))
+        norm = np.linalg.norm(direction, axis=1, keepdims=True)
+        trial = x[live] + step[live, None] * direction / np.maximum(norm, 1e-300)
         trial_log_p, trial_gradient = batched(trial)
         better = trial_log_p > log_p[live]
         rows = np.flatnonzero(live)
@@ -179,6 +198,10 @@ def _ascend(
             trial_log_p[better],
             trial_gradient[better],
         )
+        if precondition:
+            moment[moved] = (1 - GRADIENT_MOMENT_WEIGHT) * moment[moved] + (
+                GRADIENT_MOMENT_WEIGHT * gradient[moved] ** 2
+            )
         step[rows] = np.where(better, 1.5 * step[rows], 0.5 * step[rows])
     return x, log_p
 
@@ -224,7 +247,9 @@ def mode_census(
     Then, with ``screen_starts``, a screen for modes whose basins hold a small share of
     the prior (a narrow mode, reached by a start in a thousand): that many more prior
     draws climb all at once (a batched gradient ascent of :data:`ASCENT_ITERATIONS`
-    steps, vectorised over starts as replica exchange vectorises over replicas); an end
+    steps, vectorised over starts as replica exchange vectorises over replicas, then
+    :data:`POLISH_ITERATIONS` diagonally preconditioned steps that converge within the
+    basin reached); an end
     point within the :data:`ASSIGN_PROBABILITY` quantile of :math:`\chi^2_d` of a mode
     already found (in the mode's Hessian metric) belongs to it, and the others, best
     first, are refined by L-BFGS, at most ``max_refined`` of them. The screen is
@@ -320,7 +345,8 @@ def _screen(model, log_posterior, modes, n, seed, max_refined) -> dict[str, int]
         )
         return {"screened": 0, "screen_held": 0, "refined": 0}
     starts = np.array(_prior_starts(model, log_posterior, n, seed), dtype=float)
-    ends, values = _ascend(batched, starts, ASCENT_ITERATIONS)
+    ends, _ = _ascend(batched, starts, ASCENT_ITERATIONS)
+    ends, values = _ascend(batched, ends, POLISH_ITERATIONS, precondition=True)
     radius = float(chi2.ppf(ASSIGN_PROBABILITY, ends.shape[1]))
     held = refined = 0
     for i in np.argsort(-values, kind="stable"):
