@@ -636,9 +636,9 @@ class EggBoxTarget:
     def peaks(self) -> np.ndarray:
         """The 18 peaks :math:`2\\pi(k, l)`, :math:`k + l` even, ordered by k then l; shape
         (18, 2)."""
-        k, l = np.meshgrid(np.arange(6), np.arange(6), indexing="ij")
-        even = (k + l) % 2 == 0
-        return 2 * np.pi * np.stack([k[even], l[even]], axis=-1).astype(float)
+        first, second = np.meshgrid(np.arange(6), np.arange(6), indexing="ij")
+        even = (first + second) % 2 == 0
+        return 2 * np.pi * np.stack([first[even], second[even]], axis=-1).astype(float)
 
     @property
     def n_modes(self) -> int:
@@ -648,7 +648,7 @@ class EggBoxTarget:
     @property
     def names(self) -> tuple[str, ...]:
         """A name per peak, ``"peak (k, l)"`` at :math:`2\\pi(k, l)`."""
-        return tuple(f"peak ({k:.0f}, {l:.0f})" for k, l in self.peaks / (2 * np.pi))
+        return tuple(f"peak ({a:.0f}, {b:.0f})" for a, b in self.peaks / (2 * np.pi))
 
     @property
     def log_evidence(self) -> float:

@@ -6,8 +6,9 @@ mixture of the prior and widened Gaussians at the likelihood centres, fixed seed
 tolerance of 4 of its own standard errors; for the Gaussian shells the published values
 of Feroz, Hobson & Bridges, Mon. Not. R. Astron. Soc. 398, 1601 (2009), Table 1, and a
 plain Monte Carlo estimate from the prior; for the egg box the published value of the same
-paper (Table 3) and scipy's adaptive quadrature over the prior square and around each peak. Every density on the right-hand side is
-written with scipy.stats, not with the module's closed forms.
+paper (Table 3) and scipy's adaptive quadrature over the prior square and around each
+peak. Every density on the right-hand side is written with scipy.stats or math, not with
+the module's closed forms.
 """
 
 from __future__ import annotations
