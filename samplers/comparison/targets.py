@@ -39,6 +39,7 @@ import xarray as xr
 from scipy.special import logsumexp
 
 __all__ = [
+    "EGG_BOX_GRID",
     "EggBoxTarget",
     "GaussianMixtureTarget",
     "GaussianShellTarget",
