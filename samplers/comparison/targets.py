@@ -668,7 +668,7 @@ class EggBoxTarget:
         return (2 + np.cos(theta[..., 0] / 2) * np.cos(theta[..., 1] / 2)) ** 5
 
     def mode_of(self, draws: np.ndarray) -> np.ndarray:
-        """Index of the nearest peak of each draw (in the order of :attr:`peaks`)."""
+        """Index of the nearest peak of each draw (in the order of :attr:`EggBoxTarget.peaks`)."""
         draws = _draw_values(draws, self.dimension)
         distance = np.sum((draws[..., None, :] - self.peaks) ** 2, axis=-1)
         return np.argmin(distance, axis=-1)
