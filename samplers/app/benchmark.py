@@ -542,6 +542,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--quick", action="store_true", help="smoke-sized run (K = 1, 2; 2 chains; short runs)"
     )
+    parser.add_argument(
+        "--hard",
+        action="store_true",
+        help="the hard targets instead (samplers.app.hard_benchmark; its own options follow)",
+    )
     parser.add_argument("--ks", type=int, nargs="+", help="numbers of peaks (default 1 2 3 4 5)")
     parser.add_argument("--chains", type=int, help="chains per sampler (default 4)")
     parser.add_argument("--cores", type=int, help="processes (default: all usable CPUs)")
@@ -576,6 +581,10 @@ def settings_from_args(args: argparse.Namespace) -> dict:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print the table and optionally write it (see :func:`build_parser`)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--hard" in argv:
+        from .hard_benchmark import main as hard_benchmark_main
+
+        return hard_benchmark_main([arg for arg in argv if arg != "--hard"])
     args = build_parser().parse_args(argv)
     settings = settings_from_args(args)
     start = time.perf_counter()

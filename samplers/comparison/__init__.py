@@ -6,7 +6,7 @@
   answer a comparison is scored against (exact draws, evidence, modes);
 - :mod:`~samplers.comparison.evaluation_counts`: log-density evaluations per sampler;
 - :mod:`~samplers.comparison.targets`: multimodal test targets with exact evidence and
-  mode weights (unequal-width modes, three modes, Gaussian shells).
+  mode weights (unequal-width modes, three modes, Gaussian shells, the egg box).
 
 The public names are imported from :mod:`samplers`; the modules by their full path.
 """

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from samplers.app import benchmark
+from samplers.app import benchmark, hard_benchmark
 
 TINY = {
     "ks": (1,),
@@ -100,3 +100,79 @@ def test_main_writes_netcdf_and_table(tiny, tmp_path, monkeypatch, capsys):
         "command"
     ] == "python -m samplers.app.benchmark --quick --cores 1 --output " + str(tmp_path)
     assert "Throughput" in (tmp_path / "benchmark.txt").read_text()
+
+
+# -- bayesmeas benchmark --hard -----------------------------------------------------------
+
+HARD_TINY = {
+    "targets": ("egg box",),
+    "re_budgets": (50, 100),
+    "smc_budgets": (50,),
+    "nested_budgets": (20,),
+    "chains": 2,
+    "n_replicas": 8,
+    "max_seconds": 60.0,
+    "seed": 3,
+}
+
+
+@pytest.fixture(scope="module")
+def hard_tiny():
+    lines = []
+    return hard_benchmark.run_hard_benchmark(**HARD_TINY, log=lines.append), lines
+
+
+def test_hard_benchmark_runs_and_reports_finite_numbers(hard_tiny):
+    ds, lines = hard_tiny
+    assert ds.sizes == {"target": 1, "sampler": 5, "step": 2}
+    assert float(ds["exact_log_z"].item()) == pytest.approx(235.856, abs=1e-3)
+    status = ds["status"].sel(target="egg box")
+    for sampler in ("re_variational", "re_modes"):  # the egg box's peaks are not points
+        assert str(status.sel(sampler=sampler).values).startswith("not applicable")
+    ran = 0
+    for sampler in ("re_prior", "smc", "nested"):
+        sel = ds.sel(target="egg box", sampler=sampler)
+        done = np.isfinite(sel["budget"].values)
+        assert done[0], sampler  # the first budget always runs
+        for name in ("log_z_error", "mcse", "weight_error", "wall_time"):
+            assert np.all(np.isfinite(sel[name].values[done])), (sampler, name)
+        assert np.all(sel["wall_time"].values[done] > 0)
+        assert float(sel["total_time"]) == pytest.approx(sel["wall_time"].values[done].sum())
+        reached = sel["reached"].values[done]
+        assert str(sel["status"].values) == ("reached" if reached[-1] else "not reached")
+        if reached[-1]:  # the time to reach is that run's, the ratio is to the fastest
+            assert float(sel["time_to_target"]) == sel["wall_time"].values[done][-1]
+            assert float(sel["ratio_to_fastest"]) >= 1.0
+        ran += int(done.sum())
+    assert len(lines) == ran
+    table = hard_benchmark.format_hard_benchmark(ds)
+    assert "egg box (exact log Z = 235.856)" in table
+    assert "n/a (exchangeable peaks)" in table
+
+
+def test_hard_benchmark_refuses_unknown_targets_and_bad_budgets():
+    with pytest.raises(ValueError, match="unknown targets"):
+        hard_benchmark.run_hard_benchmark(targets=("banana",))
+    with pytest.raises(ValueError, match="increasing positive integers"):
+        hard_benchmark.run_hard_benchmark(targets=("egg box",), re_budgets=(200, 100))
+
+
+def test_benchmark_hard_writes_netcdf_and_table(hard_tiny, tmp_path, monkeypatch, capsys):
+    """`bayesmeas benchmark --hard` reaches the hard benchmark with its own options."""
+    ds, _ = hard_tiny
+    received = {}
+
+    def fake_run(**settings):
+        received.update(settings)
+        return ds.copy()
+
+    monkeypatch.setattr(hard_benchmark, "run_hard_benchmark", fake_run)
+    argv = ["--hard", "--quick", "--targets", "egg box", "--output", str(tmp_path)]
+    assert benchmark.main(argv) == 0
+    assert received["targets"] == ("egg box",)
+    assert received["re_budgets"] == hard_benchmark.QUICK["re_budgets"]
+    assert "time to reach s" in capsys.readouterr().out
+    back = xr.load_dataset(tmp_path / "hard_benchmark.nc", engine="netcdf4")
+    xr.testing.assert_allclose(back["log_z_error"], ds["log_z_error"])
+    assert back.attrs["command"].startswith("bayesmeas benchmark --hard --quick")
+    assert "exact log Z" in (tmp_path / "hard_benchmark.txt").read_text()
