@@ -57,6 +57,7 @@ __all__ = [
     "POLISH_ITERATIONS",
     "census_bias",
     "coordinate_labels",
+    "heavy_classes",
     "mode_census",
     "mode_occupancy",
     "unconstrained_draws",
@@ -523,6 +524,38 @@ def mode_occupancy(census: xr.Dataset, draws: np.ndarray) -> xr.DataArray:
     )
 
 
+def heavy_classes(
+    census: xr.Dataset, occupancy: xr.DataArray, least_weight: float = 0.1
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The heavy classes of modes, with weights and occupancies renormalised over them.
+
+    Symmetric copies of a mode form one class; a class is heavy when its Laplace weight
+    (summed over its copies) is at least ``least_weight`` (see :func:`census_bias`).
+
+    Returns
+    -------
+    members : list of ndarray of bool
+        For each heavy class, which modes of the census belong to it.
+    weights, occupancies : ndarray
+        :math:`w_c` and :math:`o_c`, each summing to 1 over the heavy classes (the
+        occupancies are NaN when no draw sits in any heavy class).
+    """
+    weights = census["laplace_weight"].values
+    classes = census["mode_class"].values
+    observed = occupancy.mean("chain").values
+    usable = np.isfinite(weights)
+    heavy = []
+    for c in np.unique(classes[usable]):
+        members = (classes == c) & usable
+        if weights[members].sum() >= least_weight:
+            heavy.append(members)
+    w = np.array([weights[members].sum() for members in heavy])
+    o = np.array([observed[members].sum() for members in heavy])
+    w = w / w.sum() if w.size else w
+    o = o / o.sum() if o.sum() > 0 else np.full_like(w, np.nan)
+    return heavy, w, o
+
+
 def census_bias(
     census: xr.Dataset, occupancy: xr.DataArray, least_weight: float = 0.1
 ) -> tuple[float, np.ndarray]:
@@ -567,22 +600,9 @@ def census_bias(
         The modes of the heavy classes visited less often than their renormalised
         weight says (empty when the bias is 0).
     """
-    weights = census["laplace_weight"].values
-    classes = census["mode_class"].values
-    observed = occupancy.mean("chain").values
-    usable = np.isfinite(weights)
-    heavy = []
-    for c in np.unique(classes[usable]):
-        members = (classes == c) & usable
-        if weights[members].sum() >= least_weight:
-            heavy.append(members)
-    if len(heavy) < 2:
+    heavy, w, o = heavy_classes(census, occupancy, least_weight)
+    if len(heavy) < 2 or not np.isfinite(o).all():
         return 0.0, np.array([], dtype=int)
-    w = np.array([weights[members].sum() for members in heavy])
-    o = np.array([observed[members].sum() for members in heavy])
-    if o.sum() == 0:  # no draw in any heavy class: nothing to compare
-        return 0.0, np.array([], dtype=int)
-    w, o = w / w.sum(), o / o.sum()
     bias = float(np.log(np.max(o / w)))
     under = [np.flatnonzero(members) for members, a, b in zip(heavy, o, w, strict=True)
              if a < b and bias > 0]  # fmt: skip

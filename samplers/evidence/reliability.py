@@ -15,8 +15,11 @@ that, each from a different angle:
     weight says, the run's evidence lacks part of that class's mass, and
     :func:`~samplers.evidence.modes.census_bias` estimates by how much. The check
     fails when that bias exceeds :data:`BIAS_NATS` plus twice the MCSE (the tolerance
-    a correct F meets). Unlike the other two, it catches chains that all miss the
-    same heavy mode.
+    a correct F meets). It fails too when a heavy class holds less than
+    :data:`UNVISITED_FRACTION` of its weight in the draws (and is short by more than
+    :data:`WEIGHT_TOLERANCE`): the draws all but miss a mode even though F's error
+    (for a light mode, :math:`-\log(1 - w)`) may still be within tolerance. Unlike the
+    other two, it catches chains that all miss the same heavy mode.
 
 A mode that no start and no replica ever reaches (a needle whose basin holds a
 negligible share of the prior) is invisible to all three; that is a limit of every
@@ -31,11 +34,24 @@ import xarray as xr
 
 from ..replica_exchange.diagnostics import ladder_diagnostics
 from .free_energy import FreeEnergy
-from .modes import census_bias, mode_census, mode_occupancy, unconstrained_draws
+from .modes import (
+    census_bias,
+    heavy_classes,
+    mode_census,
+    mode_occupancy,
+    unconstrained_draws,
+)
 from .path import free_energy_agreement
 from .run_checks import RUN_CHECKS, run_checks
 
-__all__ = ["BIAS_NATS", "CHECKS", "STARTS_PER_CHAIN", "free_energy_reliability"]
+__all__ = [
+    "BIAS_NATS",
+    "CHECKS",
+    "STARTS_PER_CHAIN",
+    "UNVISITED_FRACTION",
+    "WEIGHT_TOLERANCE",
+    "free_energy_reliability",
+]
 
 #: The checks, in the order they are reported.
 CHECKS = (*RUN_CHECKS, "modes")
@@ -43,6 +59,27 @@ CHECKS = (*RUN_CHECKS, "modes")
 BIAS_NATS = 0.15
 #: Draws of each chain used as extra starts of the census.
 STARTS_PER_CHAIN = 25
+#: A heavy class of modes that holds less than this fraction of its Laplace weight in
+#: the draws (and misses it by more than :data:`WEIGHT_TOLERANCE`) fails ``modes``: the
+#: posterior lacks the mode even where F's error stays within tolerance.
+UNVISITED_FRACTION = 0.25
+#: Mode weights closer than this to the Laplace weights are never flagged.
+WEIGHT_TOLERANCE = 0.05
+
+
+def _missing_classes(census: xr.Dataset, occupancy: xr.DataArray) -> list[str]:
+    """Heavy classes of modes whose share of the draws is below
+    :data:`UNVISITED_FRACTION` of their weight and short of it by more than
+    :data:`WEIGHT_TOLERANCE` (weights and shares renormalised over the heavy classes)."""
+    heavy, w, o = heavy_classes(census, occupancy)
+    if len(heavy) < 2 or not np.isfinite(o).all():
+        return []
+    first_mode = [int(np.flatnonzero(members)[0]) for members in heavy]
+    return [
+        f"mode {m} (weight {wc:.2f} among the heavy modes, {oc:.1%} of their draws)"
+        for m, wc, oc in zip(first_mode, w, o, strict=True)
+        if oc < UNVISITED_FRACTION * wc and wc - oc > WEIGHT_TOLERANCE
+    ]
 
 
 def free_energy_reliability(
@@ -111,6 +148,7 @@ def free_energy_reliability(
 
     reasons = {check: "" for check in CHECKS}
     reasons.update(run_checks(estimate, trips.values).failures)
+    missing = _missing_classes(census, occupancy)
     if bias > BIAS_NATS + 2 * estimate.mcse:
         pooled = occupancy.mean("chain").values
         weights = census["laplace_weight"].values
@@ -121,6 +159,11 @@ def free_energy_reliability(
         reasons["modes"] = (
             f"the draws under-visit {modes or 'some heavy modes'}: F may be too high by "
             f"about {bias:.2f} nats (MCSE {estimate.mcse:.2f})"
+        )
+    elif missing:
+        reasons["modes"] = (
+            f"the draws all but miss {', '.join(missing)}: the posterior lacks that mass "
+            f"(F may be too high by about {bias:.2f} nats, MCSE {estimate.mcse:.2f})"
         )
     failed = [check for check in CHECKS if reasons[check]]
     verdict = (

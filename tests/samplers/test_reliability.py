@@ -19,7 +19,7 @@ import pytest
 
 from measurement_models import linear, spectral
 from samplers import sample_replica_exchange
-from samplers.comparison.targets import unequal_width
+from samplers.comparison.targets import three_modes, unequal_width
 from samplers.evidence.reliability import CHECKS, free_energy_reliability
 
 QUIET = {"progressbar": False, "compute_convergence_checks": False}
@@ -72,6 +72,26 @@ def test_a_heavy_mode_that_no_chain_visits_is_reported():
     # and the run's F is indeed too high by about that much
     mcse = float(idata["free_energy"]["mcse"].sel(estimator="stepping_stone"))
     assert abs(error - np.log(2)) < 4 * mcse + 0.05
+
+
+def test_a_light_mode_that_no_chain_visits_is_reported():
+    """Three modes of masses 0.5, 0.3, 0.2 (the lightest 10 times narrower in 4 of 10
+    coordinates) on the prior path: no draw reaches the 0.2 mode, so log Z is low by
+    about log(1/0.8) = 0.22 nats, which can sit within 3 MCSE + 0.15, while the mode
+    weights are off by 0.2. The census (with its screen) lists all three modes with
+    their exact masses and the check fails on the missing one."""
+    target = three_modes()
+    model = target.model()
+    idata = sample_replica_exchange(
+        model=model, random_seed=1, draws=1000, tune=1000, chains=2, cores=1, **QUIET
+    )
+    assert target.mode_fractions(idata)[2] < 0.01  # the run misses the light mode
+    result = free_energy_reliability(idata, model, starts=50, screen_starts=4000)
+    np.testing.assert_allclose(
+        np.sort(result["laplace_weight"].values)[-3:], [0.2, 0.3, 0.5], atol=0.01
+    )
+    assert result.attrs["trusted"] == 0
+    assert "all but miss mode" in str(result["reason"].sel(check="modes").values)
 
 
 def test_reliability_script_runs_quickly(capsys):
