@@ -64,6 +64,7 @@ __all__ = [
     "gaussian_log_likelihood",
     "main",
     "measure_throughput",
+    "report",
     "run_benchmark",
 ]
 
@@ -591,17 +592,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     dataset = run_benchmark(**settings)
     dataset.attrs["command"] = " ".join(["python -m samplers.app.benchmark", *argv])
     dataset.attrs["total_time_s"] = time.perf_counter() - start
-    table = format_benchmark(dataset)
+    report(dataset, format_benchmark(dataset), args.output, "benchmark")
+    return 0
+
+
+def report(dataset: xr.Dataset, table: str, output: str | None, stem: str) -> None:
+    """Print a benchmark's table with its total time and, with ``output``, write
+    ``<stem>.nc`` (the Dataset) and ``<stem>.txt`` (the table) into that folder."""
     table += f"\n\ntotal time {dataset.attrs['total_time_s']:.0f} s"
     print()
     print(table)
-    if args.output:
-        output = Path(args.output)
-        output.mkdir(parents=True, exist_ok=True)
-        dataset.to_netcdf(output / "benchmark.nc", engine="netcdf4")
-        (output / "benchmark.txt").write_text(table + "\n")
-        print(f"wrote {output / 'benchmark.nc'} and {output / 'benchmark.txt'}")
-    return 0
+    if output:
+        folder = Path(output)
+        folder.mkdir(parents=True, exist_ok=True)
+        dataset.to_netcdf(folder / f"{stem}.nc", engine="netcdf4")
+        (folder / f"{stem}.txt").write_text(table + "\n")
+        print(f"wrote {folder / f'{stem}.nc'} and {folder / f'{stem}.txt'}")
 
 
 if __name__ == "__main__":

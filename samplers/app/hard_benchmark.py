@@ -50,7 +50,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 import pymc as pm
@@ -62,6 +61,7 @@ from ..evidence.free_energy import FreeEnergy
 from ..evidence.nested import dynesty_module
 from ..replica_exchange.sampling import sample_replica_exchange
 from ..settings import NestedSettings, SMCSettings
+from .benchmark import report
 
 __all__ = [
     "MAX_SECONDS",
@@ -475,16 +475,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dataset = run_hard_benchmark(**settings_from_args(args))
     dataset.attrs["command"] = " ".join(["bayesmeas benchmark --hard", *argv])
     dataset.attrs["total_time_s"] = time.perf_counter() - start
-    table = format_hard_benchmark(dataset)
-    table += f"\n\ntotal time {dataset.attrs['total_time_s']:.0f} s"
-    print()
-    print(table)
-    if args.output:
-        output = Path(args.output)
-        output.mkdir(parents=True, exist_ok=True)
-        dataset.to_netcdf(output / "hard_benchmark.nc", engine="netcdf4")
-        (output / "hard_benchmark.txt").write_text(table + "\n")
-        print(f"wrote {output / 'hard_benchmark.nc'} and {output / 'hard_benchmark.txt'}")
+    report(dataset, format_hard_benchmark(dataset), args.output, "hard_benchmark")
     return 0
 
 
