@@ -497,10 +497,18 @@ def mode_occupancy(census: xr.Dataset, draws: np.ndarray) -> xr.DataArray:
     Returns
     -------
     xarray.DataArray
-        (chain, mode): fractions that sum to one over the modes with a Laplace mass.
+        (chain, mode): fractions that sum to one over the modes with a Laplace mass
+        (all zero when no mode has one: every optimum was a saddle or a flat ridge).
     """
     usable = np.flatnonzero(np.isfinite(census["laplace_weight"].values))
     draws = np.asarray(draws, dtype=float)
+    if usable.size == 0:
+        return xr.DataArray(
+            np.zeros((draws.shape[0], census.sizes[MODE_DIM])),
+            dims=("chain", MODE_DIM),
+            coords={"chain": np.arange(draws.shape[0]), MODE_DIM: census[MODE_DIM].values},
+            name="occupancy",
+        )
     scores = []
     for m in usable:
         centre = census["point"].values[m]

@@ -160,6 +160,12 @@ def free_energy_reliability(
             f"the draws under-visit {modes or 'some heavy modes'}: F may be too high by "
             f"about {bias:.2f} nats (MCSE {estimate.mcse:.2f})"
         )
+    elif not np.isfinite(census["laplace_weight"].values).any():
+        reasons["modes"] = (
+            f"none of the census's {census.sizes['mode']} optima has a positive-definite "
+            "Hessian (saddles or flat ridges), so the draws could not be checked against "
+            "the modes"
+        )
     elif missing:
         reasons["modes"] = (
             f"the draws all but miss {', '.join(missing)}: the posterior lacks that mass "

@@ -171,3 +171,24 @@ def test_screen_finds_a_mode_whose_basin_is_a_small_share_of_the_prior():
     np.testing.assert_allclose(narrow, target.posterior_means[1], atol=1e-4)
     with pytest.raises(ValueError, match="screen_starts"):
         mode_census(model, starts=10, screen_starts=-1)
+
+
+def test_a_census_without_a_laplace_mass_assigns_no_draw():
+    """Every optimum a saddle or a flat ridge (NaN weights, as on the XANES pre-edge at
+    K >= 5): no draw is assigned and there is no heavy class and no bias (the
+    reliability check then fails ``modes`` as not checkable)."""
+    census = xr.Dataset(
+        {
+            "point": (("mode", "coordinate"), np.zeros((2, 3))),
+            "laplace_weight": ("mode", [np.nan, np.nan]),
+            "laplace_covariance": (
+                ("mode", "coordinate", "coordinate_bis"),
+                np.full((2, 3, 3), np.nan),
+            ),
+            "mode_class": ("mode", [0, 1]),
+        },
+        coords={"mode": [0, 1]},
+    )
+    occupancy = mode_occupancy(census, np.zeros((2, 5, 3)))
+    assert occupancy.dims == ("chain", "mode") and (occupancy == 0).all()
+    assert census_bias(census, occupancy)[0] == 0.0
