@@ -202,7 +202,12 @@ for label, tree in selections.items():
         posterior = tree[f"candidates/{k}/posterior"].to_dataset()
         row_of[k], by_k[k] = summarise(label, k, table, posterior)
         sigma = posterior["sigma"].values
-        per_k.append(row_of[k] | {"sigma": sigma.mean(), "sigma_sd": sigma.std()})
+        checked = {  # select_model's reliability verdict of this K (round trips, ...)
+            name: table[name].sel(model=k).item()
+            for name in ("trusted", "reliability")
+            if name in table
+        }
+        per_k.append(row_of[k] | {"sigma": sigma.mean(), "sigma_sd": sigma.std()} | checked)
     best = next(k for k in table["model"].values if str(k) == str(tree.attrs["best"]))
     row, centroids[label] = row_of[best], by_k[best]
     averaged[label] = model_average(by_k, table["probability"], rng=rng)

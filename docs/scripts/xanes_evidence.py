@@ -27,7 +27,9 @@ they are far shorter than the case study's full run (4 chains x 32 replicas x 20
 20 000). Seeds are fixed. A measurement, not a test.
 
     python docs/scripts/xanes_evidence.py           # the full run (about 90 minutes)
+    python docs/scripts/xanes_evidence.py --part full  # one part, merged into the results
     python docs/scripts/xanes_evidence.py --quick   # smoke run
+    python docs/scripts/xanes_evidence.py --figure  # redraw the figure from the results
 
 The output of the full run is kept in ``docs/scripts/xanes_evidence.txt`` and the
 figure (F against K with error bars) in ``docs/figures/xanes_evidence.png``.
@@ -47,6 +49,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 
 from measurement_models import xanes
@@ -56,13 +59,16 @@ from samplers.app.case_studies import real_data_dir, require_real_data
 from samplers.evidence.free_energy import FreeEnergy
 from samplers.evidence.nested import sample_nested
 from samplers.evidence.path import free_energy_agreement
-from samplers.evidence.reliability import free_energy_reliability
+from samplers.evidence.reliability import AGREEMENT_P, free_energy_reliability
 from samplers.replica_exchange.diagnostics import ladder_diagnostics
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE_STUDY = ROOT / "case_studies" / "xanes_fe_k_edge.py"
 FIGURE = ROOT / "docs" / "figures" / "xanes_evidence.png"
 RESULTS = Path(__file__).with_suffix(".json")
+#: The parts of the run, in the order they run: replica exchange on the pre-edge window,
+#: nested sampling there (it needs the first part's F), replica exchange on the full one.
+PARTS = ("pre-edge", "nested", "full")
 FULL_WINDOW = (7105.0, 7125.0)  # eV, pre-edge and rising edge (docs/xanes.md)
 #: Replica exchange sizes of the full run and of the smoke run.
 SIZES = {
@@ -80,8 +86,11 @@ MODES_AT = {
 #: Nested sampling: dynesty runs and live points per run; K = lowest F and neighbours.
 NESTED = {"chains": 2, "live_points": 150}
 NESTED_WINDOWS = ("pre-edge",)
-#: Prior starts of the reliability census (besides 25 draws of each chain).
+#: Prior starts of the reliability census (besides 25 draws of each chain), and the
+#: windows whose runs get it (on the full window the budget allows round trips and chain
+#: agreement only).
 CENSUS_STARTS = 20
+CENSUS_CHECK = {"pre-edge": True, "full": False}
 QUIET = {"progressbar": False, "compute_convergence_checks": False, "cores": 1}
 
 
@@ -125,22 +134,25 @@ def build(data, k: int, window, priors, ordered: bool = True):
     )
 
 
-def replica_row(idata, model, seed: int) -> dict:
-    """F, its spread and MCSE, round trips, agreement and the reliability verdict."""
+def replica_row(idata, model, seed: int, census: bool) -> dict:
+    """F, its spread and MCSE, round trips, agreement and the reliability verdict.
+
+    Without ``census``, the verdict rests on round trips and chain agreement alone (the
+    first two checks of :func:`~samplers.evidence.reliability.free_energy_reliability`,
+    with its thresholds).
+    """
     table = idata["free_energy"].to_dataset().sel(estimator="stepping_stone")
     estimate = FreeEnergy.from_dataset(idata["free_energy"].to_dataset(), "stepping_stone")
     per_chain = table["free_energy_per_chain"].values
     trips = ladder_diagnostics(idata)["round_trips"].values
     _, p = free_energy_agreement(estimate)
-    try:
-        check = free_energy_reliability(idata, model, starts=CENSUS_STARTS, random_seed=seed)
-        trusted = bool(check.attrs["trusted"])
-        checks = zip(check["check"].values, check["passed"].values, strict=True)
-        failed = [str(name) for name, passed in checks if not passed]
-        verdict = "trusted" if trusted else "flagged: " + ", ".join(failed)
-    except ValueError as error:  # the census found no mode with a Laplace mass
-        trusted = False
-        verdict = f"check failed: {error}"
+    if not census:
+        fired = {"round_trips": trips.min() < 1, "chain_agreement": p < AGREEMENT_P}
+        failed = [name for name, yes in fired.items() if yes]
+        trusted = not failed
+        verdict = ("trusted" if trusted else "flagged: " + ", ".join(failed)) + " (no census)"
+    else:
+        trusted, verdict = census_verdict(idata, model, seed)
     return {
         "F": float(table["free_energy"]),
         "mcse": float(table["mcse"]),
@@ -154,7 +166,21 @@ def replica_row(idata, model, seed: int) -> dict:
     }
 
 
-def run_replica(data, k, window, priors, reference, sizes, seed) -> dict:
+def census_verdict(idata, model, seed: int) -> tuple[bool, str]:
+    """Trusted or not, and why, by the full reliability check (mode census included)."""
+    try:
+        check = free_energy_reliability(idata, model, starts=CENSUS_STARTS, random_seed=seed)
+        trusted = bool(check.attrs["trusted"])
+        checks = zip(check["check"].values, check["passed"].values, strict=True)
+        failed = [str(name) for name, passed in checks if not passed]
+        verdict = "trusted" if trusted else "flagged: " + ", ".join(failed)
+    except ValueError as error:  # the census found no mode with a Laplace mass
+        trusted = False
+        verdict = f"check failed: {error}"
+    return trusted, verdict
+
+
+def run_replica(data, k, window, priors, reference, sizes, seed, census=True) -> dict:
     model = build(data, k, window, priors)
     tic = time.perf_counter()
     try:
@@ -164,7 +190,7 @@ def run_replica(data, k, window, priors, reference, sizes, seed) -> dict:
     except ValueError as error:  # e.g. "modes" refusing the census
         return {"error": str(error), "seconds": time.perf_counter() - tic}
     sampled = time.perf_counter() - tic
-    row = replica_row(idata, model, seed)
+    row = replica_row(idata, model, seed, census)
     return row | {"seconds": sampled, "check_seconds": time.perf_counter() - tic - sampled}
 
 
@@ -225,6 +251,7 @@ def figure(results: dict, path: Path) -> None:
                     yerr=[r["se"] for r in nested], color=colour, marker="^", ls="",
                     capsize=3, label=f"{label}, nested sampling",
                 )  # fmt: skip
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_title(f"{window} window")
         ax.set_xlabel("number of Gaussians K")
         ax.set_ylabel("free energy F [nats]")
@@ -250,7 +277,9 @@ def replica_section(window, setups, data, k_range, sizes, results, quick) -> Non
             modes_k = (max(k_range),) if modes_k else ()
         plan = [(k, "prior") for k in k_range] + [(k, "modes") for k in modes_k]
         for k, reference in plan:
-            row = run_replica(ds, k, energies, priors, reference, sizes, seed * 100 + k)
+            row = run_replica(
+                ds, k, energies, priors, reference, sizes, seed * 100 + k, CENSUS_CHECK[window]
+            )
             results["replica"].append(
                 {"spectrum": label, "window": window, "K": k, "reference": reference} | row
             )
@@ -293,7 +322,19 @@ def nested_section(window, setups, data, nested_size, results) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run (short runs)")
+    parser.add_argument(
+        "--part",
+        choices=PARTS,
+        default=None,
+        help="run one part only and merge its results into the saved ones (default: all)",
+    )
+    parser.add_argument(
+        "--figure", action="store_true", help="only redraw the figure from the saved results"
+    )
     args = parser.parse_args(argv)
+    if args.figure:
+        figure(json.loads(RESULTS.read_text()), FIGURE)
+        return
     logging.getLogger("pymc").setLevel(logging.ERROR)
     started = time.perf_counter()
     constants = case_study_constants()
@@ -311,6 +352,13 @@ def main(argv: list[str] | None = None) -> None:
     results_path = scratch / RESULTS.name if args.quick else RESULTS
     figure_path = scratch / FIGURE.name if args.quick else FIGURE
     results: dict[str, list] = {"replica": [], "nested": []}
+    if args.part is not None and results_path.exists():  # keep the other parts' results
+        saved = json.loads(results_path.read_text())
+        if args.part == "nested":
+            saved["nested"] = []
+        else:
+            saved["replica"] = [r for r in saved["replica"] if r["window"] != args.part]
+        results = saved
 
     print("Settings")
     for window, (energies, priors) in setups.items():
@@ -322,20 +370,22 @@ def main(argv: list[str] | None = None) -> None:
             f"{MODES_AT[window]}"
         )
     print(
-        f"- reliability census: {CENSUS_STARTS} prior starts + 25 draws of each chain; "
+        f"- reliability census: {CENSUS_STARTS} prior starts + 25 draws of each chain, on "
+        f"{[w for w, on in CENSUS_CHECK.items() if on]}; "
         f"nested sampling {nested_size} (dynesty rslice, multi-ellipsoid bound, dlogz 0.1)"
     )
-    sections = [
-        lambda: replica_section(
+    sections = {
+        "pre-edge": lambda: replica_section(
             "pre-edge", setups, data, k_range["pre-edge"], sizes["pre-edge"], results, args.quick
         ),
-        lambda: nested_section("pre-edge", setups, data, nested_size, results),
-        lambda: replica_section(
+        "nested": lambda: nested_section("pre-edge", setups, data, nested_size, results),
+        "full": lambda: replica_section(
             "full", setups, data, k_range["full"], sizes["full"], results, args.quick
         ),
-    ]
-    for section in sections:  # results and figure after each, so a stopped run keeps them
-        section()
+    }
+    chosen = PARTS if args.part is None else (args.part,)
+    for part in chosen:  # results and figure after each part, so a stopped run keeps them
+        sections[part]()
         results_path.write_text(json.dumps(results, indent=1))
         figure(results, figure_path)
     print()
