@@ -26,7 +26,7 @@ The budget (2 shared cores, one process, ``cores=1``) fixes the sizes in ``SIZES
 they are far shorter than the case study's full run (4 chains x 32 replicas x 20 000 +
 20 000). Seeds are fixed. A measurement, not a test.
 
-    python docs/scripts/xanes_evidence.py           # the full run (about 90 minutes)
+    python docs/scripts/xanes_evidence.py           # the full run (about an hour)
     python docs/scripts/xanes_evidence.py --part full  # one part, merged into the results
     python docs/scripts/xanes_evidence.py --quick   # smoke run
     python docs/scripts/xanes_evidence.py --figure  # redraw the figure from the results
