@@ -87,9 +87,12 @@ class GradientMoves:
         return rows[:, 1], rows[:, 2]
 
     def _accept_gradient_move(
-        self, rng, sweep, proposal, log_alpha, log_prior, log_lik, grad_prior, grad_lik
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Accept each level's proposal with probability min(1, exp(log_alpha))."""
+        self, rng, sweep, tune, proposal, rejected, log_alpha, log_prior, log_lik, grad_prior,
+        grad_lik,
+    ) -> np.ndarray:  # fmt: skip
+        """Accept each level's proposal with probability min(1, exp(log_alpha)) (0 where
+        ``rejected``), adapt the step while tuning, and return the acceptances."""
+        log_alpha[rejected] = -np.inf
         log_alpha = np.where(np.isnan(log_alpha), -np.inf, log_alpha)
         alpha = np.exp(np.minimum(log_alpha, 0.0))
         accept = rng.random(alpha.size) < alpha
@@ -99,7 +102,9 @@ class GradientMoves:
         sweep.gradients[sweep.replica[accept]] = np.stack(
             [proposal[accept], grad_prior[accept], grad_lik[accept]], axis=1
         )
-        return accept, alpha
+        if tune:
+            self._adapt_factor_and_scales(sweep, alpha)
+        return accept.astype(float)
 
     def _mala_move(self, rng, sweep, tune) -> np.ndarray:
         r"""One preconditioned Langevin proposal at every level, Metropolis-adjusted."""
@@ -115,13 +120,9 @@ class GradientMoves:
             if self._exact_acceptance:
                 back = (sweep.x - proposal - 0.5 * step**2 * (new_prior + betas * new_lik)) / step
                 log_alpha += 0.5 * np.sum(z**2, axis=1) - 0.5 * np.sum(back**2, axis=1)
-        log_alpha[failed] = -np.inf
-        accept, alpha = self._accept_gradient_move(
-            rng, sweep, proposal, log_alpha, log_prior, log_lik, new_prior, new_lik
+        return self._accept_gradient_move(
+            rng, sweep, tune, proposal, failed, log_alpha, log_prior, log_lik, new_prior, new_lik
         )
-        if tune:
-            self._adapt_factor_and_scales(sweep, alpha)
-        return accept.astype(float)
 
     def _hmc_move(self, rng, sweep, tune) -> np.ndarray:
         r""":data:`HMC_STEPS` leapfrog steps at every level, in the coordinates
@@ -146,10 +147,6 @@ class GradientMoves:
             log_alpha = _tempered(log_prior, log_lik, sweep.betas) - sweep.log_density
             if self._exact_acceptance:
                 log_alpha += kinetic - 0.5 * np.sum(momentum**2, axis=1)
-        log_alpha[diverged] = -np.inf
-        accept, alpha = self._accept_gradient_move(
-            rng, sweep, x, log_alpha, log_prior, log_lik, new_prior, new_lik
+        return self._accept_gradient_move(
+            rng, sweep, tune, x, diverged, log_alpha, log_prior, log_lik, new_prior, new_lik
         )
-        if tune:
-            self._adapt_factor_and_scales(sweep, alpha)
-        return accept.astype(float)
