@@ -34,6 +34,7 @@ mass, which the spread across chains reveals only in part.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -51,6 +52,7 @@ __all__ = [
     "NESTED",
     "FreeEnergy",
     "combined_mcse",
+    "free_energies",
     "free_energy",
     "nested_free_energy",
     "replica_log_likelihoods",
@@ -299,11 +301,23 @@ def free_energy(idata: xr.DataTree, method: str = "stepping_stone") -> FreeEnerg
         If the result holds no evidence information, the method is unknown, or (SMC) a
         chain never reached β = 1.
     """
-    estimate = _estimate(idata, method)
+    return free_energies(idata, (method,))[method]
+
+
+def free_energies(idata: xr.DataTree, methods: Sequence[str]) -> dict[str, FreeEnergy]:
+    """:func:`free_energy` by each of ``methods``, with the run's round trips counted
+    once for all of them (replica exchange: one pass over the ladder's history)."""
+    estimates = {method: _estimate(idata, method) for method in methods}
     trips = None
-    if estimate.method in ESTIMATORS:
+    if any(estimate.method in ESTIMATORS for estimate in estimates.values()):
         trips = ladder_diagnostics(idata)["round_trips"].values
-    return replace(estimate, checks=run_checks(estimate, trips))
+    return {
+        method: replace(
+            estimate,
+            checks=run_checks(estimate, trips if estimate.method in ESTIMATORS else None),
+        )
+        for method, estimate in estimates.items()
+    }
 
 
 def _estimate(idata: xr.DataTree, method: str) -> FreeEnergy:

@@ -26,7 +26,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from ..evidence.free_energy import FreeEnergy, free_energy
+from ..evidence.free_energy import FreeEnergy, free_energies
 from ..evidence.modes import coordinate_labels
 from ..evidence.noise_scan import gaussian_noise
 from ..evidence.thermodynamic import ESTIMATORS
@@ -48,7 +48,7 @@ def free_energy_dataset(idata: xr.DataTree) -> tuple[xr.Dataset, dict[str, FreeE
     own checks (:mod:`samplers.evidence.run_checks`): ``round_trips`` per chain,
     ``trusted`` (1, 0; -1 when nothing could be checked) and ``verdict`` per estimator,
     and the default estimator's in the attrs."""
-    estimates = {method: free_energy(idata, method) for method in ESTIMATORS}
+    estimates = free_energies(idata, ESTIMATORS)
     methods = list(ESTIMATORS)
     dataset = xr.Dataset(
         {

@@ -314,7 +314,9 @@ def select_model(
                 kept.keep(label, idata, model)
         free_energies[label] = fe
         runs[str(label)] = idata
-        round_trips[str(label)] = trips = _round_trips(idata)
+        round_trips[str(label)] = trips = (
+            _round_trips(idata) if fe.checks is None else fe.checks.round_trips
+        )
         log(
             f"      {fe}  [{time.perf_counter() - tic:.1f} s]"
             + ("" if trips is None else f"  round trips per chain {trips.tolist()}")
