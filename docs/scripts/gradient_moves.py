@@ -50,7 +50,7 @@ from measurement_models import spectral, xanes
 from measurement_models.parameters import Prior
 from samplers import ReplicaExchange, sample_replica_exchange
 from samplers.app.case_studies import real_data_dir
-from samplers.replica_exchange.kernel import HMC_STEPS
+from samplers.replica_exchange.gradient_moves import HMC_STEPS
 
 UPDATES = ("componentwise", "adaptive", "mala", "hmc")
 QUIET = {"progressbar": False, "compute_convergence_checks": False}

@@ -59,7 +59,8 @@ from samplers.app.case_studies import real_data_dir, require_real_data
 from samplers.evidence.free_energy import FreeEnergy
 from samplers.evidence.nested import sample_nested
 from samplers.evidence.path import free_energy_agreement
-from samplers.evidence.reliability import AGREEMENT_P, free_energy_reliability
+from samplers.evidence.reliability import free_energy_reliability
+from samplers.evidence.run_checks import AGREEMENT_P
 from samplers.replica_exchange.diagnostics import ladder_diagnostics
 
 ROOT = Path(__file__).resolve().parents[2]
