@@ -97,7 +97,8 @@ class FreeEnergy:
         ``dataset`` is the ``free_energy`` group that
         :func:`samplers.sample_replica_exchange` attaches to its result (every estimator,
         per chain and combined). The run's checks are recomputed from the stored
-        per-chain values and ``round_trips`` (none for groups stored without them).
+        per-chain values, ``round_trips`` and ``ideal_round_trips`` (none for groups
+        stored without them).
 
         Raises
         ------
@@ -117,7 +118,9 @@ class FreeEnergy:
         )
         if "round_trips" not in dataset:  # stored before the run's checks were
             return estimate
-        return replace(estimate, checks=run_checks(estimate, dataset["round_trips"].values))
+        ideal = dataset["ideal_round_trips"].values if "ideal_round_trips" in dataset else None
+        checks = run_checks(estimate, dataset["round_trips"].values, ideal)
+        return replace(estimate, checks=checks)
 
     @property
     def spread(self) -> float:
@@ -308,13 +311,16 @@ def free_energies(idata: xr.DataTree, methods: Sequence[str]) -> dict[str, FreeE
     """:func:`free_energy` by each of ``methods``, with the run's round trips counted
     once for all of them (replica exchange: one pass over the ladder's history)."""
     estimates = {method: _estimate(idata, method) for method in methods}
-    trips = None
+    trips = ideal = None
     if any(estimate.method in ESTIMATORS for estimate in estimates.values()):
-        trips = ladder_diagnostics(idata)["round_trips"].values
+        ladder = ladder_diagnostics(idata)
+        trips, ideal = ladder["round_trips"].values, ladder["ideal_round_trips"].values
     return {
         method: replace(
             estimate,
-            checks=run_checks(estimate, trips if estimate.method in ESTIMATORS else None),
+            checks=run_checks(estimate, trips, ideal)
+            if estimate.method in ESTIMATORS
+            else run_checks(estimate),
         )
         for method, estimate in estimates.items()
     }

@@ -129,7 +129,8 @@ def free_energy_reliability(
     """
     model = pm.modelcontext(model)
     estimate = FreeEnergy.from_dataset(idata["free_energy"].to_dataset(), method)
-    trips = ladder_diagnostics(idata)["round_trips"]
+    ladder = ladder_diagnostics(idata)
+    trips = ladder["round_trips"]
     chi2, p = free_energy_agreement(estimate)
     draws = unconstrained_draws(idata, model)
     step = max(1, draws.shape[1] // STARTS_PER_CHAIN)
@@ -147,7 +148,7 @@ def free_energy_reliability(
     bias, under = census_bias(census, occupancy)
 
     reasons = {check: "" for check in CHECKS}
-    reasons.update(run_checks(estimate, trips.values).failures)
+    reasons.update(run_checks(estimate, trips.values, ladder["ideal_round_trips"].values).failures)
     missing = _missing_classes(census, occupancy)
     if bias > BIAS_NATS + 2 * estimate.mcse:
         pooled = occupancy.mean("chain").values

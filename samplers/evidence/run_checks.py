@@ -11,7 +11,13 @@ and the command line print):
     Every chain carried a replica from :math:`\beta = 0` to :math:`\beta = 1` and back
     (:func:`~samplers.replica_exchange.diagnostics.ladder_diagnostics`). A chain without
     a round trip has not connected the two ends of its ladder: its estimate rests on
-    whatever its replicas happened to start in.
+    whatever its replicas happened to start in. The reason says which cure applies, from
+    the round trips the chain's swap rates would allow with perfect moves within levels
+    (``ideal_round_trips``, :func:`~samplers.replica_exchange.ladder.ideal_round_trip_rate`):
+    at least :data:`SLOW_MOVES_IDEAL_TRIPS` of them means the moves are too slow to
+    carry replicas along the ladder (raise ``n_sweeps`` or use gradient moves); fewer
+    means the run is too short for its ladder's communication barrier (more draws; more
+    replicas if some pair hardly swaps).
 ``chain_agreement`` (replica exchange, nested sampling; two or more chains)
     The chains' free energies agree within their own standard errors:
     :math:`\chi^2 = \sum_c (F_c - \hat F)^2 / s_c^2` about the precision-weighted mean
@@ -39,13 +45,17 @@ from .path import free_energy_agreement
 if TYPE_CHECKING:
     from .free_energy import FreeEnergy
 
-__all__ = ["AGREEMENT_P", "RUN_CHECKS", "RunChecks", "run_checks"]
+__all__ = ["AGREEMENT_P", "RUN_CHECKS", "SLOW_MOVES_IDEAL_TRIPS", "RunChecks", "run_checks"]
 
 #: The run's own checks, in the order they are reported.
 RUN_CHECKS = ("round_trips", "chain_agreement")
 #: Chains whose free energies disagree with a :math:`\chi^2` p-value below this fail
 #: ``chain_agreement``.
 AGREEMENT_P = 1e-3
+#: A chain with no round trip although its swap rates would allow at least this many is
+#: reported as held back by its moves within levels: with independent swaps the count is
+#: close to Poisson, and zero of an expected five has probability e⁻⁵ < 0.01.
+SLOW_MOVES_IDEAL_TRIPS = 5.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,9 @@ class RunChecks:
         Why nothing could be checked (empty when something was).
     round_trips : ndarray, shape (chains,), optional
         Round trips of each chain (replica exchange).
+    ideal_round_trips : ndarray, shape (chains,), optional
+        The round trips each chain's swap rates would allow with perfect moves within
+        levels.
     agreement_p : float
         The :math:`\\chi^2` p-value of ``chain_agreement`` (NaN when not checked).
     """
@@ -71,6 +84,7 @@ class RunChecks:
     unchecked: str = ""
     round_trips: np.ndarray | None = None
     agreement_p: float = np.nan
+    ideal_round_trips: np.ndarray | None = None
 
     @property
     def trusted(self) -> bool | None:
@@ -104,7 +118,11 @@ class RunChecks:
         }
 
 
-def run_checks(estimate: FreeEnergy, round_trips: np.ndarray | None = None) -> RunChecks:
+def run_checks(
+    estimate: FreeEnergy,
+    round_trips: np.ndarray | None = None,
+    ideal_round_trips: np.ndarray | None = None,
+) -> RunChecks:
     """Check a free energy with what its run holds (module docstring).
 
     Parameters
@@ -113,6 +131,10 @@ def run_checks(estimate: FreeEnergy, round_trips: np.ndarray | None = None) -> R
         The free energy: per-chain values and, except for SMC, per-chain MCSEs.
     round_trips : ndarray, shape (chains,), optional
         Round trips of each chain (replica exchange; ``ladder_diagnostics``).
+    ideal_round_trips : ndarray, shape (chains,), optional
+        The round trips each chain's swap rates would allow with perfect moves within
+        levels (``ladder_diagnostics``); with them, a failed ``round_trips`` says which
+        cure applies.
 
     Returns
     -------
@@ -133,9 +155,11 @@ def run_checks(estimate: FreeEnergy, round_trips: np.ndarray | None = None) -> R
         checked.append("round_trips")
         lonely = [int(c) for c in np.flatnonzero(round_trips < 1)]
         if lonely:
-            failures.append(
-                ("round_trips", f"chain(s) {lonely} made no round trip between β = 0 and 1")
-            )
+            reason = f"chain(s) {lonely} made no round trip between β = 0 and 1"
+            if ideal_round_trips is not None:
+                ideal_round_trips = np.asarray(ideal_round_trips, dtype=float)
+                reason += _round_trip_cure(ideal_round_trips[lonely])
+            failures.append(("round_trips", reason))
     chi2, p = free_energy_agreement(estimate)
     if np.isfinite(p):
         checked.append("chain_agreement")
@@ -148,4 +172,21 @@ def run_checks(estimate: FreeEnergy, round_trips: np.ndarray | None = None) -> R
                 )
             )
     unchecked = "" if checked else "one chain only: nothing to compare it with"
-    return RunChecks(tuple(checked), tuple(failures), unchecked, round_trips, float(p))
+    return RunChecks(
+        tuple(checked), tuple(failures), unchecked, round_trips, float(p), ideal_round_trips
+    )
+
+
+def _round_trip_cure(ideal: np.ndarray) -> str:
+    """Why chains with these ideal round-trip counts made none, and what to change."""
+    if ideal.min() >= SLOW_MOVES_IDEAL_TRIPS:
+        return (
+            f", although their swap rates would allow {ideal.min():.0f}–{ideal.max():.0f} "
+            "with perfectly mixing moves: the moves within levels are too slow to carry "
+            "replicas along the ladder (raise n_sweeps, or use update='mala' or 'hmc')"
+        )
+    return (
+        f"; their swap rates allow only {ideal.min():.1f}–{ideal.max():.1f} in this many "
+        "draws even with perfectly mixing moves: run more draws (and more replicas if "
+        "some pair hardly swaps; see ladder_diagnostics)"
+    )

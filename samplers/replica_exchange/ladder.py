@@ -18,6 +18,7 @@ __all__ = [
     "default_ladder",
     "equalised_ladder",
     "first_level_for_gap",
+    "ideal_round_trip_rate",
     "swap_probabilities",
     "tempered_log_density",
     "validate_ladder",
@@ -139,6 +140,35 @@ def count_round_trips(replica_at_level: np.ndarray) -> np.ndarray:
             trips[bottom] += 1
         last_end[bottom] = 0
     return trips
+
+
+def ideal_round_trip_rate(swap_rates: np.ndarray) -> np.ndarray:
+    r"""Round trips per swap round that non-reversible swaps make on a ladder with these
+    swap rates when the moves within every level mix perfectly.
+
+    .. math:: \tau = \Bigl(2 + 2 \sum_l \frac{r_l}{1 - r_l}\Bigr)^{-1}, \qquad
+              r_l = 1 - \bar\alpha_l,
+
+    summed over all replicas of one ladder (Syed, Bouchard-Côté, Deligiannidis & Doucet,
+    "Non-reversible parallel tempering", J. R. Stat. Soc. B 84, 321 (2022), Theorem 3,
+    under efficient local exploration); it tends to :math:`1/(2 + 2\Lambda)` as the
+    ladder is refined. A ladder whose replicas make far fewer round trips than this is
+    held back by its moves within levels, not by its swaps.
+
+    Parameters
+    ----------
+    swap_rates : ndarray, shape (..., pairs)
+        Mean swap acceptance :math:`\bar\alpha_l` of each neighbouring pair.
+
+    Returns
+    -------
+    ndarray, shape (...)
+        Zero where some pair never swaps.
+    """
+    swap_rates = np.asarray(swap_rates, dtype=float)
+    with np.errstate(divide="ignore"):
+        odds = np.where(swap_rates > 0, (1.0 - swap_rates) / swap_rates, np.inf)
+    return 1.0 / (2.0 + 2.0 * odds.sum(axis=-1))
 
 
 def tempered_log_density(

@@ -45,7 +45,8 @@ _log = logging.getLogger(__name__)
 
 def free_energy_dataset(idata: xr.DataTree) -> tuple[xr.Dataset, dict[str, FreeEnergy]]:
     """F ± MCSE of every estimator, per chain and combined, as a Dataset, with the run's
-    own checks (:mod:`samplers.evidence.run_checks`): ``round_trips`` per chain,
+    own checks (:mod:`samplers.evidence.run_checks`): ``round_trips`` and
+    ``ideal_round_trips`` (what the swap rates would allow with perfect moves) per chain,
     ``trusted`` (1, 0; -1 when nothing could be checked) and ``verdict`` per estimator,
     and the default estimator's in the attrs."""
     estimates = free_energies(idata, ESTIMATORS)
@@ -68,6 +69,7 @@ def free_energy_dataset(idata: xr.DataTree) -> tuple[xr.Dataset, dict[str, FreeE
     )
     checks = estimates["stepping_stone"].checks
     dataset["round_trips"] = ("chain", checks.round_trips)
+    dataset["ideal_round_trips"] = ("chain", checks.ideal_round_trips)
     dataset["trusted"] = ("estimator", [_trusted_code(estimates[m].trusted) for m in methods])
     dataset["verdict"] = ("estimator", [estimates[m].checks.verdict for m in methods])
     dataset.attrs.update(checks.to_attrs())

@@ -1,0 +1,173 @@
+"""XANES pre-edge free energies with more moves per swap: do the ladders then round-trip?
+
+Evidence for issue 22, part 6. ``docs/scripts/xanes_evidence.py`` found that no pre-edge
+F with K ≥ 2 passes the package's checks at 4 chains x 32 replicas x 2500 + 2500 with one
+componentwise sweep per swap round, although every pair of levels swaps 65-90 % of the
+time. The swap rates would allow 100-200 round trips per chain if the moves within each
+level mixed perfectly (``ideal_round_trips`` of
+:func:`samplers.replica_exchange.diagnostics.ladder_diagnostics`); the chains made 0-2.
+So the moves, not the ladder, hold the replicas back. This script reruns the same model,
+priors, data, ladder size, draws and seeds with ``n_sweeps`` componentwise sweeps per
+swap round (``N_SWEEPS``) and reports for every K: F ± MCSE, the chains' F, round trips
+against ideal ones, the chains' agreement and the verdict of
+:func:`samplers.evidence.reliability.free_energy_reliability` (round trips, chain
+agreement, mode census of 20 prior starts and 25 draws of each chain), with the F of the
+one-sweep runs of ``xanes_evidence.json`` and of the case study's full run (docs/xanes.md)
+for comparison.
+
+    python docs/scripts/xanes_sweeps.py --spectrum Fe2O3   # about an hour on one core
+    python docs/scripts/xanes_sweeps.py --spectrum FeO
+    python docs/scripts/xanes_sweeps.py --table            # both, from the saved results
+    python docs/scripts/xanes_sweeps.py --quick --spectrum FeO   # smoke run
+
+The outputs are kept in ``docs/scripts/xanes_sweeps_<spectrum>.json`` and the table in
+``docs/scripts/xanes_sweeps.txt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import xanes_evidence as evidence
+
+from measurement_models import xanes
+from samplers import sample_replica_exchange
+from samplers.app.case_studies import real_data_dir, require_real_data
+from samplers.replica_exchange.diagnostics import ladder_diagnostics
+
+HERE = Path(__file__).resolve().parent
+#: Componentwise sweeps per swap round (``xanes_evidence.py`` used 1).
+N_SWEEPS = 10
+#: The sizes of ``xanes_evidence.py``'s pre-edge runs, and of a smoke run.
+SIZES = evidence.SIZES["pre-edge"]
+QUICK_SIZES = {"draws": 100, "tune": 100, "chains": 2, "n_replicas": 8}
+K_RANGE = range(1, 8)
+#: The case study's full run (4 chains x 32 replicas x 20 000 + 20 000, one sweep;
+#: docs/xanes.md, "Real data"), F per K, quoted for comparison only.
+FULL_RUN = {
+    "Fe2O3": [-100.01, -132.60, -137.14, -138.96, -137.37, -137.40, -137.54],
+    "FeO": [-114.38, -115.65, -122.05, -129.31, -132.22, -132.62, -133.55],
+}
+
+
+def results_path(label: str, quick: bool) -> Path:
+    folder = Path(tempfile.gettempdir()) if quick else HERE
+    return folder / f"xanes_sweeps_{label}.json"
+
+
+def run(label: str, quick: bool) -> None:
+    """Every K of one spectrum; the results file is rewritten after each K."""
+    constants = evidence.case_study_constants()
+    name, e0 = constants["SPECTRA"][label]
+    require_real_data([name], "xraypy/xraylarch examples/xafsdata/")
+    data = xanes.load(real_data_dir() / name, e0=e0)
+    energies, priors = evidence.window_setups(constants)["pre-edge"]
+    seed = 1 + list(constants["SPECTRA"]).index(label)  # xanes_evidence.py's seeds
+    sizes = QUICK_SIZES if quick else SIZES
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
+    ).stdout.strip()
+    rows = []
+    for k in range(1, 3) if quick else K_RANGE:
+        model = evidence.build(data, k, energies, priors)
+        tic = time.perf_counter()
+        idata = sample_replica_exchange(
+            model=model,
+            random_seed=seed * 100 + k,
+            n_sweeps=N_SWEEPS,
+            **evidence.QUIET,
+            **sizes,
+        )
+        sampled = time.perf_counter() - tic
+        row = evidence.replica_row(idata, model, seed * 100 + k, census=not quick)
+        ladder = ladder_diagnostics(idata)
+        rows.append(
+            {"spectrum": label, "K": k, "n_sweeps": N_SWEEPS, "sizes": sizes, "commit": commit}
+            | row
+            | {
+                "ideal_round_trips": ladder["ideal_round_trips"].values.tolist(),
+                "swap_rate_min": float(ladder["swap_rate"].min()),
+                "seconds": sampled,
+                "check_seconds": time.perf_counter() - tic - sampled,
+            }
+        )
+        results_path(label, quick).write_text(json.dumps(rows, indent=1))
+        print(format_row(rows[-1], one_sweep(label, k)), flush=True)
+
+
+def one_sweep(label: str, k: int) -> dict | None:
+    """The one-sweep pre-edge run of ``xanes_evidence.json`` at this K (prior path)."""
+    saved = json.loads(evidence.RESULTS.read_text())["replica"]
+    for row in saved:
+        if (row["spectrum"], row["window"], row["K"], row["reference"]) == (
+            label,
+            "pre-edge",
+            k,
+            "prior",
+        ) and "F" in row:
+            return row
+    return None
+
+
+HEADER = (
+    "| spectrum | K | F ± MCSE (10 sweeps) | chain F | round trips (ideal) | min swap rate | "
+    "agreement p | verdict | wall time (run + check) | F, 1 sweep | F, full run |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def format_row(row: dict, single: dict | None) -> str:
+    ideal = row["ideal_round_trips"]
+    trips = f"{row['trips_min']}–{row['trips_max']} ({min(ideal):.0f}–{max(ideal):.0f})"
+    chains = ", ".join(f"{f:.2f}" for f in row["per_chain"])
+    single_f = "" if single is None else f"{single['F']:.2f} ± {single['mcse']:.2f}"
+    full = FULL_RUN[row["spectrum"]][row["K"] - 1] if row["K"] <= len(K_RANGE) else ""
+    return (
+        f"| {row['spectrum']} | {row['K']} | {row['F']:.2f} ± {row['mcse']:.2f} | {chains} | "
+        f"{trips} | {row['swap_rate_min']:.2f} | {row['agreement_p']:.2g} | {row['verdict']} | "
+        f"{row['seconds']:.0f} + {row['check_seconds']:.0f} s | {single_f} | {full} |"
+    )
+
+
+def table() -> None:
+    print(
+        f"Pre-edge window, {SIZES}, n_sweeps = {N_SWEEPS} componentwise sweeps per swap "
+        "round; round trips per chain, fewest–most, with the ideal ones in brackets"
+    )
+    print(HEADER)
+    for label in ("Fe2O3", "FeO"):
+        path = results_path(label, quick=False)
+        if not path.exists():
+            print(f"| {label} | not run | | | | | | | | | |")
+            continue
+        rows = json.loads(path.read_text())
+        for row in rows:
+            print(format_row(row, one_sweep(label, row["K"])))
+        print(f"<!-- {label}: commit {rows[0]['commit']} -->")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spectrum", choices=("Fe2O3", "FeO"), help="run every K of one")
+    parser.add_argument("--table", action="store_true", help="print the saved results")
+    parser.add_argument("--quick", action="store_true", help="smoke run (short runs)")
+    args = parser.parse_args(argv)
+    if args.table or args.spectrum is None:
+        table()
+        return
+    logging.getLogger("pymc").setLevel(logging.ERROR)
+    logging.getLogger("samplers").setLevel(logging.ERROR)  # the verdict is in the table
+    print(HEADER)
+    run(args.spectrum, args.quick)
+
+
+if __name__ == "__main__":
+    main()
