@@ -17,11 +17,14 @@ for comparison.
 
     python docs/scripts/xanes_sweeps.py --spectrum Fe2O3   # about an hour on one core
     python docs/scripts/xanes_sweeps.py --spectrum FeO
+    python docs/scripts/xanes_sweeps.py --spectrum FeO --sweeps 1 --no-census  # baseline
     python docs/scripts/xanes_sweeps.py --table            # both, from the saved results
     python docs/scripts/xanes_sweeps.py --quick --spectrum FeO   # smoke run
 
-The outputs are kept in ``docs/scripts/xanes_sweeps_<spectrum>.json`` and the table in
-``docs/scripts/xanes_sweeps.txt``.
+The outputs are kept in ``docs/scripts/xanes_sweeps_<spectrum>_<sweeps>.json`` and the
+table in ``docs/scripts/xanes_sweeps.txt``. The one-sweep rerun (``--sweeps 1``, without
+the census, whose verdict ``xanes_evidence.txt`` already has) repeats xanes_evidence's
+runs to record their ideal round trips.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from samplers.app.case_studies import real_data_dir, require_real_data
 from samplers.replica_exchange.diagnostics import ladder_diagnostics
 
 HERE = Path(__file__).resolve().parent
-#: Componentwise sweeps per swap round (``xanes_evidence.py`` used 1).
+#: Componentwise sweeps per swap round (``xanes_evidence.py`` used 1; ``--sweeps``).
 N_SWEEPS = 10
 #: The sizes of ``xanes_evidence.py``'s pre-edge runs, and of a smoke run.
 SIZES = evidence.SIZES["pre-edge"]
@@ -58,12 +61,12 @@ FULL_RUN = {
 }
 
 
-def results_path(label: str, quick: bool) -> Path:
+def results_path(label: str, sweeps: int, quick: bool) -> Path:
     folder = Path(tempfile.gettempdir()) if quick else HERE
-    return folder / f"xanes_sweeps_{label}.json"
+    return folder / f"xanes_sweeps_{label}_{sweeps}.json"
 
 
-def run(label: str, quick: bool) -> None:
+def run(label: str, sweeps: int, census: bool, quick: bool) -> None:
     """Every K of one spectrum; the results file is rewritten after each K."""
     constants = evidence.case_study_constants()
     name, e0 = constants["SPECTRA"][label]
@@ -82,15 +85,15 @@ def run(label: str, quick: bool) -> None:
         idata = sample_replica_exchange(
             model=model,
             random_seed=seed * 100 + k,
-            n_sweeps=N_SWEEPS,
+            n_sweeps=sweeps,
             **evidence.QUIET,
             **sizes,
         )
         sampled = time.perf_counter() - tic
-        row = evidence.replica_row(idata, model, seed * 100 + k, census=not quick)
+        row = evidence.replica_row(idata, model, seed * 100 + k, census=census and not quick)
         ladder = ladder_diagnostics(idata)
         rows.append(
-            {"spectrum": label, "K": k, "n_sweeps": N_SWEEPS, "sizes": sizes, "commit": commit}
+            {"spectrum": label, "K": k, "n_sweeps": sweeps, "sizes": sizes, "commit": commit}
             | row
             | {
                 "ideal_round_trips": ladder["ideal_round_trips"].values.tolist(),
@@ -99,7 +102,7 @@ def run(label: str, quick: bool) -> None:
                 "check_seconds": time.perf_counter() - tic - sampled,
             }
         )
-        results_path(label, quick).write_text(json.dumps(rows, indent=1))
+        results_path(label, sweeps, quick).write_text(json.dumps(rows, indent=1))
         print(format_row(rows[-1], one_sweep(label, k)), flush=True)
 
 
@@ -118,9 +121,9 @@ def one_sweep(label: str, k: int) -> dict | None:
 
 
 HEADER = (
-    "| spectrum | K | F ± MCSE (10 sweeps) | chain F | round trips (ideal) | min swap rate | "
-    "agreement p | verdict | wall time (run + check) | F, 1 sweep | F, full run |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|"
+    "| spectrum | K | sweeps | F ± MCSE | chain F | round trips (ideal) | min swap rate | "
+    "agreement p | verdict | wall time (run + check) | F, xanes_evidence | F, full run |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -131,7 +134,8 @@ def format_row(row: dict, single: dict | None) -> str:
     single_f = "" if single is None else f"{single['F']:.2f} ± {single['mcse']:.2f}"
     full = FULL_RUN[row["spectrum"]][row["K"] - 1] if row["K"] <= len(K_RANGE) else ""
     return (
-        f"| {row['spectrum']} | {row['K']} | {row['F']:.2f} ± {row['mcse']:.2f} | {chains} | "
+        f"| {row['spectrum']} | {row['K']} | {row['n_sweeps']} | "
+        f"{row['F']:.2f} ± {row['mcse']:.2f} | {chains} | "
         f"{trips} | {row['swap_rate_min']:.2f} | {row['agreement_p']:.2g} | {row['verdict']} | "
         f"{row['seconds']:.0f} + {row['check_seconds']:.0f} s | {single_f} | {full} |"
     )
@@ -139,25 +143,30 @@ def format_row(row: dict, single: dict | None) -> str:
 
 def table() -> None:
     print(
-        f"Pre-edge window, {SIZES}, n_sweeps = {N_SWEEPS} componentwise sweeps per swap "
-        "round; round trips per chain, fewest–most, with the ideal ones in brackets"
+        f"Pre-edge window, {SIZES}, componentwise sweeps per swap round as given; round "
+        "trips per chain, fewest–most, with the ideal ones in brackets"
     )
     print(HEADER)
     for label in ("Fe2O3", "FeO"):
-        path = results_path(label, quick=False)
-        if not path.exists():
-            print(f"| {label} | not run | | | | | | | | | |")
-            continue
-        rows = json.loads(path.read_text())
-        for row in rows:
-            print(format_row(row, one_sweep(label, row["K"])))
-        print(f"<!-- {label}: commit {rows[0]['commit']} -->")
+        for sweeps in (1, N_SWEEPS):
+            path = results_path(label, sweeps, quick=False)
+            if not path.exists():
+                print(f"| {label} | not run | {sweeps} | | | | | | | | | |")
+                continue
+            rows = json.loads(path.read_text())
+            for row in rows:
+                print(format_row(row, one_sweep(label, row["K"])))
+            print(f"<!-- {label}, {sweeps} sweep(s): commit {rows[0]['commit']} -->")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spectrum", choices=("Fe2O3", "FeO"), help="run every K of one")
     parser.add_argument("--table", action="store_true", help="print the saved results")
+    parser.add_argument("--sweeps", type=int, default=N_SWEEPS, help="sweeps per swap round")
+    parser.add_argument(
+        "--no-census", action="store_true", help="verdict from round trips and agreement only"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run (short runs)")
     args = parser.parse_args(argv)
     if args.table or args.spectrum is None:
@@ -166,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("pymc").setLevel(logging.ERROR)
     logging.getLogger("samplers").setLevel(logging.ERROR)  # the verdict is in the table
     print(HEADER)
-    run(args.spectrum, args.quick)
+    run(args.spectrum, args.sweeps, not args.no_census, args.quick)
 
 
 if __name__ == "__main__":

@@ -138,6 +138,20 @@ def _log_prior(prior, labels: Sequence[Hashable]) -> np.ndarray:
     return np.log(weights) - np.log(weights.sum())
 
 
+#: The census options ``reliability_options`` of :func:`select_model` may set.
+_CENSUS_OPTIONS = ("starts", "screen_starts")
+
+
+def _census_options(options: Mapping[str, int] | None) -> dict[str, int]:
+    options = dict(options or {})
+    unknown = sorted(set(options) - set(_CENSUS_OPTIONS))
+    if unknown:
+        raise ValueError(
+            f"unknown reliability option(s) {unknown}; choose from {list(_CENSUS_OPTIONS)}"
+        )
+    return options
+
+
 def _build(label: Hashable, candidate: Candidate) -> pm.Model:
     model = candidate if isinstance(candidate, pm.Model) else candidate()
     if not isinstance(model, pm.Model):
@@ -169,6 +183,7 @@ def select_model(
     checkpoint: str | Path | None = None,
     checkpoint_every: int | None = None,
     check_reliability: bool = True,
+    reliability_options: Mapping[str, int] | None = None,
     **sampler_options: object,
 ) -> xr.DataTree:
     """Sample every candidate model, estimate its free energy and choose among them.
@@ -221,6 +236,14 @@ def select_model(
         reported as unchecked). ``False`` skips the census and lets the decision ignore
         the checks (keeping only the round-trip caution); the table still reports every
         F's own checks (round trips, chain agreement) in ``trusted`` and ``reliability``.
+    reliability_options : mapping, optional
+        The census of the check: ``starts`` (prior L-BFGS starts, default 100) and
+        ``screen_starts`` (prior draws of the batched screen, default
+        :data:`~samplers.evidence.reliability.SCREEN_STARTS`: none). A screen finds
+        modes whose basins hold a small share of the prior, which the starts can miss,
+        but costs minutes per candidate and can flag an over-fitted candidate whose
+        modes the Laplace approximation weighs wrongly (measured in that constant's
+        description); see :func:`~samplers.evidence.reliability.free_energy_reliability`.
     **sampler_options
         Overrides of single settings fields, e.g. ``draws=500, chains=2``.
 
@@ -275,6 +298,7 @@ def select_model(
     log_prior = _log_prior(prior, labels)
     if not (np.isfinite(tie_tolerance) and tie_tolerance > 0):
         raise ValueError(f"tie_tolerance must be positive and finite, got {tie_tolerance!r}")
+    census_options = _census_options(reliability_options)
     kept = None
     if checkpoint is not None:
         kept = CandidateCheckpoints(
@@ -304,7 +328,11 @@ def select_model(
             if check:
                 idata["reliability"] = xr.DataTree(
                     free_energy_reliability(
-                        idata, model, method=settings.method, random_seed=int(seeds[i])
+                        idata,
+                        model,
+                        method=settings.method,
+                        random_seed=int(seeds[i]),
+                        **census_options,
                     )
                 )
             idata.attrs.update(

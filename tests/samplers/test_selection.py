@@ -187,6 +187,7 @@ def test_ladders_without_round_trips_are_flagged(line_data, check_reliability):
         for name in names:
             check = result[f"candidates/{name}/reliability"].to_dataset()
             assert not bool(check["passed"].sel(check="round_trips"))
+            assert check.attrs["census_screened"] == 0  # no screen by default
     else:
         # no census and no "unreliable" answer, but every F still reports its own checks
         assert result.attrs["unreliable"] == "" and result.attrs["chosen"] != "unreliable"
@@ -195,6 +196,25 @@ def test_ladders_without_round_trips_are_flagged(line_data, check_reliability):
         assert "caution: a ladder of" in decision and "made no round trip" in decision
         contenders = result.attrs["tied"].split(", ")
         assert all(name in decision.split("caution")[1] for name in contenders)
+
+
+def test_reliability_options_reach_the_census(line_data):
+    data, _ = line_data
+    result = select_model(
+        line_candidates(data),
+        random_seed=3,
+        progressbar=False,
+        reliability_options={"starts": 7, "screen_starts": 50},
+        draws=50,
+        tune=50,
+        chains=2,
+        n_replicas=8,
+        cores=1,
+    )
+    for name in ("y=ax", "y=ax+b"):
+        census = result[f"candidates/{name}/reliability"].attrs
+        assert census["census_screened"] == 50
+        assert census["census_starts"] == 7 + 2 * 25  # the prior starts and 25 per chain
 
 
 def test_identical_candidates_are_undecided(line_data):
@@ -295,6 +315,7 @@ TWO = {"a": _fail_if_called, "b": _fail_if_called}
         ({"prior": [1.0, -1.0]}, ValueError, "positive"),
         ({"prior": [1.0, 1.0, 1.0]}, ValueError, "one weight per candidate"),
         ({"tie_tolerance": 0.0}, ValueError, "tie_tolerance"),
+        ({"reliability_options": {"screen": 10}}, ValueError, r"unknown reliability option"),
         # a factory that returns something else is caught when it is called
         ({"candidates": {"a": lambda: 3, "b": _fail_if_called}}, TypeError, "returned int"),
     ],
