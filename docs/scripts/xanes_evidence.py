@@ -252,8 +252,14 @@ def figure(results: dict, path: Path) -> None:
                     yerr=[r["se"] for r in nested], color=colour, marker="^", ls="",
                     capsize=3, label=f"{label}, nested sampling",
                 )  # fmt: skip
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_title(f"{window} window")
+    label_and_save(fig, axes, path)
+
+
+def label_and_save(fig, axes, path: Path) -> None:
+    """Axes of F against K, a legend in the first panel, and the figure saved."""
+    for ax in axes:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_xlabel("number of Gaussians K")
         ax.set_ylabel("free energy F [nats]")
     axes[0].legend(fontsize=7)

@@ -21,10 +21,11 @@ for comparison.
     python docs/scripts/xanes_sweeps.py --table            # both, from the saved results
     python docs/scripts/xanes_sweeps.py --quick --spectrum FeO   # smoke run
 
-The outputs are kept in ``docs/scripts/xanes_sweeps_<spectrum>_<sweeps>.json`` and the
-table in ``docs/scripts/xanes_sweeps.txt``. The one-sweep rerun (``--sweeps 1``, without
-the census, whose verdict ``xanes_evidence.txt`` already has) repeats xanes_evidence's
-runs to record their ideal round trips.
+The outputs are kept in ``docs/scripts/xanes_sweeps_<spectrum>_<sweeps>.json``, the
+table in ``docs/scripts/xanes_sweeps.txt`` and the figure (F against K; filled markers:
+runs the checks trust) in ``docs/figures/xanes_sweeps.png``. The one-sweep rerun
+(``--sweeps 1``, without the census, whose verdict ``xanes_evidence.txt`` already has)
+repeats xanes_evidence's runs to record their ideal round trips.
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ FULL_RUN = {
     "Fe2O3": [-100.01, -132.60, -137.14, -138.96, -137.37, -137.40, -137.54],
     "FeO": [-114.38, -115.65, -122.05, -129.31, -132.22, -132.62, -133.55],
 }
+#: Its MCSEs, same source.
+FULL_RUN_MCSE = {
+    "Fe2O3": [0.13, 0.21, 0.29, 0.76, 0.75, 1.19, 0.92],
+    "FeO": [0.07, 0.17, 1.90, 0.70, 0.83, 0.47, 0.49],
+}
+FIGURE = HERE.parent / "figures" / "xanes_sweeps.png"
 
 
 def results_path(label: str, sweeps: int, quick: bool) -> Path:
@@ -159,10 +166,42 @@ def table() -> None:
             print(f"<!-- {label}, {sweeps} sweep(s): commit {rows[0]['commit']} -->")
 
 
+def figure(path: Path = FIGURE) -> None:
+    """F against K with MCSE error bars per spectrum: one sweep, N_SWEEPS sweeps (filled
+    where the checks trust the run, open where they flag it) and the full run."""
+    import matplotlib.pyplot as plt  # the backend is set by xanes_evidence
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, label in zip(axes, ("Fe2O3", "FeO"), strict=True):
+        for sweeps, colour, offset in ((1, "C1", -0.1), (N_SWEEPS, "C0", 0.1)):
+            saved = results_path(label, sweeps, quick=False)
+            if not saved.exists():
+                continue
+            rows = json.loads(saved.read_text())
+            ks = [r["K"] + offset for r in rows]
+            values = [r["F"] for r in rows]
+            ax.errorbar(
+                ks, values, yerr=[r["mcse"] for r in rows], color=colour, marker="o",
+                mfc="none", capsize=3, label=f"{sweeps} sweep(s) per swap, 2500 + 2500",
+            )  # fmt: skip
+            trusted = [(k, v) for k, v, r in zip(ks, values, rows, strict=True) if r["trusted"]]
+            if trusted:
+                ax.plot(*zip(*trusted, strict=True), "o", color=colour)
+        full = FULL_RUN[label]
+        ax.errorbar(
+            range(1, len(full) + 1), full, yerr=FULL_RUN_MCSE[label], color="0.4", marker="s",
+            ls=":", capsize=3, mfc="none", label="case study's full run, 1 sweep, 20 000 + 20 000",
+        )  # fmt: skip
+        ax.set_title(f"{label}, pre-edge window")
+    evidence.label_and_save(fig, axes, path)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spectrum", choices=("Fe2O3", "FeO"), help="run every K of one")
-    parser.add_argument("--table", action="store_true", help="print the saved results")
+    parser.add_argument(
+        "--table", action="store_true", help="print the saved results and draw the figure"
+    )
     parser.add_argument("--sweeps", type=int, default=N_SWEEPS, help="sweeps per swap round")
     parser.add_argument(
         "--no-census", action="store_true", help="verdict from round trips and agreement only"
@@ -171,6 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.table or args.spectrum is None:
         table()
+        figure()
         return
     logging.getLogger("pymc").setLevel(logging.ERROR)
     logging.getLogger("samplers").setLevel(logging.ERROR)  # the verdict is in the table
