@@ -50,10 +50,11 @@ from samplers.replica_exchange.diagnostics import ladder_diagnostics
 HERE = Path(__file__).resolve().parent
 #: Componentwise sweeps per swap round (``xanes_evidence.py`` used 1; ``--sweeps``).
 N_SWEEPS = 10
-#: The sizes of ``xanes_evidence.py``'s pre-edge runs, and of a smoke run.
-SIZES = evidence.SIZES["pre-edge"]
+#: The sizes of ``xanes_evidence.py``'s runs per window, and of a smoke run.
+SIZES = evidence.SIZES
 QUICK_SIZES = {"draws": 100, "tune": 100, "chains": 2, "n_replicas": 8}
-K_RANGE = range(1, 8)
+#: K per window (``--k-max`` cuts it).
+K_RANGE = {"pre-edge": range(1, 8), "full": range(1, 9)}
 #: The case study's full run (4 chains x 32 replicas x 20 000 + 20 000, one sweep;
 #: docs/xanes.md, "Real data"), F per K, quoted for comparison only.
 FULL_RUN = {
@@ -68,25 +69,29 @@ FULL_RUN_MCSE = {
 FIGURE = HERE.parent / "figures" / "xanes_sweeps.png"
 
 
-def results_path(label: str, sweeps: int, quick: bool) -> Path:
+def results_path(label: str, sweeps: int, quick: bool, window: str = "pre-edge") -> Path:
     folder = Path(tempfile.gettempdir()) if quick else HERE
-    return folder / f"xanes_sweeps_{label}_{sweeps}.json"
+    suffix = "" if window == "pre-edge" else f"_{window}"
+    return folder / f"xanes_sweeps_{label}_{sweeps}{suffix}.json"
 
 
-def run(label: str, sweeps: int, census: bool, quick: bool) -> None:
+def run(
+    label: str, sweeps: int, census: bool, quick: bool, window: str = "pre-edge", k_max=None
+) -> None:
     """Every K of one spectrum; the results file is rewritten after each K."""
     constants = evidence.case_study_constants()
     name, e0 = constants["SPECTRA"][label]
     require_real_data([name], "xraypy/xraylarch examples/xafsdata/")
     data = xanes.load(real_data_dir() / name, e0=e0)
-    energies, priors = evidence.window_setups(constants)["pre-edge"]
+    energies, priors = evidence.window_setups(constants)[window]
     seed = 1 + list(constants["SPECTRA"]).index(label)  # xanes_evidence.py's seeds
-    sizes = QUICK_SIZES if quick else SIZES
+    sizes = QUICK_SIZES if quick else SIZES[window]
+    ks = [k for k in K_RANGE[window] if k_max is None or k <= k_max]
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
     ).stdout.strip()
     rows = []
-    for k in range(1, 3) if quick else K_RANGE:
+    for k in range(1, 3) if quick else ks:
         model = evidence.build(data, k, energies, priors)
         tic = time.perf_counter()
         idata = sample_replica_exchange(
@@ -100,7 +105,8 @@ def run(label: str, sweeps: int, census: bool, quick: bool) -> None:
         row = evidence.replica_row(idata, model, seed * 100 + k, census=census and not quick)
         ladder = ladder_diagnostics(idata)
         rows.append(
-            {"spectrum": label, "K": k, "n_sweeps": sweeps, "sizes": sizes, "commit": commit}
+            {"spectrum": label, "window": window, "K": k, "n_sweeps": sweeps}
+            | {"sizes": sizes, "commit": commit}
             | row
             | {
                 "ideal_round_trips": ladder["ideal_round_trips"].values.tolist(),
@@ -109,17 +115,17 @@ def run(label: str, sweeps: int, census: bool, quick: bool) -> None:
                 "check_seconds": time.perf_counter() - tic - sampled,
             }
         )
-        results_path(label, sweeps, quick).write_text(json.dumps(rows, indent=1))
-        print(format_row(rows[-1], one_sweep(label, k)), flush=True)
+        results_path(label, sweeps, quick, window).write_text(json.dumps(rows, indent=1))
+        print(format_row(rows[-1], one_sweep(label, k, window)), flush=True)
 
 
-def one_sweep(label: str, k: int) -> dict | None:
-    """The one-sweep pre-edge run of ``xanes_evidence.json`` at this K (prior path)."""
+def one_sweep(label: str, k: int, window: str = "pre-edge") -> dict | None:
+    """The one-sweep run of ``xanes_evidence.json`` at this K and window (prior path)."""
     saved = json.loads(evidence.RESULTS.read_text())["replica"]
     for row in saved:
         if (row["spectrum"], row["window"], row["K"], row["reference"]) == (
             label,
-            "pre-edge",
+            window,
             k,
             "prior",
         ) and "F" in row:
@@ -139,7 +145,8 @@ def format_row(row: dict, single: dict | None) -> str:
     trips = f"{row['trips_min']}–{row['trips_max']} ({min(ideal):.0f}–{max(ideal):.0f})"
     chains = ", ".join(f"{f:.2f}" for f in row["per_chain"])
     single_f = "" if single is None else f"{single['F']:.2f} ± {single['mcse']:.2f}"
-    full = FULL_RUN[row["spectrum"]][row["K"] - 1] if row["K"] <= len(K_RANGE) else ""
+    pre_edge = row.get("window", "pre-edge") == "pre-edge"
+    full = FULL_RUN[row["spectrum"]][row["K"] - 1] if pre_edge else "not run"
     return (
         f"| {row['spectrum']} | {row['K']} | {row['n_sweeps']} | "
         f"{row['F']:.2f} ± {row['mcse']:.2f} | {chains} | "
@@ -149,21 +156,23 @@ def format_row(row: dict, single: dict | None) -> str:
 
 
 def table() -> None:
-    print(
-        f"Pre-edge window, {SIZES}, componentwise sweeps per swap round as given; round "
-        "trips per chain, fewest–most, with the ideal ones in brackets"
-    )
-    print(HEADER)
-    for label in ("Fe2O3", "FeO"):
-        for sweeps in (1, N_SWEEPS):
-            path = results_path(label, sweeps, quick=False)
-            if not path.exists():
-                print(f"| {label} | not run | {sweeps} | | | | | | | | | |")
-                continue
-            rows = json.loads(path.read_text())
-            for row in rows:
-                print(format_row(row, one_sweep(label, row["K"])))
-            print(f"<!-- {label}, {sweeps} sweep(s): commit {rows[0]['commit']} -->")
+    for window in K_RANGE:
+        print(
+            f"{window} window, {SIZES[window]}, componentwise sweeps per swap round as given; "
+            "round trips per chain, fewest–most, with the ideal ones in brackets"
+        )
+        print(HEADER)
+        for label in ("Fe2O3", "FeO"):
+            for sweeps in (1, N_SWEEPS):
+                path = results_path(label, sweeps, False, window)
+                if not path.exists():
+                    print(f"| {label} | not run | {sweeps} | | | | | | | | | |")
+                    continue
+                rows = json.loads(path.read_text())
+                for row in rows:
+                    print(format_row(row, one_sweep(label, row["K"], window)))
+                print(f"<!-- {label}, {sweeps} sweep(s): commit {rows[0]['commit']} -->")
+        print()
 
 
 def figure(path: Path = FIGURE) -> None:
@@ -203,6 +212,8 @@ def main(argv: list[str] | None = None) -> None:
         "--table", action="store_true", help="print the saved results and draw the figure"
     )
     parser.add_argument("--sweeps", type=int, default=N_SWEEPS, help="sweeps per swap round")
+    parser.add_argument("--window", choices=tuple(K_RANGE), default="pre-edge")
+    parser.add_argument("--k-max", type=int, default=None, help="largest K run")
     parser.add_argument(
         "--no-census", action="store_true", help="verdict from round trips and agreement only"
     )
@@ -215,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("pymc").setLevel(logging.ERROR)
     logging.getLogger("samplers").setLevel(logging.ERROR)  # the verdict is in the table
     print(HEADER)
-    run(args.spectrum, args.sweeps, not args.no_census, args.quick)
+    run(args.spectrum, args.sweeps, not args.no_census, args.quick, args.window, args.k_max)
 
 
 if __name__ == "__main__":
