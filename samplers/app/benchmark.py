@@ -38,7 +38,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +62,8 @@ __all__ = [
     "build_parser",
     "format_benchmark",
     "gaussian_log_likelihood",
+    "machine_attrs",
+    "machine_line",
     "main",
     "measure_throughput",
     "report",
@@ -429,9 +431,7 @@ def run_benchmark(
             "seed": seed,
             "spread_target": SPREAD_TARGET,
             "throughput_target": THROUGHPUT_TARGET,
-            **environment(),
-            "load_average_start": load_start,
-            "load_average_end": os.getloadavg()[0],
+            **machine_attrs(load_start),
         },
     )
     dataset["step_evaluations_per_second"].attrs["long_name"] = (
@@ -441,6 +441,25 @@ def run_benchmark(
 
 
 # -- reporting ----------------------------------------------------------------------------
+def machine_attrs(load_start: float) -> dict:
+    """The machine a benchmark ran on (:func:`~samplers.environment.environment`) and its
+    1-minute load average at the start (``load_start``) and now, as Dataset attrs."""
+    return {
+        **environment(),
+        "load_average_start": load_start,
+        "load_average_end": os.getloadavg()[0],
+    }
+
+
+def machine_line(attrs: Mapping) -> str:
+    """The machine and load line of a benchmark's table, from :func:`machine_attrs`."""
+    return (
+        f"machine: {attrs.get('nproc')} CPUs usable, {attrs.get('cpu_model')}; 1-min load "
+        f"average {attrs.get('load_average_start', float('nan')):.1f} at start, "
+        f"{attrs.get('load_average_end', float('nan')):.1f} at end"
+    )
+
+
 def _yes(flag: bool) -> str:
     return "yes" if flag else "NO"
 
@@ -461,10 +480,7 @@ def format_benchmark(ds: xr.Dataset) -> str:
     lines = [
         f"Replica exchange ({a.get('n_replicas')} replicas, tune {a.get('re_tune')}, "
         f"draws {a.get('re_draws')}, stepping stone) vs {a.get('smc', 'SMC')}",
-        f"{ds.sizes['chain']} chains per sampler on {a.get('cores')} cores; "
-        f"machine: {a.get('nproc')} CPUs usable, {a.get('cpu_model')}; 1-min load average "
-        f"{a.get('load_average_start', float('nan')):.1f} at start, "
-        f"{a.get('load_average_end', float('nan')):.1f} at end",
+        f"{ds.sizes['chain']} chains per sampler on {a.get('cores')} cores; " + machine_line(a),
         "",
     ]
     header = [

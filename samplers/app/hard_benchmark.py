@@ -56,12 +56,11 @@ import pymc as pm
 import xarray as xr
 
 from ..comparison.targets import egg_box, gaussian_shell, three_modes, unequal_width
-from ..environment import environment
 from ..evidence.free_energy import FreeEnergy
 from ..evidence.nested import dynesty_module
 from ..replica_exchange.sampling import sample_replica_exchange
 from ..settings import NestedSettings, SMCSettings
-from .benchmark import report
+from .benchmark import machine_attrs, machine_line, report
 
 __all__ = [
     "MAX_SECONDS",
@@ -344,9 +343,7 @@ def run_hard_benchmark(
             "seed": seed,
             "smc": _describe_smc(),
             "nested": _describe_nested(),
-            **environment(),
-            "load_average_start": load_start,
-            "load_average_end": os.getloadavg()[0],
+            **machine_attrs(load_start),
         },
     )
     dataset["weight_error"].attrs["long_name"] = (
@@ -377,9 +374,7 @@ def format_hard_benchmark(ds: xr.Dataset) -> str:
         f"in {a['re_budgets']}; SMC: {a['chains']} chains, particles in {a['smc_budgets']}; "
         f"nested (dynesty): {a['chains']} runs, live points in {a['nested_budgets']}; "
         f"one core each; seed {a['seed']}",
-        f"machine: {a.get('nproc')} CPUs usable, {a.get('cpu_model')}; 1-min load average "
-        f"{a.get('load_average_start', float('nan')):.1f} at start, "
-        f"{a.get('load_average_end', float('nan')):.1f} at end",
+        machine_line(a),
     ]
     header = [
         "sampler",
