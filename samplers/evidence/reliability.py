@@ -143,8 +143,12 @@ def free_energy_reliability(
     """
     model = pm.modelcontext(model)
     estimate = FreeEnergy.from_dataset(idata["free_energy"].to_dataset(), method)
-    ladder = ladder_diagnostics(idata)
-    trips = ladder["round_trips"]
+    checks = estimate.checks  # the run's own, recomputed from its stored counts
+    if checks is None:  # a free_energy group stored before the run's checks were
+        ladder = ladder_diagnostics(idata)
+        checks = run_checks(
+            estimate, ladder["round_trips"].values, ladder["ideal_round_trips"].values
+        )
     chi2, p = free_energy_agreement(estimate)
     draws = unconstrained_draws(idata, model)
     step = max(1, draws.shape[1] // STARTS_PER_CHAIN)
@@ -162,7 +166,7 @@ def free_energy_reliability(
     bias, under = census_bias(census, occupancy)
 
     reasons = {check: "" for check in CHECKS}
-    reasons.update(run_checks(estimate, trips.values, ladder["ideal_round_trips"].values).failures)
+    reasons.update(checks.failures)
     missing = _missing_classes(census, occupancy)
     if bias > BIAS_NATS + 2 * estimate.mcse:
         pooled = occupancy.mean("chain").values
@@ -197,7 +201,9 @@ def free_energy_reliability(
         {
             "passed": ("check", [not reasons[check] for check in CHECKS]),
             "reason": ("check", [reasons[check] for check in CHECKS]),
-            "round_trips": trips,
+            "round_trips": xr.DataArray(
+                checks.round_trips, dims="chain", coords={"chain": idata["posterior"]["chain"]}
+            ),
             "agreement_chi2": chi2,
             "agreement_p": p,
             "census_bias": bias,

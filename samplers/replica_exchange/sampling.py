@@ -70,14 +70,10 @@ def free_energy_dataset(idata: xr.DataTree) -> tuple[xr.Dataset, dict[str, FreeE
     checks = estimates["stepping_stone"].checks
     dataset["round_trips"] = ("chain", checks.round_trips)
     dataset["ideal_round_trips"] = ("chain", checks.ideal_round_trips)
-    dataset["trusted"] = ("estimator", [_trusted_code(estimates[m].trusted) for m in methods])
+    dataset["trusted"] = ("estimator", [estimates[m].checks.to_attrs()["trusted"] for m in methods])
     dataset["verdict"] = ("estimator", [estimates[m].checks.verdict for m in methods])
     dataset.attrs.update(checks.to_attrs())
     return dataset, estimates
-
-
-def _trusted_code(trusted: bool | None) -> int:
-    return -1 if trusted is None else int(trusted)
 
 
 def sample_with_step(
