@@ -338,7 +338,12 @@ fig.savefig(OUTPUT / "centroid_shift.png", dpi=120)
 # and nested sampling (dynesty, 2 × 150 live points) lies 13–42 nats higher still. The data
 # support at least K = 2 (Fe2O3) and K = 5 (FeO), by F differences far beyond every
 # spread; the plateau of this run is the best estimate of where F stops falling, not a
-# certified one, and the path keeps the prior reference.
+# certified one, and the path keeps the prior reference. The swaps are not what holds
+# the ladders back: their rates would allow 66–167 round trips per chain with perfectly
+# mixing moves (`ideal_round_trips`). With ten componentwise sweeps per swap round
+# (`docs/scripts/xanes_sweeps.py`, same size and seeds) F moves onto this run's, within
+# 0.9 nats (Fe2O3) and 2.1 nats (FeO) at every K, but only Fe2O3 K = 2 and FeO K = 1
+# pass the checks.
 #
 # Because F does not single out one K, the centroids are also averaged over K with
 # p(K|D): Fe2O3 7114.45 ± 0.20 eV at K = 4 and 7114.40 ± 0.29 eV averaged; FeO
