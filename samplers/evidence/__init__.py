@@ -1,7 +1,7 @@
 """Bayesian free energies F = -log p(D) and what one run of the ladder says about noise.
 
 - :mod:`~samplers.evidence.thermodynamic`: log Z from a ladder by stepping stone,
-  thermodynamic integration and bridge sampling, with batch-means standard errors;
+  thermodynamic integration and bridge sampling, with ESS-based standard errors;
 - :mod:`~samplers.evidence.free_energy`: :func:`samplers.free_energy` of a replica-exchange or
   SMC result, :class:`samplers.FreeEnergy` (value, MCSE, per chain);
 - :mod:`~samplers.evidence.noise_scan`: F as a function of the noise precision from

@@ -6,7 +6,7 @@ Two kinds of result are read:
   :func:`samplers.sample_replica_exchange`): the per-level log-likelihoods stored as
   sampler stats give :math:`\log Z` per chain by stepping-stone (default),
   thermodynamic integration or two-sided bridge sampling
-  (:mod:`samplers.evidence.thermodynamic`), each with a batch-means standard error;
+  (:mod:`samplers.evidence.thermodynamic`), each with an ESS-based standard error;
 - **sequential Monte Carlo** (``pm.sample_smc``): PyMC stores its per-chain estimate
   :math:`\sum_s \log \frac{1}{N}\sum_i w_i^{(s)}` in
   ``sample_stats.log_marginal_likelihood``, a ragged array with NaN for every stage

@@ -20,7 +20,7 @@ two phases rarely, and chains that sit in different phases at the same level dis
 Schmidler & Huber, Electron. J. Probab. 14, 780 (2009), on the torpid mixing of tempering
 across such transitions).
 
-:func:`tempering_path` gives the curves of every chain, with batch-means standard
+:func:`tempering_path` gives the curves of every chain, with ESS-based standard
 errors, and, where the chains ran one ladder, for each level a :math:`\chi^2` test of
 their agreement on :math:`\langle\ell\rangle_\beta`:
 
@@ -30,7 +30,7 @@ their agreement on :math:`\langle\ell\rangle_\beta`:
     \hat\ell_l = \frac{\sum_c \bar\ell_{c,l}/s_{c,l}^2}{\sum_c 1/s_{c,l}^2},
 
 with :math:`C - 1` degrees of freedom for :math:`C` chains (:math:`s_{c,l}` the
-batch-means standard error of chain :math:`c`'s mean at level :math:`l`).
+ESS-based standard error of chain :math:`c`'s mean at level :math:`l`).
 :func:`free_energy_agreement` is the same test on the chains' free energies. Both are
 statistics for the user and for the reliability verdict; neither decides on its own.
 """
@@ -44,7 +44,7 @@ import xarray as xr
 from scipy.stats import chi2
 
 from ..replica_exchange.stats import LEVEL_DIM, replica_stats
-from .thermodynamic import batch_means_covariance
+from .thermodynamic import mean_standard_error
 
 if TYPE_CHECKING:
     from .free_energy import FreeEnergy
@@ -53,8 +53,8 @@ __all__ = ["free_energy_agreement", "tempering_path"]
 
 
 def _standard_errors(values: np.ndarray) -> np.ndarray:
-    """Batch-means standard error of the mean of each column of ``values`` (draws, m)."""
-    return np.sqrt(np.clip(np.diag(batch_means_covariance(values)), 0.0, None))
+    """Standard error of the mean of each column of ``values`` (draws, m), from its ESS."""
+    return mean_standard_error(values)
 
 
 def _agreement(means: np.ndarray, errors: np.ndarray) -> tuple[float, float]:
@@ -86,7 +86,7 @@ def tempering_path(idata: xr.DataTree) -> xr.Dataset:
 
         - ``beta``: the chain's ladder (each chain tunes its own);
         - ``mean_log_likelihood`` :math:`\bar\ell_{c,l}` and ``mean_log_likelihood_mcse``,
-          its batch-means standard error;
+          its ESS-based standard error;
         - ``log_likelihood_variance`` :math:`\mathrm{Var}_\beta[\ell]` and
           ``heat_capacity`` :math:`\beta^2\,\mathrm{Var}_\beta[\ell]`;
 

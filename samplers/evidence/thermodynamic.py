@@ -21,9 +21,12 @@ and :math:`\Delta_l = \beta_{l+1} - \beta_l`:
 
 Each estimator is a smooth function :math:`g(\bar Y)` of the means of a vector series
 :math:`Y(t)` (one or two components per level). Its Monte Carlo standard error is the
-delta method with the batch-means covariance of :math:`\bar Y` (batches of
-:math:`\lfloor\sqrt{n}\rfloor` draws), which accounts for the autocorrelation of every
-series and for the correlation between levels that swaps create.
+delta method, :math:`\mathrm{Var}\,g(\bar Y) \approx \nabla g^T \mathrm{Cov}(\bar Y)
+\nabla g = \mathrm{Var}(\bar z)` with the projected series
+:math:`z(t) = \nabla g \cdot Y(t)`, and :math:`\mathrm{Var}(\bar z)` from the effective
+sample size of :math:`z` (:func:`mean_standard_error`). Projecting first accounts for the
+autocorrelation of every series and for the correlation between levels that swaps
+create.
 """
 
 from __future__ import annotations
@@ -31,13 +34,15 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+from arviz_stats.base import array_stats
 from scipy.special import logsumexp
 
 __all__ = [
     "ESTIMATORS",
-    "batch_means_covariance",
+    "MIN_DRAWS",
     "log_evidence",
     "log_evidence_path",
+    "mean_standard_error",
 ]
 
 Method = Literal["stepping_stone", "thermodynamic_integration", "bridge"]
@@ -45,37 +50,50 @@ Method = Literal["stepping_stone", "thermodynamic_integration", "bridge"]
 ESTIMATORS: tuple[str, ...] = ("stepping_stone", "thermodynamic_integration", "bridge")
 
 
-def batch_means_covariance(series: np.ndarray) -> np.ndarray:
-    r"""Covariance matrix of the mean of an autocorrelated vector series.
+#: Fewest draws for a standard error (ArviZ's split-chain ESS needs two halves of two).
+MIN_DRAWS = 4
 
-    Non-overlapping batch means with :math:`b = \lfloor\sqrt n\rfloor` draws per batch and
-    :math:`a = \lfloor n/b \rfloor` batches of means :math:`\bar Y_k`:
 
-    .. math::
+def mean_standard_error(series: np.ndarray) -> np.ndarray:
+    r"""Monte Carlo standard error of the mean of each column of an autocorrelated series.
 
-        \widehat{\mathrm{Cov}}(\bar Y) = \frac{b}{n(a-1)}
-        \sum_k (\bar Y_k - \bar Y)(\bar Y_k - \bar Y)^T.
+    :math:`\mathrm{sd}(y)/\sqrt{n_\mathrm{eff}}` with the effective sample size
+    :math:`n_\mathrm{eff} = n / \hat\tau` from Geyer's initial monotone sequence
+    estimate of the integrated autocorrelation time :math:`\hat\tau = 1 + 2\sum_k
+    \hat\rho_k` (Geyer, Stat. Sci. 7, 473 (1992)), computed on the two halves of the
+    series as separate chains so that a drift between them counts as variance: ArviZ's
+    ``ess(method="mean")`` (Vehtari, Gelman, Simpson, Carpenter & Bürkner, Bayesian
+    Anal. 16, 667 (2021)). Unlike batch means with :math:`\lfloor\sqrt n\rfloor` draws
+    per batch, it does not shrink the error when the autocorrelation time approaches the
+    batch length (at :math:`\tau \approx 200` and :math:`n = 2500`, batch means give half
+    the true standard error; ``tests/samplers/test_thermodynamic.py``).
 
     Parameters
     ----------
-    series : ndarray, shape (n, m)
+    series : ndarray, shape (n,) or (n, m)
+
+    Returns
+    -------
+    float or ndarray, shape (m,)
+        Zero for a constant column.
     """
     series = np.asarray(series, dtype=float)
     n = series.shape[0]
-    size = int(np.floor(np.sqrt(n)))
-    batches = n // size
-    if batches < 2:
-        raise ValueError(f"need at least 2 draws for a Monte Carlo standard error, got {n}")
-    means = series[: batches * size].reshape(batches, size, -1).mean(axis=1)
-    centred = means - means.mean(axis=0)
-    return size * centred.T @ centred / ((batches - 1) * n)
+    if n < MIN_DRAWS:
+        raise ValueError(
+            f"need at least {MIN_DRAWS} draws for a Monte Carlo standard error, got {n}"
+        )
+    columns = np.moveaxis(series.reshape(n, -1), 0, -1)[:, None, :]  # (m, chain=1, draw)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        errors = np.asarray(array_stats.mcse(columns, method="mean"), dtype=float)
+    errors = np.where(np.ptp(columns, axis=-1)[:, 0] == 0, 0.0, errors)
+    return float(errors[0]) if series.ndim == 1 else errors
 
 
 def _delta_method_se(series: np.ndarray, gradient: np.ndarray) -> float:
     if not np.all(np.isfinite(gradient)):
         return np.inf
-    covariance = batch_means_covariance(series)
-    return float(np.sqrt(max(gradient @ covariance @ gradient, 0.0)))
+    return float(mean_standard_error(np.asarray(series, dtype=float) @ gradient))
 
 
 def _check(
@@ -194,7 +212,7 @@ def log_evidence_path(log_lik: np.ndarray, betas: np.ndarray) -> tuple[np.ndarra
     r""":math:`\log Z(\beta_l)` at every level by stepping-stone, with standard errors.
 
     :math:`Z(\beta) = \int \varphi\, e^{\beta\ell}`, so :math:`\log Z(\beta_0 = 0) = 0`.
-    Returns two arrays of shape ``(levels,)``: the values and their batch-means MCSE.
+    Returns two arrays of shape ``(levels,)``: the values and their MCSE.
     """
     log_lik, betas = _check(log_lik, betas, to_one=False)
     increments, _ = _stepping_stone(log_lik, betas)

@@ -101,7 +101,7 @@ def test_posterior_against_the_exact_grid_posterior(output):
         radius, background = run.radius.values, run.background.values
         # Tolerances. Mean: 4 posterior sd / √(ESS ≈ 30), i.e. < 1 sd. Widths: the
         # relative error of an sd from ESS ≳ 30 draws is ≲ 1/√(2 ESS) ≈ 0.13; 0.3 is 2.3
-        # of those. F: 5 MCSE (the sampler's batch-means error) + 0.3 nats, the
+        # of those. F: 5 MCSE (the sampler's MCSE) + 0.3 nats, the
         # case study's own tolerance against its grid.
         assert abs(radius.mean() - exact["radius_mean"]) < 0.8 * exact["radius_sd"]
         assert radius.std() / exact["radius_sd"] == pytest.approx(1, abs=0.3)

@@ -60,7 +60,7 @@ def single_t1_free_energy(data: xr.Dataset) -> float:
 
 
 def test_sampled_free_energy_matches_quadrature(output):
-    # Tolerance: 4 MCSE of the sampled F (batch-means error of the quick run, 2 chains ×
+    # Tolerance: 4 MCSE of the sampled F (the MCSE of the quick run, 2 chains ×
     # 300 draws) plus 0.02 nats for the grid (the trapezoid on 40 001 points is exact to
     # far better than that).
     saved = pd.read_csv(output / "quadrature_check.csv")

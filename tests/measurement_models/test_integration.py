@@ -7,7 +7,7 @@ densities written out here, N(y; 0, D + X Σ₀ Xᵀ) with the stacked design ma
 each sharing pattern (scipy's dense multivariate normal), the slope posterior is the
 precision-weighted combination written by hand, and the posterior of estimated noise
 precisions is two-dimensional quadrature of the closed-form evidence over (log b₁, log b₂).
-Free-energy tolerances are 4 × the batch-means MCSE plus the stepping-stone bias bound
+Free-energy tolerances are 4 × the MCSE plus the stepping-stone bias bound
 (``bias_bound``); posterior moments use ArviZ's MCSE; every sampling run has a fixed seed.
 """
 

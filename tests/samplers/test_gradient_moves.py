@@ -4,7 +4,7 @@ Independent truths: finite differences and PyMC's own ``model.compile_dlogp`` fo
 batched gradient; the closed-form posterior and evidence of Gaussian targets (a strongly
 correlated 3-d linear model, the conjugate Gaussian mean, and the straight line through
 PyMC, whose evidence is the closed form of ``measurement_models.linear``). Statistical
-checks allow 4 batch-means MCSE, as in test_parallel_tempering.py; every run has a fixed
+checks allow 4 MCSE, as in test_parallel_tempering.py; every run has a fixed
 seed. The negative controls drop the Metropolis–Hastings correction (the proposal
 density ratio of MALA, the energy error of HMC) and are caught by the same checks.
 """

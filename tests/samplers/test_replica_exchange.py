@@ -3,7 +3,7 @@
 Independent truths: the closed-form evidence of Gaussian linear regression (2 and 10
 coefficients; scipy's multivariate normal density of the marginal), the exact mode
 weights of a two-mode mixture likelihood, and the closed-form evidence as a function
-of the noise level for the noise scan. Tolerances are 4 × the batch-means MCSE plus a
+of the noise level for the noise scan. Tolerances are 4 × the MCSE plus a
 stated allowance; every sampling test uses a fixed seed.
 """
 

@@ -21,7 +21,7 @@ from samplers import (
 )
 from samplers.evidence.free_energy import FreeEnergy
 from samplers.evidence.path import free_energy_agreement, tempering_path
-from samplers.evidence.thermodynamic import batch_means_covariance
+from samplers.evidence.thermodynamic import mean_standard_error
 from samplers.replica_exchange.stats import tidy_replica_stats
 
 SIGMA = 0.3
@@ -88,9 +88,9 @@ def test_path_matches_the_closed_form_at_every_level(line, adapted):
             expected, variance = exact_moments(x, y, beta)
             se = path["mean_log_likelihood_mcse"].values[chain, level]
             assert abs(path["mean_log_likelihood"].values[chain, level] - expected) < 4 * se
-            # the variance: standard error from batch means of the squared deviations
+            # the variance: standard error of the mean of the squared deviations
             squares = (log_lik[chain, :, level] - expected) ** 2
-            se = np.sqrt(batch_means_covariance(squares[:, None])[0, 0])
+            se = mean_standard_error(squares)
             error = path["log_likelihood_variance"].values[chain, level] - variance
             assert abs(error) < 4 * se, (chain, level, beta)
     np.testing.assert_allclose(
