@@ -213,7 +213,7 @@ visibility.to_csv(OUTPUT / "visibility.csv")
 # For each Δ and noise seed: simulate a spectrum from the three-configuration model,
 # build both candidates with the same priors for their shared parameters
 # (`ce_xps.PARAMETERS`), and run `select_model` (replica exchange, stepping-stone F,
-# batch-means MCSE; "undecided" when the two are within 2 combined MCSE).
+# MCSE; "undecided" when the two are within 2 combined MCSE).
 
 
 # %%
