@@ -61,7 +61,7 @@ import pymc as pm
 import xarray as xr
 
 from ..environment import environment
-from ..evidence.free_energy import FreeEnergy, free_energy
+from ..evidence.free_energy import NESTED, FreeEnergy, free_energy
 from ..evidence.reliability import free_energy_reliability
 from ..replica_exchange.diagnostics import ladder_diagnostics
 from ..replica_exchange.run_record import SamplingInterrupted
@@ -232,7 +232,7 @@ def select_model(
         Check every candidate's F and answer ``"unreliable"`` when a contender is
         flagged (see the module docstring): for replica exchange round trips, chain
         agreement and a mode census (a few seconds to a minute per candidate); for
-        nested sampling the runs' agreement; SMC has no check of its own (its F is
+        nested sampling the runs' agreement and the census; SMC has no check of its own (its F is
         reported as unchecked). ``False`` skips the census and lets the decision ignore
         the checks (keeping only the round-trip caution); the table still reports every
         F's own checks (round trips, chain agreement) in ``trusted`` and ``reliability``.
@@ -316,7 +316,7 @@ def select_model(
         tic = time.perf_counter()
         model = _build(label, candidates[label])
         idata = None if kept is None else kept.load(label, model)
-        check = check_reliability and isinstance(settings, ReplicaExchangeSettings)
+        check = check_reliability and not isinstance(settings, SMCSettings)
         if idata is not None:
             log(f"[{i + 1}/{len(labels)}] {dim} = {label}: kept in {kept.run_path(label)}")
             fe = _kept_free_energy(idata, settings)
@@ -330,7 +330,7 @@ def select_model(
                     free_energy_reliability(
                         idata,
                         model,
-                        method=settings.method,
+                        method=getattr(settings, "method", NESTED),
                         random_seed=int(seeds[i]),
                         **census_options,
                     )

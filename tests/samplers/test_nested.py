@@ -25,6 +25,7 @@ from samplers import NestedSettings, compare_samplers, free_energy, sample_neste
 from samplers.app import cli
 from samplers.comparison.targets import GaussianMixtureTarget
 from samplers.evidence.nested import NestedDensity, PriorTransform
+from samplers.evidence.reliability import free_energy_reliability
 
 DLOGZ = 0.1
 SIGMA = 0.3
@@ -116,20 +117,61 @@ def test_runs_are_reproducible_and_independent(line_data):
     assert log_z[0] != log_z[1]
 
 
-def test_two_separated_modes():
+@pytest.fixture(scope="module")
+def two_modes_run():
     """Two equal-width modes (likelihood sd 0.5, centres ±(3, 3), 17 sds apart) under a
-    N(0, 5²) prior in 2-d, equal posterior mass: exact log Z (a sum of Gaussian
-    densities), and every run finds both modes."""
+    N(0, 5²) prior in 2-d, equal posterior mass."""
     target = GaussianMixtureTarget.with_posterior_weights(
         5.0, [[3.0, 3.0], [-3.0, -3.0]], np.full((2, 2), 0.5), [0.5, 0.5]
     )
-    idata = sample_nested(
-        target.model(), live_points=150, chains=4, draws=500, random_seed=11, dlogz=DLOGZ
-    )
+    model = target.model()
+    idata = sample_nested(model, live_points=150, chains=4, draws=500, random_seed=11, dlogz=DLOGZ)
+    return target, model, idata
+
+
+def test_two_separated_modes(two_modes_run):
+    """Exact log Z (a sum of Gaussian densities), and every run finds both modes."""
+    target, _, idata = two_modes_run
     fe = free_energy(idata)
     assert abs(-fe.value - target.log_evidence) < 3 * fe.mcse + DLOGZ
     fractions = target.mode_fractions(idata, per_chain=True)
     assert np.all(fractions > 0.25), fractions
+
+
+def test_reliability_census_of_nested_runs():
+    """The mode census checks nested sampling too. Two modes of different width
+    (likelihood sd 0.5 and 0.3, so the census does not take them for exchangeable copies
+    of one mode), equal posterior mass, as in ``two_modes_run``. Runs that visit both
+    are trusted (no round-trip check: nested sampling has no ladder); the same runs
+    with every draw of the narrow mode replaced by draws of the broad one (runs that
+    all missed half the posterior mass, and so agree with each other) are flagged by
+    the census."""
+    target = GaussianMixtureTarget.with_posterior_weights(
+        5.0, [[3.0, 3.0], [-3.0, -3.0]], np.array([[0.5, 0.5], [0.3, 0.3]]), [0.5, 0.5]
+    )
+    model = target.model()
+    idata = sample_nested(model, live_points=150, chains=4, draws=500, random_seed=12, dlogz=DLOGZ)
+    checked = free_energy_reliability(idata, model, method="nested", starts=20)
+    assert checked.attrs["trusted"] == 1, checked.attrs["verdict"]
+    assert checked.attrs["verdict"].startswith("trusted: the runs agree")
+    assert np.all(np.isnan(checked["round_trips"].values))
+    assert np.unique(checked["mode_class"].values).size == 2
+
+    theta = idata["posterior"]["theta"].values.copy()
+    rng = np.random.default_rng(0)
+    for chain in range(theta.shape[0]):
+        first = np.flatnonzero(target.mode_of(theta[chain]) == 0)
+        second = np.flatnonzero(target.mode_of(theta[chain]) == 1)
+        theta[chain, second] = theta[chain, rng.choice(first, second.size)]
+    missed = idata.copy()
+    missed["posterior"] = (
+        missed["posterior"].to_dataset().assign(theta=(idata["posterior"]["theta"].dims, theta))
+    )
+    assert np.all(target.mode_fractions(missed)[1] == 0)
+    flagged = free_energy_reliability(missed, model, method="nested", starts=20)
+    assert flagged.attrs["trusted"] == 0
+    assert flagged["reason"].sel(check="modes").item(), flagged.attrs["verdict"]
+    assert flagged["passed"].sel(check="chain_agreement").item()
 
 
 # -- the prior transform against SciPy -------------------------------------------------
@@ -291,6 +333,9 @@ def test_select_model_by_nested_sampling(line_data):
     result = select_model(candidates, "nested", settings=SMALL, random_seed=2, progressbar=False)
     table = result.to_dataset(inherit=False)
     assert "dynesty" in table.attrs["sampler"]
+    for k in (1, 2):  # the census checked every candidate's F (test_reliability_census...)
+        assert "census_converged" in result[f"candidates/{k}/reliability"].attrs
+        assert table.sel(model=k)["reliability"].item().startswith(("trusted", "unreliable"))
     for k in (1, 2):
         row = table.sel(model=k)
         exact = _exact_free_energy(data, k)
