@@ -108,7 +108,7 @@ def free_energy_reliability(
     Replica exchange gets all three checks; nested sampling gets the runs' agreement
     and the census (it has no ladder). The census matters most there: on the XANES
     pre-edge two dynesty runs agreed with each other on an F 22-35 nats too high
-    (docs/xanes.md), and the census found the heavy modes their draws all but missed.
+    (docs/xanes.md), and the census flagged both.
 
     Parameters
     ----------
