@@ -195,17 +195,27 @@ def run_replica(data, k, window, priors, reference, sizes, seed, census=True) ->
     return row | {"seconds": sampled, "check_seconds": time.perf_counter() - tic - sampled}
 
 
-def run_nested(data, k, window, priors, chains, live_points, seed) -> dict:
+def run_nested(data, k, window, priors, chains, live_points, seed, census=False) -> dict:
+    """F of ``chains`` dynesty runs; with ``census``, also the verdict of
+    :func:`free_energy_reliability` on them (their agreement and a census of
+    :data:`CENSUS_STARTS` prior starts and their draws) and its ``check_seconds``."""
     model = build(data, k, window, priors, ordered=False)
     tic = time.perf_counter()
     idata = sample_nested(model, live_points=live_points, chains=chains, random_seed=seed)
     table = idata["free_energy"].to_dataset().sel(estimator="nested")
-    return {
+    row = {
         "F": float(table["free_energy"]),
         "se": float(table["mcse"]),
         "per_chain": table["free_energy_per_chain"].values.tolist(),
         "seconds": time.perf_counter() - tic,
     }
+    if census:
+        checked = free_energy_reliability(
+            idata, model, method="nested", starts=CENSUS_STARTS, random_seed=seed
+        )
+        row["verdict"] = checked.attrs["verdict"]
+        row["check_seconds"] = time.perf_counter() - tic - row["seconds"]
+    return row
 
 
 def format_replica(label, window, k, reference, row) -> str:

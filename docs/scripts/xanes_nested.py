@@ -31,15 +31,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import time
-
 import xanes_evidence as evidence
 import xanes_sweeps as sweeps
 
 from measurement_models import xanes
-from samplers import sample_nested
 from samplers.app.case_studies import real_data_dir, require_real_data
-from samplers.evidence.reliability import free_energy_reliability
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "xanes_nested.json"
@@ -55,26 +51,6 @@ def trusted_runs() -> list[dict]:
             path = sweeps.results_path(label, n_sweeps, quick=False)
             rows += [row for row in json.loads(path.read_text()) if row["trusted"]]
     return rows
-
-
-def run_nested(data, k, energies, priors, live_points, seed) -> dict:
-    """F of ``RUNS`` dynesty runs and the verdict of the census on their draws."""
-    model = evidence.build(data, k, energies, priors, ordered=False)
-    tic = time.perf_counter()
-    idata = sample_nested(model, live_points=live_points, chains=RUNS, random_seed=seed)
-    seconds = time.perf_counter() - tic
-    table = idata["free_energy"].to_dataset().sel(estimator="nested")
-    checked = free_energy_reliability(
-        idata, model, method="nested", starts=evidence.CENSUS_STARTS, random_seed=seed
-    )
-    return {
-        "F": float(table["free_energy"]),
-        "se": float(table["mcse"]),
-        "per_chain": table["free_energy_per_chain"].values.tolist(),
-        "seconds": seconds,
-        "verdict": checked.attrs["verdict"],
-        "check_seconds": time.perf_counter() - tic - seconds,
-    }
 
 
 def run(live_points: int, quick: bool) -> list[dict]:
@@ -94,7 +70,9 @@ def run(live_points: int, quick: bool) -> list[dict]:
         require_real_data([name], "xraypy/xraylarch examples/xafsdata/")
         data = xanes.load(real_data_dir() / name, e0=e0)
         seed = 1000 * (1 + list(constants["SPECTRA"]).index(label)) + k
-        nested = run_nested(data, k, energies, priors, live_points, seed)
+        nested = evidence.run_nested(
+            data, k, energies, priors, RUNS, live_points, seed, census=True
+        )
         results.append(
             {"spectrum": label, "K": k, "live_points": live_points, "seed": seed,
              "commit": commit, "nested": nested, "replica": [row]}

@@ -52,11 +52,6 @@ if TYPE_CHECKING:
 __all__ = ["free_energy_agreement", "tempering_path"]
 
 
-def _standard_errors(values: np.ndarray) -> np.ndarray:
-    """Standard error of the mean of each column of ``values`` (draws, m), from its ESS."""
-    return mean_standard_error(values)
-
-
 def _agreement(means: np.ndarray, errors: np.ndarray) -> tuple[float, float]:
     """χ² of chain means about their precision-weighted mean, and its upper p-value."""
     if means.size < 2:
@@ -110,7 +105,7 @@ def tempering_path(idata: xr.DataTree) -> xr.Dataset:
         raise ValueError("the ladder changes across the recorded draws; use tuned draws")
     beta = np.broadcast_to(stats["beta"].transpose(..., LEVEL_DIM).values, values[:, 0, :].shape)
     means = values.mean(axis=1)
-    errors = np.stack([_standard_errors(chain) for chain in values])
+    errors = np.stack([mean_standard_error(chain) for chain in values])
     variance = values.var(axis=1, ddof=1)
     levels = values.shape[2]
     disagreement = np.full((levels, 2), np.nan)

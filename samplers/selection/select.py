@@ -61,7 +61,7 @@ import pymc as pm
 import xarray as xr
 
 from ..environment import environment
-from ..evidence.free_energy import NESTED, FreeEnergy, free_energy
+from ..evidence.free_energy import FreeEnergy, free_energy
 from ..evidence.reliability import free_energy_reliability
 from ..replica_exchange.diagnostics import ladder_diagnostics
 from ..replica_exchange.run_record import SamplingInterrupted
@@ -232,8 +232,8 @@ def select_model(
         Check every candidate's F and answer ``"unreliable"`` when a contender is
         flagged (see the module docstring): for replica exchange round trips, chain
         agreement and a mode census (a few seconds to a minute per candidate); for
-        nested sampling the runs' agreement and the census; SMC has no check of its own (its F is
-        reported as unchecked). ``False`` skips the census and lets the decision ignore
+        nested sampling the runs' agreement and the census; SMC has no check of its own
+        (its F is reported as unchecked). ``False`` skips the census and lets the decision ignore
         the checks (keeping only the round-trip caution); the table still reports every
         F's own checks (round trips, chain agreement) in ``trusted`` and ``reliability``.
     reliability_options : mapping, optional
@@ -330,7 +330,7 @@ def select_model(
                     free_energy_reliability(
                         idata,
                         model,
-                        method=getattr(settings, "method", NESTED),
+                        method=fe.method,
                         random_seed=int(seeds[i]),
                         **census_options,
                     )
