@@ -13,7 +13,9 @@ model, priors, data, sizes, seeds and ``n_sweeps``, so the same draws) and measu
   which quantities the chains disagree on.
 
 The combinations: the arctan step's value at the top and the middle of the window
-(``edge(7118)``, ``edge(7112)``: what the data see of the edge), ``log(H·Γ)`` (for
+(``edge(7118)``, ``edge(7112)``: what the data see of the edge), the linear background
+``c0 + c1 (E − E₀)`` there (it is referenced at E₀, which lies above the window), the
+sum of the two (the smooth part of the spectrum under the Gaussians), ``log(H·Γ)`` (for
 E₀ − E ≫ Γ the foot is H·Γ / (2π (E₀ − E)), so the data pin H·Γ and E₀, not H and Γ
 apart), the total Gaussian area ``ΣF`` and its centroid ``Σ F E_k / ΣF``, the noise σ
 and the log-likelihood ℓ. A parameter with a long τ whose data-determined combination
@@ -58,6 +60,11 @@ OUTPUT = HERE / "xanes_mixing.txt"
 #: FeO K = 3 (no round trip in some chains).
 RUNS = (("Fe2O3", 1), ("Fe2O3", 2), ("Fe2O3", 4), ("FeO", 3))
 N_SWEEPS = sweeps.N_SWEEPS
+#: The moves of xanes_sweeps.py; ``--update`` tries another (``sample_replica_exchange``)
+#: at the same number of density evaluations (:func:`equal_cost_sweeps`).
+UPDATE = "componentwise"
+#: (spectrum, K, update): runs with other moves, shown after RUNS.
+OTHER_MOVES = (("Fe2O3", 1, "adaptive"), ("Fe2O3", 4, "adaptive"), ("FeO", 3, "adaptive"))
 #: Energies (eV) at which the edge step is evaluated: the top and middle of the window.
 EDGE_AT = (7118.0, 7112.0)
 
@@ -66,6 +73,10 @@ def derived(posterior: xr.Dataset) -> xr.Dataset:
     """The data-determined combinations of the module docstring, per draw."""
     H, E0, gamma = posterior["H"], posterior["E0"], posterior["Gamma"]
     out = {f"edge({e:.0f})": step(e, H, E0, gamma) for e in EDGE_AT}
+    for e in EDGE_AT:  # the linear background, referenced at E0 (above the window)
+        out[f"background({e:.0f})"] = posterior["c0"] + posterior["c1"] * (e - E0)
+    for e in EDGE_AT:
+        out[f"edge + background({e:.0f})"] = out[f"edge({e:.0f})"] + out[f"background({e:.0f})"]
     out["log(H·Γ)"] = np.log(H * gamma)
     if "F" in posterior:
         area = posterior["F"].sum("gaussian")
@@ -101,7 +112,13 @@ def mixing_table(posterior: xr.Dataset, log_lik: xr.DataArray) -> list[tuple[str
     return rows
 
 
-def run(label: str, k: int, quick: bool) -> str:
+def equal_cost_sweeps(update: str, dim: int) -> int:
+    """Sweeps per swap round: N_SWEEPS componentwise ones (dim evaluations of the
+    density each), or as many block moves (one evaluation each) as cost the same."""
+    return N_SWEEPS if update == "componentwise" else N_SWEEPS * dim
+
+
+def run(label: str, k: int, quick: bool, update: str = UPDATE) -> str:
     constants = evidence.case_study_constants()
     name, e0 = constants["SPECTRA"][label]
     require_real_data([name], "xraypy/xraylarch examples/xafsdata/")
@@ -110,9 +127,16 @@ def run(label: str, k: int, quick: bool) -> str:
     seed = 1 + list(constants["SPECTRA"]).index(label)  # xanes_sweeps.py's seeds
     sizes = sweeps.QUICK_SIZES if quick else sweeps.SIZES["pre-edge"]
     model = evidence.build(data, k, energies, priors)
+    dim = sum(np.size(v) for v in model.initial_point().values())
+    n_sweeps = equal_cost_sweeps(update, dim)
     tic = time.perf_counter()
     idata = sample_replica_exchange(
-        model=model, random_seed=seed * 100 + k, n_sweeps=N_SWEEPS, **evidence.QUIET, **sizes
+        model=model,
+        random_seed=seed * 100 + k,
+        n_sweeps=n_sweeps,
+        update=update,
+        **evidence.QUIET,
+        **sizes,
     )
     seconds = time.perf_counter() - tic
     row = evidence.replica_row(idata, model, seed * 100 + k, census=False)
@@ -120,7 +144,8 @@ def run(label: str, k: int, quick: bool) -> str:
     posterior = idata["posterior"].to_dataset()
     log_lik = _top_level(idata)
     lines = [
-        f"{label} K = {k}: F = {row['F']:.2f} ± {row['mcse']:.2f}, chains "
+        f"{label} K = {k}, {update} moves, {n_sweeps} sweeps per swap round: "
+        f"F = {row['F']:.2f} ± {row['mcse']:.2f}, chains "
         + ", ".join(f"{f:.2f}" for f in row["per_chain"])
         + f", round trips {trips.min()}–{trips.max()}, agreement p = {row['agreement_p']:.2g}, "
         f"{seconds:.0f} s",
@@ -139,9 +164,10 @@ def _top_level(idata) -> xr.DataArray:
     return values.isel({level: -1})
 
 
-def block_path(label: str, k: int, quick: bool) -> Path:
+def block_path(label: str, k: int, quick: bool, update: str = UPDATE) -> Path:
     folder = Path(tempfile.gettempdir()) if quick else HERE
-    return folder / f"xanes_mixing_{label}_{k}.txt"
+    suffix = "" if update == UPDATE else f"_{update}"
+    return folder / f"xanes_mixing_{label}_{k}{suffix}.txt"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -150,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--runs", help="comma-separated spectrum:K pairs of RUNS to run (default: all)"
     )
+    parser.add_argument("--update", default=UPDATE, help="the moves within levels")
     parser.add_argument("--table", action="store_true", help="only assemble the saved runs")
     args = parser.parse_args(argv)
     commit = subprocess.run(
@@ -164,15 +191,16 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         chosen = [("Fe2O3", 2)]
     for label, k in [] if args.table else chosen:
-        block = f"commit {commit}\n" + run(label, k, args.quick)
-        block_path(label, k, args.quick).write_text(block + "\n")
+        block = f"commit {commit}; update {args.update}\n" + run(label, k, args.quick, args.update)
+        block_path(label, k, args.quick, args.update).write_text(block + "\n")
         print(block, flush=True)
     header = (
-        f"pre-edge window, {sizes}, {N_SWEEPS} componentwise sweeps per swap round; "
+        f"pre-edge window, {sizes}, {N_SWEEPS} sweeps per swap round; "
         "seeds of xanes_sweeps.py; one block per run (python docs/scripts/xanes_mixing.py)"
     )
     runs = [("Fe2O3", 2)] if args.quick else RUNS
     blocks = [block_path(*r, args.quick) for r in runs]
+    blocks += [] if args.quick else [block_path(*r[:2], False, r[2]) for r in OTHER_MOVES]
     text = "\n".join([header, ""] + [b.read_text() for b in blocks if b.exists()])
     path = Path(tempfile.gettempdir()) / OUTPUT.name if args.quick else OUTPUT
     path.write_text(text)
