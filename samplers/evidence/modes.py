@@ -43,12 +43,13 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 from pymc.initial_point import make_initial_point_fn
-from pymc.pytensorf import compile as compile_pymc
 from pymc.pytensorf import join_nonshared_inputs
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 from scipy.stats import chi2
+
+from ..compilation import compile_reproducibly
 
 __all__ = [
     "ASCENT_ITERATIONS",
@@ -97,7 +98,7 @@ class _LogPosterior:
         )
         self.outputs = [log_p, pt.grad(log_p, flat)]
         self.input = flat
-        self._function = compile_pymc([flat], self.outputs, on_unused_input="ignore")
+        self._function = compile_reproducibly([flat], self.outputs, on_unused_input="ignore")
         self.dtype = flat.dtype
         self.start = self.ravel(point)
         self.labels = coordinate_labels(model)
@@ -150,7 +151,7 @@ class _BatchedLogPosterior:
         try:
             batch = pt.matrix("starts", dtype=flat.dtype)
             outputs = vectorize_graph(log_posterior.outputs, replace={flat: batch})
-            function = compile_pymc([batch], outputs, on_unused_input="ignore")
+            function = compile_reproducibly([batch], outputs, on_unused_input="ignore")
             start = log_posterior.start.astype(flat.dtype)
             function(np.stack([start, start]))
         except Exception:  # any failure to build or run the batched graph: no batching
@@ -469,7 +470,7 @@ def unconstrained_draws(idata: xr.DataTree, model: pm.Model) -> np.ndarray:
         transform = model.rvs_to_transforms.get(rv)
         outputs.append(rv if transform is None else transform.forward(rv, *rv.owner.inputs))
     outputs = graph_replace(outputs, placeholders, strict=False)
-    forward = compile_pymc(list(placeholders.values()), outputs, on_unused_input="ignore")
+    forward = compile_reproducibly(list(placeholders.values()), outputs, on_unused_input="ignore")
     values = [posterior[rv.name].values for rv in free]
     rows = [
         [

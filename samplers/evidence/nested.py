@@ -58,12 +58,12 @@ import pytensor.tensor as pt
 import xarray as xr
 from pymc.distributions.transforms import _default_transform
 from pymc.model.transform.conditioning import remove_value_transforms
-from pymc.pytensorf import compile as compile_pymc
 from pymc.pytensorf import join_nonshared_inputs
 from pymc.vartypes import discrete_types
 from pytensor.graph.replace import graph_replace
 from pytensor.graph.traversal import ancestors, explicit_graph_inputs
 
+from ..compilation import compile_reproducibly
 from .free_energy import NESTED, nested_free_energy
 
 __all__ = [
@@ -176,7 +176,7 @@ class PriorTransform:
             raise ValueError("the model has no free variables to sample")
         self.graph = flat = pt.concatenate(outputs)
         self._check_inputs(plain, flat, unit)
-        self._function = compile_pymc([unit], flat, on_unused_input="ignore")
+        self._function = compile_reproducibly([unit], flat, on_unused_input="ignore")
         self._function.trust_input = True
 
     @staticmethod
@@ -265,7 +265,7 @@ class NestedDensity:
             point=plain.initial_point(), outputs=[plain.datalogp], inputs=plain.value_vars
         )
         log_lik = graph_replace(log_lik, {flat: pt.cast(transform.graph, flat.dtype)}, strict=False)
-        self._function = compile_pymc([transform.unit], log_lik, on_unused_input="ignore")
+        self._function = compile_reproducibly([transform.unit], log_lik, on_unused_input="ignore")
         self._function.trust_input = True
         self.calls = 0
 

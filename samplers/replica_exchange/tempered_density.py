@@ -35,10 +35,11 @@ from collections.abc import Sequence
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from pymc.pytensorf import compile as compile_pymc
 from pymc.pytensorf import join_nonshared_inputs
 from pymc.vartypes import discrete_types
 from pytensor.graph.replace import vectorize_graph
+
+from ..compilation import compile_reproducibly
 
 __all__ = ["TemperedDensity", "check_temperable"]
 
@@ -83,7 +84,9 @@ class TemperedDensity:
         A point giving the shapes of the variables.
     compile_kwargs : dict, optional
         Passed to :func:`pymc.pytensorf.compile` (PyMC's compile: parameter checks
-        become -inf instead of exceptions).
+        become -inf instead of exceptions), which runs without fast math
+        (:func:`samplers.compilation.compile_reproducibly`: the same bits from a fresh
+        compile and from the compile cache).
     vectorize : bool
         Build the batched graph (default). ``False`` forces the loop (for tests and for
         Ops that vectorise but run slowly when batched).
@@ -118,7 +121,7 @@ class TemperedDensity:
             try:
                 batch = pt.matrix("replicas", dtype=flat.dtype)
                 batched = vectorize_graph([log_prior, log_lik], replace={flat: batch})
-                self._batched = compile_pymc([batch], batched, **compile_kwargs)
+                self._batched = compile_reproducibly([batch], batched, **compile_kwargs)
                 self._batched.trust_input = True
                 self._batched(np.stack([start, start]))
                 self.vectorized = True
@@ -131,7 +134,7 @@ class TemperedDensity:
                     stacklevel=3,
                 )
         if not self.vectorized:
-            self._single = compile_pymc([flat], [log_prior, log_lik], **compile_kwargs)
+            self._single = compile_reproducibly([flat], [log_prior, log_lik], **compile_kwargs)
             self._single.trust_input = True
         self.dtype = flat.dtype
         # what compile_gradient needs (the single-point graph and a valid point)
@@ -164,7 +167,7 @@ class TemperedDensity:
             try:
                 batch = pt.matrix("replicas", dtype=flat.dtype)
                 batched = vectorize_graph(outputs, replace={flat: batch})
-                function = compile_pymc([batch], batched, **self._compile_kwargs)
+                function = compile_reproducibly([batch], batched, **self._compile_kwargs)
                 function.trust_input = True
                 function(np.stack([self._start, self._start]))
                 self._gradient = function
@@ -178,7 +181,7 @@ class TemperedDensity:
                     UserWarning,
                     stacklevel=3,
                 )
-        single = compile_pymc([flat], outputs, **self._compile_kwargs)
+        single = compile_reproducibly([flat], outputs, **self._compile_kwargs)
         single.trust_input = True
 
         def loop(x: np.ndarray) -> list[np.ndarray]:

@@ -8,6 +8,8 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from ..compilation import without_fast_math
+
 __all__ = ["laplace_sampler", "nuts_sampler"]
 
 #: ``sample(model, seed) -> DataTree``: how a model is sampled after each accumulation.
@@ -96,9 +98,10 @@ def laplace_sampler(
     def functions(model: pm.Model) -> tuple:
         if id(model) not in compiled:
             outputs = [v for v in model.unobserved_value_vars if not v.name.endswith("__")]
-            fn = model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore",
-                                  point_fn=False)  # fmt: skip
-            compiled[id(model)] = (model.compile_logp(), model.compile_dlogp(), outputs, fn)
+            with without_fast_math():  # the same bits from a fresh compile and the cache
+                fn = model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore",
+                                      point_fn=False)  # fmt: skip
+                compiled[id(model)] = (model.compile_logp(), model.compile_dlogp(), outputs, fn)
         return compiled[id(model)]
 
     def sample(model: pm.Model, seed: int) -> xr.DataTree:

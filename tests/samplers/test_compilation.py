@@ -1,0 +1,69 @@
+"""The same bits from a fresh compile and from the compile cache (``samplers.compilation``).
+
+Each case compiles the log-density in two fresh processes sharing one new, empty
+PyTensor compile directory: the first compiles cold, the second loads from the cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+CHILD = """
+import json
+import numpy as np
+from pymc.pytensorf import compile as compile_pymc
+from measurement_models import spectral
+from samplers.replica_exchange.tempered_density import TemperedDensity
+model = spectral.build_model(spectral.simulate_reference(), n_peaks=2)
+point = model.initial_point()
+x0 = np.concatenate([np.ravel(point[v.name]) for v in model.value_vars])
+x = x0 + 0.1 * np.random.default_rng(0).standard_normal((32, x0.size))
+if {fast_math}:  # PyMC's compile with PyTensor's default (fast-math) flags
+    function = compile_pymc([v for v in model.value_vars], [model.datalogp])
+    shapes = [np.shape(point[v.name]) for v in model.value_vars]
+    sizes = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
+    def one(row):
+        return function(*[p.reshape(s) for p, s in zip(np.split(row, sizes), shapes)])[0]
+    log_lik = [float(one(row)) for row in x]
+else:
+    log_lik = TemperedDensity(model, model.value_vars, point)(x)[1].tolist()
+print(json.dumps(log_lik))
+"""
+
+
+def _cold_then_warm(tmp_path, fast_math: bool) -> tuple[np.ndarray, np.ndarray]:
+    env = os.environ | {
+        "PYTENSOR_FLAGS": f"base_compiledir={tmp_path}",
+        "NUMBA_CACHE_DIR": str(tmp_path / "numba"),
+    }
+    runs = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD.format(fast_math=fast_math)],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        runs.append(np.array(json.loads(done.stdout.strip().splitlines()[-1])))
+    return runs[0], runs[1]
+
+
+def test_replica_density_has_the_same_bits_cold_and_warm(tmp_path):
+    cold, warm = _cold_then_warm(tmp_path, fast_math=False)
+    assert np.array_equal(cold, warm)
+
+
+def test_negative_control_fast_math_differs_between_cold_and_warm(tmp_path):
+    """PyTensor's default flags give other bits from the cache on this model (what the
+    positive test guards against); if PyTensor stops doing that, there is nothing to show."""
+    cold, warm = _cold_then_warm(tmp_path, fast_math=True)
+    if np.array_equal(cold, warm):
+        pytest.skip("PyTensor's fast-math compile now gives the same bits from the cache")
+    assert np.abs(cold - warm).max() < 1e-9 * np.abs(warm).max()  # last bits only
