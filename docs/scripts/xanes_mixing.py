@@ -64,7 +64,7 @@ N_SWEEPS = sweeps.N_SWEEPS
 #: at the same number of density evaluations (:func:`equal_cost_sweeps`).
 UPDATE = "componentwise"
 #: (spectrum, K, update): runs with other moves, shown after RUNS.
-OTHER_MOVES = (("Fe2O3", 1, "adaptive"), ("Fe2O3", 4, "adaptive"), ("FeO", 3, "adaptive"))
+OTHER_MOVES = (("Fe2O3", 1, "adaptive"), ("Fe2O3", 4, "adaptive"))
 #: Energies (eV) at which the edge step is evaluated: the top and middle of the window.
 EDGE_AT = (7118.0, 7112.0)
 
