@@ -74,7 +74,9 @@ def test_free_energy_of_the_line_matches_the_exact_evidence(line, line_run):
 
 
 def test_negative_control_wrong_swap_rule_is_caught(line):
-    """With the exchange exponent's sign flipped the evidence is wrong by many MCSE."""
+    """With the exchange exponent's sign flipped the evidence is wrong, and the run says
+    so: either its error bar excludes it by many MCSE, or its own checks flag it (the
+    chains' free energies can be so far apart that the between-chain MCSE is large)."""
     _, model, exact = line
     with model:
         step = ReplicaExchange(n_replicas=16)
@@ -83,7 +85,8 @@ def test_negative_control_wrong_swap_rule_is_caught(line):
             draws=1500, tune=1000, chains=2, cores=1, step=step, random_seed=3, **QUIET
         )
     fe = free_energy(idata)
-    assert abs(fe.value - exact) > 4 * fe.mcse + BIAS_ALLOWANCE
+    assert abs(fe.value - exact) > 1.0  # wrong (the exact value is 10.8)
+    assert abs(fe.value - exact) > 4 * fe.mcse + BIAS_ALLOWANCE or fe.trusted is False
 
 
 def test_ten_coefficient_regression_evidence():
