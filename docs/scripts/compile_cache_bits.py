@@ -5,15 +5,17 @@ log-density: two runs with the same seed repeat each other's draws only as long 
 accept/reject decision and swap sees the same numbers. This script compiles the log-
 density of a few models in fresh Python processes that share one new, empty PyTensor
 compile directory (``base_compiledir``; numba's cache inside it): the first process
-compiles cold, the later ones load from the cache. It does so twice per model: with
-PyMC's compile and PyTensor's default Numba flags (fast math on), and with the package's
-batched density of replica exchange (:class:`samplers.replica_exchange.tempered_density.
-TemperedDensity`, compiled by :func:`samplers.compilation.compile_reproducibly`). Each
-process evaluates the density at the same 64 points (seeded) and the script reports, per
-model and way of compiling, the largest absolute and relative difference of the log-
-prior and the log-likelihood between the cold process and the first warm one, and
-between the two warm ones. It also times one call of the batched density on 32 replicas
-compiled each way, alternately in one process, and reports the ratio of the medians.
+compiles cold, the later ones load from the cache. The density is the batched one of
+replica exchange (:class:`samplers.replica_exchange.tempered_density.TemperedDensity`),
+compiled two ways per model: with PyTensor's default Numba flags (fast math on; PyMC's
+compile), and as the package compiles it
+(:func:`samplers.compilation.compile_reproducibly`, no fast math). Each process
+evaluates the density at the same 64 points (seeded) and the script reports, per model
+and way of compiling, the largest absolute and relative difference of the log-prior and
+the log-likelihood between the cold process and the first warm one, and between the two
+warm ones, and the seconds to compile and call it once, cold and warm. It also times
+one call of the batched density on 32 replicas compiled each way, alternately in one
+process, and reports the ratio of the medians.
 
     python docs/scripts/compile_cache_bits.py          # ~4 min on one core
     python docs/scripts/compile_cache_bits.py --quick  # one small model
@@ -57,35 +59,35 @@ MODELS = {
     ),
 }
 CHILD = """
-import sys, json
+import sys, json, time
 import numpy as np
 import pytensor
 HERE = {here!r}
 {builder}
 from pymc.pytensorf import compile as compile_pymc
-from samplers.replica_exchange.tempered_density import TemperedDensity
+import samplers.replica_exchange.tempered_density as tempered
+if {fast_math}:  # PyMC's compile with PyTensor's default flags instead of the package's
+    def with_fast_math(*args, **kwargs):
+        with pytensor.config.change_flags(numba__fastmath=True):
+            return compile_pymc(*args, **kwargs)
+    tempered.compile_reproducibly = with_fast_math
 point = model.initial_point()
 x0 = np.concatenate([np.ravel(point[v.name]) for v in model.value_vars])
 x = x0 + 0.1 * np.random.default_rng(0).standard_normal((64, x0.size))
-if {fast_math}:  # PyMC's compile with PyTensor's default flags, one point at a time
-    function = compile_pymc(model.value_vars, [model.varlogp, model.datalogp])
-    sizes = [int(np.size(point[v.name])) for v in model.value_vars]
-    shapes = [np.shape(point[v.name]) for v in model.value_vars]
-    def values(row):
-        parts = np.split(row, np.cumsum(sizes)[:-1])
-        return function(*[p.reshape(s) for p, s in zip(parts, shapes)])
-    log_prior, log_lik = np.array([values(row) for row in x]).T
-else:  # the package's batched density (compile_reproducibly)
-    log_prior, log_lik = TemperedDensity(model, model.value_vars, point)(x)
-print(json.dumps([np.asarray(log_prior).tolist(), np.asarray(log_lik).tolist()]))
+tic = time.perf_counter()
+density = tempered.TemperedDensity(model, model.value_vars, point)
+log_prior, log_lik = density(x)
+seconds = time.perf_counter() - tic
+print(json.dumps([np.asarray(log_prior).tolist(), np.asarray(log_lik).tolist(), seconds]))
 """
 #: The two ways of compiling compared: PyMC's compile with PyTensor's default fast math,
 #: and the package's (:func:`samplers.compilation.compile_reproducibly`).
 VARIANTS = {"PyTensor default (fast math)": True, "compile_reproducibly": False}
 
 
-def evaluate(builder: str, compiledir: Path, fast_math: bool) -> np.ndarray:
-    """(log-prior, log-likelihood) at the fixed points, from a fresh process."""
+def evaluate(builder: str, compiledir: Path, fast_math: bool) -> tuple[np.ndarray, float]:
+    """(log-prior, log-likelihood) at the fixed points, from a fresh process, and the
+    seconds it took to compile the density and evaluate it once."""
     env = os.environ | {
         "PYTENSOR_FLAGS": f"base_compiledir={compiledir}",
         "NUMBA_CACHE_DIR": str(compiledir / "numba"),
@@ -94,7 +96,8 @@ def evaluate(builder: str, compiledir: Path, fast_math: bool) -> np.ndarray:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     if done.returncode:
         raise RuntimeError(f"the child process failed:\n{done.stderr[-3000:]}")
-    return np.array(json.loads(done.stdout.strip().splitlines()[-1]))
+    log_prior, log_lik, seconds = json.loads(done.stdout.strip().splitlines()[-1])
+    return np.array([log_prior, log_lik]), seconds
 
 
 def differences(a: np.ndarray, b: np.ndarray) -> str:
@@ -162,10 +165,15 @@ def main(argv: list[str] | None = None) -> None:
     for name, builder in models.items():
         for variant, fast_math in VARIANTS.items():
             with tempfile.TemporaryDirectory() as folder:
-                cold, warm, again = (evaluate(builder, Path(folder), fast_math) for _ in range(3))
+                runs = [evaluate(builder, Path(folder), fast_math) for _ in range(3)]
+            (cold, cold_s), (warm, warm_s), (again, _) = runs
             lines.append(f"{name}, {variant}: cold vs warm: {differences(cold, warm)}")
             lines.append(f"{name}, {variant}: warm vs warm: {differences(warm, again)}")
-            print("\n".join(lines[-2:]), flush=True)
+            lines.append(
+                f"{name}, {variant}: compile and first call {cold_s:.1f} s cold, "
+                f"{warm_s:.1f} s warm"
+            )
+            print("\n".join(lines[-3:]), flush=True)
         lines.append(f"{name}, one call on 32 replicas (median): {speed_ratio(builder)}")
         print(lines[-1], flush=True)
     path = Path(tempfile.gettempdir()) / OUTPUT.name if args.quick else OUTPUT
