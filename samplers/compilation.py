@@ -14,7 +14,8 @@ flag, so a cache filled with fast math is not reused for these functions.
 
 Without fast math, LLVM may not reorder floating-point sums, which could make some
 graphs slower; the batched log-densities of a spectral and a XANES model took 1.00 and
-1.09 times as long per call (``docs/scripts/compile_cache_bits.txt``).
+1.07 times as long per call, and no longer to compile cold
+(``docs/scripts/compile_cache_bits.txt``).
 """
 
 from __future__ import annotations
