@@ -24,6 +24,7 @@ from pymc.sampling.parallel import Draw
 from pymc.stats.convergence import log_warning_stats
 from pymc.util import get_state_from_generator, random_generator_from_state
 
+from ..compilation import without_fast_math
 from .run_record import RunRecord, call_back, iterate_chain
 
 __all__ = ["sample_in_processes"]
@@ -53,8 +54,9 @@ def _chain_process(
     if parent_end is not None:
         parent_end.close()  # forked: the parent's end of the pipe is the parent's only
     try:
-        if step_is_pickled:
-            step = cloudpickle.loads(step)
+        if step_is_pickled:  # unpickling recompiles the step's functions: as the parent did
+            with without_fast_math():
+                step = cloudpickle.loads(step)
         rng = random_generator_from_state(rng_state)
         total = tune + draws
         for i, point, stats in iterate_chain(step, rng, start, tune, draws, resume):
