@@ -1,8 +1,9 @@
 """The same bits from a fresh compile and from the compile cache (``samplers.compilation``),
 and from a chain process that was spawned rather than forked.
 
-The cache cases compile the log-density in two fresh processes sharing one new, empty
-PyTensor compile directory: the first compiles cold, the second loads from the cache.
+The cache cases run in fresh processes that compile into new, empty PyTensor compile
+directories: the first process into a directory compiles cold, a later one loads from
+the cache.
 """
 
 from __future__ import annotations
@@ -41,32 +42,51 @@ print(json.dumps(log_lik))
 """
 
 
-def _cold_then_warm(tmp_path, fast_math: bool) -> tuple[np.ndarray, np.ndarray]:
+RUN_CHILD = """
+import json
+from measurement_models import spectral
+from samplers import sample_replica_exchange
+model = spectral.build_model(spectral.simulate_reference(), n_peaks=2)
+idata = sample_replica_exchange(
+    model=model, draws=200, tune=200, chains=1, n_replicas=8, random_seed=1,
+    progressbar=False, compute_convergence_checks=False,
+)
+print(json.dumps(idata["posterior"]["mu"].values.ravel().tolist()))
+"""
+
+
+def _in_fresh_process(code: str, compiledir) -> np.ndarray:
+    """The JSON list ``code`` prints, from a new Python process compiling into
+    ``compiledir``."""
     env = os.environ | {
-        "PYTENSOR_FLAGS": f"base_compiledir={tmp_path}",
-        "NUMBA_CACHE_DIR": str(tmp_path / "numba"),
+        "PYTENSOR_FLAGS": f"base_compiledir={compiledir}",
+        "NUMBA_CACHE_DIR": str(compiledir / "numba"),
     }
-    runs = []
-    for _ in range(2):
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD.format(fast_math=fast_math)],
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        runs.append(np.array(json.loads(done.stdout.strip().splitlines()[-1])))
-    return runs[0], runs[1]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return np.array(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def test_replica_density_has_the_same_bits_cold_and_warm(tmp_path):
-    cold, warm = _cold_then_warm(tmp_path, fast_math=False)
-    assert np.array_equal(cold, warm)
+def _cold_then_warm(tmp_path, fast_math: bool) -> tuple[np.ndarray, np.ndarray]:
+    code = CHILD.format(fast_math=fast_math)
+    return _in_fresh_process(code, tmp_path), _in_fresh_process(code, tmp_path)
+
+
+def test_same_seed_same_draws_with_any_compile_cache(tmp_path):
+    """A short replica-exchange run: cold in one empty compile directory, again warm in
+    it, and cold in another empty one. The draws are the same to the last bit."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    cold = _in_fresh_process(RUN_CHILD, first)
+    warm = _in_fresh_process(RUN_CHILD, first)
+    other = _in_fresh_process(RUN_CHILD, second)
+    np.testing.assert_array_equal(cold, warm)
+    np.testing.assert_array_equal(cold, other)
 
 
 def test_negative_control_fast_math_differs_between_cold_and_warm(tmp_path):
-    """PyTensor's default flags give other bits from the cache on this model (what the
-    positive test guards against); if PyTensor stops doing that, there is nothing to show."""
+    """PyTensor's default flags give the density other bits from the cache on this model
+    (what the test above guards against); if PyTensor stops doing that, there is nothing
+    to show."""
     cold, warm = _cold_then_warm(tmp_path, fast_math=True)
     if np.array_equal(cold, warm):
         pytest.skip("PyTensor's fast-math compile now gives the same bits from the cache")
