@@ -15,7 +15,7 @@ from pathlib import Path
 
 from measurement_models.registry import MODELS
 
-from .case_studies import CASE_STUDIES_DIR, get_case_study, list_case_studies
+from .case_studies import CASE_STUDIES_DIR, NotRunnable, get_case_study, list_case_studies
 from .jobs import JOBS, get_job
 
 __all__ = ["main"]
@@ -23,6 +23,8 @@ __all__ = ["main"]
 #: Folder of a job's output that keeps the finished candidates and the run under way
 #: until ``result.nc`` is written (``samplers.select_model(checkpoint=...)``).
 CHECKPOINT_FOLDER = "checkpoint"
+#: The file a job writes into its output folder.
+RESULT_FILE = "result.nc"
 #: Exit status after Ctrl-C (128 + SIGINT, as shells report it).
 INTERRUPTED = 130
 
@@ -42,6 +44,17 @@ SIZES = {
 }
 #: Samplers of ``bayesmeas batch`` (its workers run replica exchange or SMC).
 BATCH_SAMPLERS = ("replica_exchange", "smc")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number ≥ 1 (draws, chains, replicas, cores, ...)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _list(_: argparse.Namespace) -> int:
@@ -134,6 +147,8 @@ def _run_job(args: argparse.Namespace) -> int:
         settings = ReplicaExchangeSettings(**sizes, cores=args.cores)
     output = Path(args.output or Path("results") / job.name)
     checkpoint = output / CHECKPOINT_FOLDER
+    if not args.force:
+        refuse_other_result(output / RESULT_FILE, job.name, settings, args.seed)
     print(f"{job.name}: {job.summary}")
     print(f"output folder: {output.resolve()}")
     if checkpoint.exists():
@@ -164,8 +179,51 @@ def _run_job(args: argparse.Namespace) -> int:
     return 0
 
 
+def refuse_other_result(path: Path, job: str, settings, seed: int) -> None:
+    """Raise ``ValueError`` if ``path`` holds a result of ``job`` made with other sampler
+    settings or another seed (or of another job), so that ``run`` never replaces it
+    silently (``--force`` does)."""
+    if not path.exists():
+        return
+    import xarray as xr
+
+    try:
+        with xr.open_datatree(path) as tree:
+            stored = {key: tree.attrs.get(key) for key in ("job", "sampler", "random_seed")}
+    except (OSError, ValueError):
+        stored = {}
+    wanted = {"job": job, "sampler": settings.describe(), "random_seed": seed}
+    if {key: str(value) for key, value in stored.items()} == {
+        key: str(value) for key, value in wanted.items()
+    }:
+        return  # the same run again: replacing it loses nothing
+    made = f"{stored.get('sampler')}, seed {stored.get('random_seed')}" if stored else "unknown"
+    raise ValueError(
+        f"{path} holds a result made with other settings ({made}); "
+        "pass --force to replace it, or --output to write elsewhere"
+    )
+
+
 def _plot(args: argparse.Namespace) -> int:
     from .jobs import plot_candidate_path, plot_result
+
+    path = Path(args.result)
+    if not path.is_file():
+        raise ValueError(f"no such result file: {path}")
+    import xarray as xr
+
+    try:
+        with xr.open_datatree(path) as tree:
+            is_result = "candidate_dim" in tree.attrs
+    except (OSError, ValueError) as error:
+        reason = str(error).splitlines()[0].split(". ")[0]
+        raise ValueError(f"{path} is not a netCDF file that xarray can read ({reason})") from None
+    if not is_result:
+        raise ValueError(
+            f"{path} is not a result of `bayesmeas run` (no model-selection table in it); "
+            "batch results are drawn by `bayesmeas batch`, case-study figures by "
+            "`bayesmeas figures`"
+        )
 
     if args.path is not None:
         figure = plot_candidate_path(args.result, args.path or None)
@@ -304,12 +362,16 @@ def _add_batch_parser(commands) -> None:
         '"K=2": {"n_peaks": 2}}\' (default: the registry\'s example keywords, one candidate)',
     )
     batch.add_argument("--sampler", choices=BATCH_SAMPLERS, default="replica_exchange")
-    batch.add_argument("--draws", type=int, help="recorded draws (SMC: particles) per chain")
-    batch.add_argument("--tune", type=int, help="replica exchange: tuning iterations")
-    batch.add_argument("--chains", type=int, help="independent chains (for the MCSE)")
-    batch.add_argument("--replicas", type=int, help="replica-exchange ladder levels")
+    batch.add_argument(
+        "--draws", type=positive_int, help="recorded draws (SMC: particles) per chain"
+    )
+    batch.add_argument("--tune", type=positive_int, help="replica exchange: tuning iterations")
+    batch.add_argument("--chains", type=positive_int, help="independent chains (for the MCSE)")
+    batch.add_argument("--replicas", type=positive_int, help="replica-exchange ladder levels")
     batch.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://host:8786")
-    batch.add_argument("--workers", type=int, help="local cluster workers (default: cores)")
+    batch.add_argument(
+        "--workers", type=positive_int, help="local cluster workers (default: cores)"
+    )
     batch.add_argument("--seed", type=int, default=0, help="batch random seed (default 0)")
     batch.add_argument("--positions", default="x,y", help="position coordinates (default x,y)")
     batch.add_argument("--key-parameter", help="parameter drawn on the map, e.g. 'a[0]'")
@@ -354,17 +416,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--draws",
-        type=int,
+        type=positive_int,
         help="recorded draws (SMC: particles; nested: resampled draws) per chain",
     )
-    run.add_argument("--chains", type=int, help="independent chains (for the MCSE)")
-    run.add_argument("--replicas", type=int, help="replica-exchange ladder levels")
-    run.add_argument("--live-points", type=int, help="nested sampling: live points per run")
-    run.add_argument("--cores", type=int, help="processes (default: all cores)")
+    run.add_argument("--chains", type=positive_int, help="independent chains (for the MCSE)")
+    run.add_argument("--replicas", type=positive_int, help="replica-exchange ladder levels")
+    run.add_argument(
+        "--live-points", type=positive_int, help="nested sampling: live points per run"
+    )
+    run.add_argument("--cores", type=positive_int, help="processes (default: all cores)")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
     run.add_argument(
+        "--force",
+        action="store_true",
+        help="job: replace a result in the output folder made with other settings",
+    )
+    run.add_argument(
         "--checkpoint-every",
-        type=int,
+        type=positive_int,
         metavar="N",
         help="job: write the replica-exchange checkpoint every N iterations (default: once "
         "a minute); a job keeps its finished candidates and the run under way in "
@@ -415,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv
     try:
         return args.func(args)
-    except ValueError as error:
+    except (ValueError, NotRunnable) as error:  # a user's mistake or missing data: one line
         print(f"bayesmeas: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

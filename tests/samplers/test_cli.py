@@ -178,3 +178,50 @@ def test_batch_bad_input_is_reported_before_any_cluster_starts(tmp_path, capsys)
     assert "unknown measurement model 'nope'" in capsys.readouterr().err
     assert cli.main(["batch", "spectral", str(tmp_path), "--output", str(tmp_path / "o")]) == 2
     assert "no spectra" in capsys.readouterr().err
+
+
+def test_run_refuses_to_replace_a_result_made_with_other_settings(linear_job, capsys):
+    """A full result must not be lost to a quick rerun or another seed without --force."""
+    linear_job, sampler = linear_job
+    result = linear_job / "result.nc"
+    before = result.read_bytes()
+    args = ["run", "linear-regression", "--quick", "--chains", "6", "--seed", "5"]
+    args += ["--sampler", sampler, "--output", str(linear_job), "--no-progress"]
+    assert cli.main(args) == 2
+    error = capsys.readouterr().err
+    assert "other settings" in error and "--force" in error and str(result) in error
+    assert error.count("\n") == 1  # one line, no traceback
+    assert result.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "flag, value", [("--chains", "0"), ("--draws", "-5"), ("--replicas", "0"), ("--cores", "x")]
+)
+def test_sizes_must_be_positive_whole_numbers(flag, value, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["run", "linear-regression", flag, value])
+    assert stop.value.code == 2
+    assert f"argument {flag}: must be" in capsys.readouterr().err
+
+
+def test_plot_of_a_missing_or_foreign_file_is_one_line(tmp_path, capsys):
+    assert cli.main(["plot", str(tmp_path / "nonexistent.nc")]) == 2
+    assert "no such result file" in capsys.readouterr().err
+    text = tmp_path / "spectrum.txt"
+    text.write_text("1 2\n2 3\n")
+    assert cli.main(["plot", str(text)]) == 2
+    assert "not a netCDF file" in capsys.readouterr().err
+    data = tmp_path / "data.nc"
+    xr.Dataset({"y": ("x", [1.0, 2.0])}).to_netcdf(data)
+    assert cli.main(["plot", str(data)]) == 2
+    error = capsys.readouterr().err
+    assert "not a result of `bayesmeas run`" in error and error.count("\n") == 1
+
+
+def test_missing_real_data_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BAYESMEAS_REAL_DATA", str(tmp_path / "none"))
+    args = ["run", "xanes_fe_k_edge", "--output", str(tmp_path / "out")]
+    assert cli.main(args) == 2
+    error = capsys.readouterr().err
+    assert "fe2o3_rt1.xmu" in error and "BAYESMEAS_REAL_DATA" in error
+    assert error.count("\n") == 1
