@@ -48,12 +48,18 @@ import xarray as xr
 
 from .data import numeric_row, numeric_table, validate_dataset
 
-__all__ = ["MU_COLUMNS", "load_xafs", "read_xafs_text"]
+__all__ = ["AUTO", "DEFAULT_FLUORESCENCE", "MU_COLUMNS", "load_xafs", "read_xafs_text"]
 
 #: Column labels (case-insensitive) that hold an absorption coefficient already.
 MU_COLUMNS = ("mu", "xmu", "mutrans", "mufluor", "murefer", "norm")
 #: Column labels (case-insensitive) taken as the energy axis.
 ENERGY_COLUMNS = ("energy", "e", "energy_ev")
+#: ``fluorescence=AUTO`` (the default of :func:`load_xafs`): a ``mu`` column if the file
+#: has one, else :data:`DEFAULT_FLUORESCENCE` over I0 if it has that column, else
+#: transmission.
+AUTO = "auto"
+#: The fluorescence column :data:`AUTO` looks for (the APS 13-ID-E Fe Kα sum).
+DEFAULT_FLUORESCENCE = "Sum_Fe_Ka"
 
 _COLUMN = re.compile(r"^column\.(\d+)$", re.IGNORECASE)
 
@@ -151,6 +157,17 @@ def _channels(labels: list[str], fluorescence: str) -> list[str]:
     return [label for label in labels if pattern.match(label)]
 
 
+def _named_fluorescence(path: Path, labels: list[str], fluorescence: str) -> str:
+    """The column a user named (case-insensitive), or a ``ValueError`` listing the columns."""
+    found = _find(labels, (fluorescence.lower(),))
+    if found is None:
+        raise ValueError(
+            f"{path}: no fluorescence column {fluorescence!r}; columns: {labels} "
+            "(fluorescence=None for transmission or a given mu column)"
+        )
+    return found
+
+
 def _absorption(
     path: Path, columns: dict[str, np.ndarray], fluorescence: str | None
 ) -> tuple[np.ndarray, str, dict[str, np.ndarray]]:
@@ -158,7 +175,15 @@ def _absorption(
     labels = list(columns)
     mu_label = _find(labels, MU_COLUMNS)
     i0 = _find(labels, ("i0",))
-    if mu_label is not None:
+    named = fluorescence not in (None, AUTO)
+    if named:
+        fluorescence = _named_fluorescence(path, labels, fluorescence)
+        if i0 is None:
+            raise ValueError(f"{path}: fluorescence {fluorescence!r} needs an I0 column; "
+                             f"columns: {labels}")  # fmt: skip
+    elif fluorescence == AUTO:
+        fluorescence = _find(labels, (DEFAULT_FLUORESCENCE.lower(),))
+    if mu_label is not None and not named:
         return columns[mu_label], f"given ({mu_label} column)", {}
     if i0 is not None and np.any(columns[i0] <= 0):
         raise ValueError(f"{path}: I0 column {i0!r} must be positive to normalise by it")
@@ -178,22 +203,26 @@ def _absorption(
         return np.log(columns[i0] / columns[i1]), f"transmission ln({i0}/{i1})", {}
     raise ValueError(
         f"{path}: missing columns: need a mu column ({', '.join(MU_COLUMNS)}), "
-        f"{fluorescence} and I0 (fluorescence), or I0 and I1 (transmission); "
+        f"{DEFAULT_FLUORESCENCE} and I0 (fluorescence), or I0 and I1 (transmission); "
         f"columns: {labels}"
     )
 
 
-def load_xafs(path: str | Path, *, fluorescence: str | None = "Sum_Fe_Ka") -> xr.Dataset:
+def load_xafs(path: str | Path, *, fluorescence: str | None = AUTO) -> xr.Dataset:
     r"""Read an ``.xmu``, XDI or 13-ID-E XAFS file into a Dataset on ``energy`` [eV].
 
     Parameters
     ----------
     path : str or Path
         The file (see the module docstring for the formats).
-    fluorescence : str, optional
+    fluorescence : str or None
         Label of the (dead-time corrected) fluorescence column for
-        :math:`\mu = F/I_0`; its raw channels ``<line>_mca<j>`` (``Sum_Fe_Ka`` →
-        ``Fe_Ka_mca1`` …) are summed into ``counts``.
+        :math:`\mu = F/I_0` (matched case-insensitively); its raw channels
+        ``<line>_mca<j>`` (``Sum_Fe_Ka`` → ``Fe_Ka_mca1`` …) are summed into
+        ``counts``. A named column is used even if the file has a ``mu`` column, and
+        must exist (else ``ValueError`` listing the columns). :data:`AUTO` (default):
+        a ``mu`` column, else :data:`DEFAULT_FLUORESCENCE` if present, else
+        transmission. ``None``: a ``mu`` column or transmission.
 
     Returns
     -------
@@ -206,7 +235,8 @@ def load_xafs(path: str | Path, *, fluorescence: str | None = "Sum_Fe_Ka") -> xr
     Raises
     ------
     ValueError
-        Missing energy or absorption columns, non-positive :math:`I_0` or
+        Missing energy or absorption columns, a named fluorescence column that the
+        file does not have, non-positive :math:`I_0` or
         :math:`I_1`, and everything :func:`~measurement_models.data.validate_dataset`
         rejects (unsorted or duplicated energies, NaN, negative or fractional counts).
     """

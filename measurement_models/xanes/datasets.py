@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 
 from ..data import make_dataset, validate_dataset
-from ..xafs_io import load_xafs
+from ..xafs_io import AUTO, load_xafs
 from .physics import FORWARD_PARAMETERS, forward
 
 __all__ = [
@@ -123,7 +123,7 @@ def load(
     e0: float,
     pre: tuple[float, float] = (-150.0, -30.0),
     post: tuple[float, float] = (50.0, 300.0),
-    fluorescence: str | None = "Sum_Fe_Ka",
+    fluorescence: str | None = AUTO,
 ) -> xr.Dataset:
     """A XANES spectrum from an XAFS file, normalised to a unit edge step.
 
@@ -140,8 +140,10 @@ def load(
         Edge energy (eV) for the normalisation ranges.
     pre, post : (float, float)
         Normalisation ranges relative to ``e0`` (eV), as in :func:`normalize`.
-    fluorescence : str, optional
-        The fluorescence column, as in :func:`~measurement_models.xafs_io.load_xafs`.
+    fluorescence : str or None
+        The fluorescence column, as in :func:`~measurement_models.xafs_io.load_xafs`
+        (default ``"auto"``: a ``mu`` column, else ``Sum_Fe_Ka`` if present, else
+        transmission; a named column must exist).
 
     Returns
     -------

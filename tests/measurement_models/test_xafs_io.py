@@ -111,3 +111,39 @@ def test_missing_columns_raise(tmp_path):
     path = _write(tmp_path, "# Column.1: energy\n# Column.2: mu\n7100 1 3\n7101 2 4\n")
     with pytest.raises(ValueError, match="3 data columns but 2 column labels"):
         load_xafs(path)
+
+
+FLUORESCENCE = (
+    "# XDI/1.0\n# Column.1: energy eV\n# Column.2: I0\n# Column.3: I1\n"
+    "# Column.4: Sum_Fe_Ka\n# Column.5: mutrans\n# ///\n"
+    "7100 1000 500 10 0.7\n7101 1000 250 30 1.4\n7102 800 100 40 2.1\n"
+)
+
+
+def test_named_fluorescence_column_is_used_or_refused(tmp_path):
+    """A fluorescence column the user names is used (any case, even beside a mu column)
+    and, if the file lacks it, an error lists the columns: never a silent fall-back to
+    transmission or to the given mu."""
+    path = _write(tmp_path, FLUORESCENCE)
+    fluorescence = np.array([10 / 1000, 30 / 1000, 40 / 800])
+    for name in ("Sum_Fe_Ka", "sum_fe_ka"):
+        ds = load_xafs(path, fluorescence=name)
+        np.testing.assert_allclose(ds["mu"].values, fluorescence)
+        assert ds.attrs["mu_kind"] == "fluorescence Sum_Fe_Ka/I0"
+    with pytest.raises(ValueError, match=r"no fluorescence column 'Sum_Fe_Kb'; columns: \["):
+        load_xafs(path, fluorescence="Sum_Fe_Kb")
+    # the default takes the file's mu column; None never reads fluorescence
+    np.testing.assert_allclose(load_xafs(path)["mu"].values, [0.7, 1.4, 2.1])
+    np.testing.assert_allclose(load_xafs(path, fluorescence=None)["mu"].values, [0.7, 1.4, 2.1])
+
+
+def test_default_fluorescence_falls_back_to_transmission_only_when_absent(tmp_path):
+    body = "7100 1000 500 10\n7101 1000 250 30\n7102 800 100 40\n"
+    header = "# XDI/1.0\n# Column.1: energy eV\n# Column.2: I0\n# Column.3: I1\n"
+    with_it = _write(tmp_path, header + "# Column.4: sum_fe_ka\n# ///\n" + body)
+    np.testing.assert_allclose(load_xafs(with_it)["mu"].values, [0.01, 0.03, 0.05])
+    without = _write(tmp_path, header + "# Column.4: other\n# ///\n" + body)
+    np.testing.assert_allclose(load_xafs(without)["mu"].values, np.log([2.0, 4.0, 8.0]))
+    no_i0 = _write(tmp_path, "# Column.1: energy\n# Column.2: Sum_Fe_Ka\n7100 1\n7101 2\n")
+    with pytest.raises(ValueError, match="needs an I0 column"):
+        load_xafs(no_i0, fluorescence="Sum_Fe_Ka")
