@@ -179,8 +179,9 @@ def _absorption(
     if named:
         fluorescence = _named_fluorescence(path, labels, fluorescence)
         if i0 is None:
-            raise ValueError(f"{path}: fluorescence {fluorescence!r} needs an I0 column; "
-                             f"columns: {labels}")  # fmt: skip
+            raise ValueError(
+                f"{path}: fluorescence {fluorescence!r} needs an I0 column; columns: {labels}"
+            )
     elif fluorescence == AUTO:
         fluorescence = _find(labels, (DEFAULT_FLUORESCENCE.lower(),))
     if mu_label is not None and not named:

@@ -47,7 +47,6 @@ MODELS = {
         "model = spectral.build_model(data, n_peaks=3)\n"
     ),
     "XANES Fe2O3 pre-edge K=2": (
-        "sys.path.insert(0, HERE)\n"
         "import xanes_evidence as evidence\n"
         "from measurement_models import xanes\n"
         "from samplers.app.case_studies import real_data_dir\n"
@@ -61,22 +60,15 @@ MODELS = {
 CHILD = """
 import sys, json, time
 import numpy as np
-import pytensor
 HERE = {here!r}
+sys.path.insert(0, HERE)
+from compile_cache_bits import batched_density
 {builder}
-from pymc.pytensorf import compile as compile_pymc
-import samplers.replica_exchange.tempered_density as tempered
-if {fast_math}:  # PyMC's compile with PyTensor's default flags instead of the package's
-    def with_fast_math(*args, **kwargs):
-        with pytensor.config.change_flags(numba__fastmath=True):
-            return compile_pymc(*args, **kwargs)
-    tempered.compile_reproducibly = with_fast_math
 point = model.initial_point()
 x0 = np.concatenate([np.ravel(point[v.name]) for v in model.value_vars])
 x = x0 + 0.1 * np.random.default_rng(0).standard_normal((64, x0.size))
 tic = time.perf_counter()
-density = tempered.TemperedDensity(model, model.value_vars, point)
-log_prior, log_lik = density(x)
+log_prior, log_lik = batched_density(model, {fast_math})(x)
 seconds = time.perf_counter() - tic
 print(json.dumps([np.asarray(log_prior).tolist(), np.asarray(log_lik).tolist(), seconds]))
 """
@@ -136,7 +128,7 @@ def speed_ratio(builder: str, repeats: int = 2000) -> str:
     with it, the two timed alternately in this process (warm cache)."""
     import time
 
-    namespace = {"sys": sys, "HERE": str(HERE)}
+    namespace = {}
     exec(builder, namespace)
     model = namespace["model"]
     densities = {flag: batched_density(model, flag) for flag in (True, False)}

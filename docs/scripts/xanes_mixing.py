@@ -47,10 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import xanes_evidence as evidence
 import xanes_sweeps as sweeps
 
-from measurement_models import xanes
 from measurement_models.xanes.physics import step
 from samplers import sample_replica_exchange
-from samplers.app.case_studies import real_data_dir, require_real_data
 from samplers.replica_exchange.diagnostics import ladder_diagnostics
 
 HERE = Path(__file__).resolve().parent
@@ -119,12 +117,7 @@ def equal_cost_sweeps(update: str, dim: int) -> int:
 
 
 def run(label: str, k: int, quick: bool, update: str = UPDATE) -> str:
-    constants = evidence.case_study_constants()
-    name, e0 = constants["SPECTRA"][label]
-    require_real_data([name], "xraypy/xraylarch examples/xafsdata/")
-    data = xanes.load(real_data_dir() / name, e0=e0)
-    energies, priors = evidence.window_setups(constants)["pre-edge"]
-    seed = 1 + list(constants["SPECTRA"]).index(label)  # xanes_sweeps.py's seeds
+    data, energies, priors, seed = sweeps.spectrum_setup(label)  # xanes_sweeps.py's seeds
     sizes = sweeps.QUICK_SIZES if quick else sweeps.SIZES["pre-edge"]
     model = evidence.build(data, k, energies, priors)
     dim = sum(np.size(v) for v in model.initial_point().values())
@@ -183,11 +176,8 @@ def main(argv: list[str] | None = None) -> None:
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
     ).stdout.strip()
     sizes = sweeps.QUICK_SIZES if args.quick else sweeps.SIZES["pre-edge"]
-    chosen = (
-        [(label, int(k)) for label, k in (p.split(":") for p in args.runs.split(","))]
-        if (args.runs)
-        else list(RUNS)
-    )
+    pairs = (pair.split(":") for pair in args.runs.split(",")) if args.runs else RUNS
+    chosen = [(label, int(k)) for label, k in pairs]
     if args.quick:
         chosen = [("Fe2O3", 2)]
     for label, k in [] if args.table else chosen:
@@ -195,7 +185,8 @@ def main(argv: list[str] | None = None) -> None:
         block_path(label, k, args.quick, args.update).write_text(block + "\n")
         print(block, flush=True)
     header = (
-        f"pre-edge window, {sizes}, {N_SWEEPS} sweeps per swap round; "
+        f"pre-edge window, {sizes}, {N_SWEEPS} componentwise sweeps per swap round or block "
+        "moves at the same number of density evaluations; "
         "seeds of xanes_sweeps.py; one block per run (python docs/scripts/xanes_mixing.py)"
     )
     runs = [("Fe2O3", 2)] if args.quick else RUNS

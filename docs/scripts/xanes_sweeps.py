@@ -75,16 +75,23 @@ def results_path(label: str, sweeps: int, quick: bool, window: str = "pre-edge")
     return folder / f"xanes_sweeps_{label}_{sweeps}{suffix}.json"
 
 
-def run(
-    label: str, sweeps: int, census: bool, quick: bool, window: str = "pre-edge", k_max=None
-) -> None:
-    """Every K of one spectrum; the results file is rewritten after each K."""
+def spectrum_setup(label: str, window: str = "pre-edge") -> tuple:
+    """Data, energy window, priors and seed base of one spectrum, as xanes_evidence.py's
+    runs have them (a run of K is seeded ``seed * 100 + K``)."""
     constants = evidence.case_study_constants()
     name, e0 = constants["SPECTRA"][label]
     require_real_data([name], "xraypy/xraylarch examples/xafsdata/")
     data = xanes.load(real_data_dir() / name, e0=e0)
     energies, priors = evidence.window_setups(constants)[window]
     seed = 1 + list(constants["SPECTRA"]).index(label)  # xanes_evidence.py's seeds
+    return data, energies, priors, seed
+
+
+def run(
+    label: str, sweeps: int, census: bool, quick: bool, window: str = "pre-edge", k_max=None
+) -> None:
+    """Every K of one spectrum; the results file is rewritten after each K."""
+    data, energies, priors, seed = spectrum_setup(label, window)
     sizes = QUICK_SIZES if quick else SIZES[window]
     ks = [k for k in K_RANGE[window] if k_max is None or k <= k_max]
     commit = subprocess.run(

@@ -187,15 +187,13 @@ def refuse_other_result(path: Path, job: str, settings, seed: int) -> None:
         return
     import xarray as xr
 
+    wanted = {"job": job, "sampler": settings.describe(), "random_seed": str(seed)}
     try:
         with xr.open_datatree(path) as tree:
-            stored = {key: tree.attrs.get(key) for key in ("job", "sampler", "random_seed")}
+            stored = {key: str(tree.attrs.get(key)) for key in wanted}
     except (OSError, ValueError):
         stored = {}
-    wanted = {"job": job, "sampler": settings.describe(), "random_seed": seed}
-    if {key: str(value) for key, value in stored.items()} == {
-        key: str(value) for key, value in wanted.items()
-    }:
+    if stored == wanted:
         return  # the same run again: replacing it loses nothing
     made = f"{stored.get('sampler')}, seed {stored.get('random_seed')}" if stored else "unknown"
     raise ValueError(
